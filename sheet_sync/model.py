@@ -1,0 +1,250 @@
+"""Typed records that flow through the pipeline, and the names of sheets and columns.
+
+Everything here is plain data: frozen dataclasses with tuple fields, no IO.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Mapping
+
+# Canonical sheet names (the config may rename them; matching ignores case and spaces).
+CLIENTS = "Clients"
+INVOICES = "Invoices"
+PAYMENTS = "Payments"
+LINE_ITEMS = "Line Items"
+AGING = "Aging"
+AGING_SUMMARY = "Aging Summary"
+REMINDER_LOG = "Reminder Log"
+
+# Columns the tool owns on the Invoices sheet, in the order they are added at the right end.
+TOOL_COLUMNS = (
+    "Balance",
+    "Days Overdue",
+    "Aging Bucket",
+    "Sync Status",
+    "Last Reminder",
+    "Next Reminder",
+    "Sync Notes",
+)
+
+LOG_COLUMNS = (
+    "Logged At",
+    "Invoice No",
+    "Client ID",
+    "Stage",
+    "To",
+    "Subject",
+    "Message ID",
+    "Transport",
+    "State",
+    "Detail",
+)
+
+STATUSES = (
+    "Draft", "Current", "Due Soon", "Overdue", "Partially Paid", "Paid", "Disputed",
+    "On Hold", "Void", "Written Off", "Needs Attention", "Problem",
+)
+# Statuses the owner may type in the Status column.
+OWNER_STATUSES = ("Draft", "Sent", "Paid", "Disputed", "On Hold", "Void", "Written Off")
+
+LANGUAGES = ("en", "ko", "zh")
+STAGES = ("upcoming", "gentle", "firm", "final")
+
+_SPACES = re.compile(r"[\s_]+")
+
+
+def normalize_name(name: object) -> str:
+    """Key for matching sheet and header names: case- and space-insensitive."""
+    if name is None:
+        return ""
+    return _SPACES.sub("", str(name)).casefold()
+
+
+def invoice_key(value: object) -> str:
+    """The text form of an Invoice No or Client ID cell, so `1001`, `1001.0` and `"1001 "` match."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    return str(value).strip()
+
+
+def column_letter(column: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while column > 0:
+        column, rem = divmod(column - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def quote_sheet(sheet: str) -> str:
+    """A sheet name as it stands in an A1 reference: quoted when it holds anything but letters/digits."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", sheet):
+        return sheet
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, order=True)
+class CellRef:
+    """A cell (or a whole row when column is 0) in the owner's workbook."""
+
+    sheet: str
+    row: int
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.column:
+            return f"{quote_sheet(self.sheet)}!{column_letter(self.column)}{self.row}"
+        return f"{quote_sheet(self.sheet)}!{self.row}:{self.row}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the owner's data: where, and one plain sentence that names the fix."""
+
+    cell: CellRef | None
+    message: str
+    invoice_no: str = ""
+    blocking: bool = True  # False: a warning; the row is still processed
+
+    def __str__(self) -> str:
+        return f"{self.cell}: {self.message}" if self.cell else self.message
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    emails: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    contact_name: str = ""
+    language: str = "en"
+    terms_days: int | None = None
+    reminders: bool = True
+    row: int = 0
+    email_problem: Problem | None = None  # set when no valid address: its invoices become Problems
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """One Invoices row, typed. Fields that could not be read are None and a Problem says why."""
+
+    invoice_no: str
+    client_id: str
+    row: int
+    issue_date: date | None = None
+    due_date: date | None = None
+    currency: str = ""
+    amount: Decimal | None = None
+    amount_paid: Decimal = Decimal(0)
+    paid_date: date | None = None
+    status: str = ""  # the owner's Status, normalised to OWNER_STATUSES or ""
+    hold_until: date | None = None
+    po_number: str = ""
+    payment_link: str = ""
+    note_to_client: str = ""
+
+
+@dataclass(frozen=True)
+class Payment:
+    invoice_no: str
+    date: date | None
+    amount: Decimal
+    row: int
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of the Reminder Log (or of the crash journal merged into it)."""
+
+    logged_at: datetime
+    invoice_no: str
+    client_id: str
+    stage: str
+    to: str
+    subject: str
+    message_id: str
+    transport: str
+    state: str  # pending, sent, failed, unconfirmed, retry
+    detail: str = ""
+    row: int = 0
+
+    def as_row(self) -> tuple[Any, ...]:
+        return (
+            self.logged_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            self.invoice_no,
+            self.client_id,
+            self.stage,
+            self.to,
+            self.subject,
+            self.message_id,
+            self.transport,
+            self.state,
+            self.detail,
+        )
+
+
+@dataclass(frozen=True)
+class Book:
+    """The owner's workbook, typed."""
+
+    clients: Mapping[str, Client]
+    invoices: tuple[Invoice, ...]
+    payments: tuple[Payment, ...]
+    log: tuple[LogEntry, ...]
+    problems: tuple[Problem, ...]
+    has_payments_sheet: bool = False
+
+
+# ---- what the write-back edge receives -------------------------------------------------------
+
+@dataclass(frozen=True)
+class SheetTable:
+    """A tool-owned table: headers and rows of plain values (str, int, Decimal, date, None).
+
+    `formats` maps a header to how its cells look: "date", "int", "text", or "money:<Header>"
+    (a money amount whose currency code stands in column <Header> of the same row).
+    """
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    formats: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    """The Aging Summary sheet: a table with totals rows, the as-of date and a bucket chart."""
+
+    table: SheetTable
+    as_of: date
+    bucket_labels: tuple[str, ...]  # the headers the chart plots, in order
+    total_rows: int = 0  # how many rows at the end are per-currency totals
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """Everything a sync writes, addressed by Invoice No, never by row position."""
+
+    invoices_sheet: str  # the sheet's title as the config names it (matched case/space-insensitively)
+    invoice_no_header: str  # the header of the Invoice No column
+    tool_columns: tuple[str, ...]  # headers of the tool-owned columns, added at the right end when missing
+    invoice_updates: Mapping[str, tuple[Any, ...]]  # Invoice No -> values in tool_columns order
+    row_updates: Mapping[int, tuple[Any, ...]]  # rows with a blank Invoice No -> values (only while still blank)
+    amount_paid_header: str = "Amount Paid"
+    amount_paid: Mapping[str, Decimal] = field(default_factory=dict)  # with a Payments sheet: the sums
+    currency_header: str = "Currency"
+    aging_sheet: str = AGING
+    aging: SheetTable | None = None
+    summary_sheet: str = AGING_SUMMARY
+    summary: SummaryTable | None = None
+    log_sheet: str = REMINDER_LOG
+    log_append: tuple[tuple[Any, ...], ...] = ()  # rows in LOG_COLUMNS order
