@@ -1,0 +1,3 @@
+from sheet_sync.cli import main
+
+raise SystemExit(main())

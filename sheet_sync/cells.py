@@ -1,0 +1,286 @@
+"""Reading one spreadsheet cell into a typed value: dates, money, payment terms, emails, flags.
+
+Every parser returns `(value, error)`: `error` is a plain sentence saying what is wrong and how to
+write it, or "" when the cell was read. Nothing here raises on bad input.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+
+EXCEL_EPOCH = date(1899, 12, 30)
+# Serial numbers between these are taken as Excel dates (1954-10-09 .. 2173-10-14).
+_SERIAL_MIN, _SERIAL_MAX = 20000, 100000
+
+
+def is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:  # pandas NaT / NA
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (str, bytes, date)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def text(value: object) -> str:
+    """A cell as trimmed text ('' for blank); whole floats lose their '.0'."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# ---- dates -----------------------------------------------------------------------------------
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")]
+    )
+    for m in names
+}
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
+_CJK = re.compile(r"^(\d{4})\s*[년年]\s*(\d{1,2})\s*[월月]\s*(\d{1,2})\s*[일日号]?$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s-]+([A-Za-z]+)\.?,?[\s-]+(\d{4})$")
+_MONTH_DAY = re.compile(r"^([A-Za-z]+)\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{4})$")
+
+
+def parse_date(value: object, date_order: str = "DMY") -> tuple[date | None, str]:
+    """A date cell: a real date, an Excel serial number, or text in a common form."""
+    if is_blank(value):
+        return None, ""
+    if isinstance(value, datetime):
+        return value.date(), ""
+    if isinstance(value, date):
+        return value, ""
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        return value.to_pydatetime().date(), ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if _SERIAL_MIN <= value < _SERIAL_MAX:
+            return EXCEL_EPOCH + timedelta(days=int(value)), ""
+        return None, f"{_show(value)} is not a date. Write it as {_example(date_order)}."
+    raw = str(value).strip()
+    s = raw.replace("\u3000", " ")
+    try:
+        if m := _ISO.match(s):
+            y, mo, d = (int(g) for g in m.groups())
+            return date(y, mo, d), ""
+        if m := _CJK.match(s):
+            y, mo, d = (int(g) for g in m.groups())
+            return date(y, mo, d), ""
+        if m := _NUMERIC.match(s):
+            a, b, y = (int(g) for g in m.groups())
+            if y < 100:
+                y += 2000
+            if date_order == "MDY":
+                return date(y, a, b), ""
+            if date_order == "DMY":
+                return date(y, b, a), ""
+            return None, f"'{raw}' is ambiguous with workbook.date_order = YMD. Write it as {_example(date_order)}."
+        if m := _DAY_MONTH.match(s):
+            d, mon, y = m.groups()
+            if mon.lower() in _MONTHS:
+                return date(int(y), _MONTHS[mon.lower()], int(d)), ""
+        if m := _MONTH_DAY.match(s):
+            mon, d, y = m.groups()
+            if mon.lower() in _MONTHS:
+                return date(int(y), _MONTHS[mon.lower()], int(d)), ""
+        if re.fullmatch(r"\d+(\.\d+)?", s):
+            return parse_date(float(s), date_order)
+    except ValueError:
+        return None, f"'{raw}' is not a real calendar date. Write it as {_example(date_order)}."
+    return None, f"'{raw}' is not a date. Write it as {_example(date_order)}."
+
+
+def _example(date_order: str) -> str:
+    return {"DMY": "2026-11-30 or 30/11/2026", "MDY": "2026-11-30 or 11/30/2026"}.get(date_order, "2026-11-30")
+
+
+def _show(value: object) -> str:
+    return f"'{text(value)}'"
+
+
+# ---- money -----------------------------------------------------------------------------------
+
+_SYMBOLS = {
+    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"),
+    "US$": ("USD",),
+    "€": ("EUR",),
+    "£": ("GBP",),
+    "₩": ("KRW",),
+    "￦": ("KRW",),
+    "¥": ("CNY", "JPY"),
+    "￥": ("CNY", "JPY"),
+    "元": ("CNY",),
+    "원": ("KRW",),
+    "RMB": ("CNY",),
+}
+_MONEY = re.compile(r"^\(?-?\(?\d{1,3}(,\d{3})+(\.\d+)?\)?$|^\(?-?\d+(\.\d+)?\)?$")
+
+
+def parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
+    """An amount cell: a number, or text like `$1,250.00`, `₩1,200,000`, `1 200 000원`, `USD 1,250`.
+
+    The result is exact, rounded to the currency's minor unit. A sign or code naming another
+    currency than the invoice's is an error, never a silent conversion.
+    """
+    if is_blank(value):
+        return None, ""
+    if isinstance(value, bool):
+        return None, f"{_show(value)} is not an amount."
+    if isinstance(value, (int, Decimal)):
+        return quantize(Decimal(value), currency), ""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None, f"{_show(value)} is not an amount."
+        # repr gives the shortest decimal that round-trips: 1250.1 -> "1250.1", not 1250.0999...
+        return quantize(Decimal(repr(value)), currency), ""
+    raw = str(value).strip()
+    s = raw.replace("\u00a0", " ").replace(" ", "")
+    code = ""
+    for sym in sorted(_SYMBOLS, key=len, reverse=True):
+        if s.startswith(sym) or s.endswith(sym) or s.startswith("-" + sym):
+            candidates = _SYMBOLS[sym]
+            if currency not in candidates:
+                return None, f"'{raw}' is written in {candidates[0]} but the invoice's currency is {currency}."
+            s = s.replace(sym, "", 1)
+            code = currency
+            break
+    if not code and (m := re.match(r"^([A-Za-z]{3})([-(]?\d.*)$|^(.*\d\)?)([A-Za-z]{3})$", s)):
+        found = (m.group(1) or m.group(4) or "").upper()
+        rest = m.group(2) if m.group(1) else m.group(3)
+        from babel.numbers import list_currencies
+
+        if found not in list_currencies():
+            return None, f"'{raw}' is not an amount. Write a number like 1250.00."
+        if found != currency:
+            return None, f"'{raw}' is written in {found} but the invoice's currency is {currency}."
+        s = rest or ""
+    s = s.strip()
+    if not _MONEY.match(s):
+        return None, f"'{raw}' is not an amount. Write a number like 1250.00."
+    negative = s.startswith("-") or (s.startswith("(") and s.endswith(")"))
+    digits = s.strip("()-").replace(",", "")
+    try:
+        amount = Decimal(digits)
+    except InvalidOperation:
+        return None, f"'{raw}' is not an amount. Write a number like 1250.00."
+    return quantize(-amount if negative else amount, currency), ""
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    places = get_currency_precision(currency) if currency else 2
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+# ---- payment terms ---------------------------------------------------------------------------
+
+_RECEIPT = re.compile(
+    r"^(due\s+(on|upon)\s+receipt|on\s+receipt|upon\s+receipt|immediate(ly)?|cod|cash\s+on\s+delivery"
+    r"|net\s*0|즉시|즉시\s*지급|수령\s*즉시|即付|即时付款|收到即付|见票即付|货到付款)$",
+    re.IGNORECASE,
+)
+_DAYS = re.compile(
+    r"^(?:(?:\d+(?:\.\d+)?%?\s*/\s*\d+\s*,?\s*)?(?:net|n)\s*(\d+)(?:\s*days?)?"
+    r"|(\d+)\s*(?:days?|d|calendar\s+days?)(?:\s+net)?"
+    r"|(\d+)\s*(?:일|일\s*이내|일\s*후)"
+    r"|(\d+)\s*(?:天|日|天内|日内)"
+    r"|(?:월|월말)?\s*(\d+)"
+    r")$",
+    re.IGNORECASE,
+)
+
+
+def parse_terms(value: object) -> tuple[int | None, str]:
+    """Payment terms as a number of days: `Net 30`, `30 days`, `Due on receipt`, `15일`, `30天`."""
+    if is_blank(value):
+        return None, ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value >= 0 and float(value).is_integer():
+            return int(value), ""
+        return None, f"{_show(value)} is not a number of days."
+    raw = str(value).strip()
+    s = re.sub(r"\s+", " ", raw)
+    if _RECEIPT.match(s):
+        return 0, ""
+    if m := _DAYS.match(s):
+        return int(next(g for g in m.groups() if g is not None)), ""
+    return None, f"'{raw}' is not payment terms I can read. Write e.g. 'Net 30', '30 days' or 'Due on receipt'."
+
+
+# ---- other cells -----------------------------------------------------------------------------
+
+def split_emails(value: object) -> tuple[str, ...]:
+    return tuple(p.strip() for p in re.split(r"[;,\n]", text(value)) if p.strip())
+
+
+def check_email(address: str) -> str:
+    """'' when the address is valid (syntax only: no DNS from a scheduled job), else why not."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"'{address}' is not a valid email address ({str(exc).rstrip('.')})."
+    return ""
+
+
+_LANGUAGE_ALIASES = {
+    "en": "en", "eng": "en", "english": "en", "en-us": "en", "en-gb": "en", "영어": "en", "英文": "en", "英语": "en",
+    "ko": "ko", "kr": "ko", "kor": "ko", "korean": "ko", "ko-kr": "ko", "한국어": "ko", "한국": "ko", "韩语": "ko",
+    "zh": "zh", "cn": "zh", "chinese": "zh", "zh-cn": "zh", "zh-hans": "zh", "中文": "zh", "汉语": "zh",
+    "简体中文": "zh", "중국어": "zh",
+}
+
+
+def parse_language(value: object) -> tuple[str, str]:
+    s = text(value).lower()
+    if not s:
+        return "", ""
+    if s in _LANGUAGE_ALIASES:
+        return _LANGUAGE_ALIASES[s], ""
+    return "", f"'{text(value)}' is not a language sheet-sync writes in (en, ko or zh)."
+
+
+def parse_flag(value: object) -> tuple[bool, str]:
+    """The Reminders column: on unless it says off."""
+    s = text(value).lower()
+    if s in ("", "on", "yes", "y", "true", "1", "예", "켜기", "开", "是"):
+        return True, ""
+    if s in ("off", "no", "n", "false", "0", "아니오", "끄기", "关", "否", "stop", "none"):
+        return False, ""
+    return True, f"'{text(value)}' should be 'on' or 'off'; reminders stay on."
+
+
+_STATUS = {
+    "": "", "draft": "Draft", "sent": "Sent", "open": "Sent", "unpaid": "Sent", "paid": "Paid",
+    "disputed": "Disputed", "dispute": "Disputed", "onhold": "On Hold", "hold": "On Hold",
+    "void": "Void", "voided": "Void", "cancelled": "Void", "canceled": "Void",
+    "writtenoff": "Written Off", "writeoff": "Written Off",
+}
+
+
+def parse_status(value: object) -> tuple[str, str]:
+    key = re.sub(r"[\s_-]+", "", text(value).lower())
+    if key in _STATUS:
+        return _STATUS[key], ""
+    return "", (f"'{text(value)}' is not a status I know; use Draft, Sent, Paid, Disputed, On Hold, Void "
+                "or Written Off (treated as blank).")

@@ -1,0 +1,304 @@
+"""Raw sheets -> a typed Book and the problems found on the way. Pure: no IO.
+
+Each bad cell becomes a Problem naming its cell and the fix; the row is skipped or kept as the
+problem allows, and every other row is still read.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Mapping
+
+from babel.numbers import list_currencies
+
+from sheet_sync import cells
+from sheet_sync.backends.raw import RawBook, RawSheet
+from sheet_sync.config import Config
+from sheet_sync.errors import SheetSyncError
+from sheet_sync.model import (
+    CLIENTS, INVOICES, LOG_COLUMNS, PAYMENTS, REMINDER_LOG, Book, CellRef, Client, Invoice, LogEntry,
+    Payment, Problem, invoice_key,
+)
+
+CLIENT_HEADERS = (
+    "Client ID", "Name", "Email", "CC", "Contact Name", "Language", "Payment Terms", "Reminders",
+    "Tax ID", "Address", "Phone", "Notes",
+)
+INVOICE_HEADERS = (
+    "Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid", "Paid Date",
+    "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client",
+)
+PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
+REQUIRED = {
+    CLIENTS: ("Client ID", "Name", "Email"),
+    INVOICES: ("Invoice No", "Client ID", "Issue Date", "Amount"),
+    PAYMENTS: ("Invoice No", "Amount"),
+    REMINDER_LOG: ("Invoice No", "Stage", "State"),
+}
+SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS}
+_CURRENCIES = frozenset(list_currencies())
+
+
+def wanted_sheets(config: Config) -> dict[str, tuple[str, dict[str, str]]]:
+    """What a backend should read: canonical sheet -> (owner's sheet name, {canonical: owner's header})."""
+    return {
+        sheet: (config.sheet_name(sheet), {h: config.column_name(h) for h in headers})
+        for sheet, headers in SHEET_HEADERS.items()
+    }
+
+
+class _Rows:
+    """Iterates a RawSheet's rows and makes cell references and problems for them."""
+
+    def __init__(self, sheet: RawSheet, problems: list[Problem], canonical: str, config: Config):
+        self.sheet = sheet
+        self.problems = problems
+        self.config = config
+        missing = [h for h in REQUIRED[canonical] if h not in sheet.columns]
+        if missing:
+            names = ", ".join(f"'{config.column_name(h)}'" for h in missing)
+            raise SheetSyncError(
+                f"The {sheet.title} sheet has no {names} column (headers are read from row {sheet.header_row}); "
+                "add it or rename it in [workbook.columns]."
+            )
+
+    def __iter__(self):
+        records = self.sheet.frame.to_dict("index")
+        for row, values in records.items():
+            yield int(row), values
+
+    def cell(self, row: int, header: str) -> CellRef:
+        return CellRef(self.sheet.title, row, self.sheet.column_of(header))
+
+    def problem(self, row: int, header: str, message: str, invoice_no: str = "", blocking: bool = True) -> Problem:
+        p = Problem(self.cell(row, header), message, invoice_no, blocking)
+        self.problems.append(p)
+        return p
+
+
+def load_book(raw: RawBook, config: Config) -> Book:
+    """Type every row of the owner's sheets; bad cells become Problems, never exceptions."""
+    for sheet in (CLIENTS, INVOICES):
+        if sheet not in raw:
+            raise SheetSyncError(
+                f"The workbook has no '{config.sheet_name(sheet)}' sheet; add it (see the README for its columns) "
+                "or name yours in [workbook.sheets]."
+            )
+    problems: list[Problem] = []
+    clients = _load_clients(_Rows(raw[CLIENTS], problems, CLIENTS, config), config)
+    invoices = _load_invoices(_Rows(raw[INVOICES], problems, INVOICES, config), clients, raw[CLIENTS], config, problems)
+    payments: tuple[Payment, ...] = ()
+    if PAYMENTS in raw:
+        payments = _load_payments(_Rows(raw[PAYMENTS], problems, PAYMENTS, config), invoices, config)
+        invoices = _apply_payments(invoices, payments)
+    log = _load_log(_Rows(raw[REMINDER_LOG], problems, REMINDER_LOG, config)) if REMINDER_LOG in raw else ()
+    return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw)
+
+
+def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
+    clients: dict[str, Client] = {}
+    seen: Counter[str] = Counter(invoice_key(v.get("Client ID")) for _, v in rows)
+    for row, v in rows:
+        cid = invoice_key(v.get("Client ID"))
+        if not cid:
+            rows.problem(row, "Client ID", "this client has no Client ID; invoices cannot refer to it.", blocking=False)
+            continue
+        if seen[cid] > 1:
+            rows.problem(row, "Client ID", f"Client ID '{cid}' stands on {seen[cid]} rows; give each client its own ID.")
+            clients.pop(cid, None)
+            continue
+        emails = cells.split_emails(v.get("Email"))
+        email_problem = None
+        if not emails:
+            email_problem = Problem(rows.cell(row, "Email"), f"client '{cid}' has no email address.")
+        else:
+            bad = [e for e in emails if cells.check_email(e)]
+            if bad:
+                reason = cells.check_email(bad[0]).rstrip(".")
+                email_problem = Problem(rows.cell(row, "Email"), f"{reason} (client '{cid}').")
+        cc = []
+        for address in cells.split_emails(v.get("CC")):
+            if err := cells.check_email(address):
+                rows.problem(row, "CC", f"{err} It is left out of the CC.", blocking=False)
+            else:
+                cc.append(address)
+        language, err = cells.parse_language(v.get("Language"))
+        if err:
+            rows.problem(row, "Language", f"{err} Writing in '{config.reminders.default_language}'.", blocking=False)
+        terms, err = cells.parse_terms(v.get("Payment Terms"))
+        if err:
+            rows.problem(row, "Payment Terms", err, blocking=False)
+        reminders, err = cells.parse_flag(v.get("Reminders"))
+        if err:
+            rows.problem(row, "Reminders", err, blocking=False)
+        name = cells.text(v.get("Name"))
+        if not name:
+            rows.problem(row, "Name", f"client '{cid}' has no name; messages greet the contact or the Client ID.", blocking=False)
+        clients[cid] = Client(
+            client_id=cid,
+            name=name or cells.text(v.get("Contact Name")) or cid,
+            emails=emails,
+            cc=tuple(cc),
+            contact_name=cells.text(v.get("Contact Name")),
+            language=language or config.reminders.default_language,
+            terms_days=terms,
+            reminders=reminders,
+            row=row,
+            email_problem=email_problem,
+        )
+    return clients
+
+
+def _load_invoices(
+    rows: _Rows, clients: Mapping[str, Client], clients_sheet: RawSheet, config: Config, problems: list[Problem]
+) -> list[Invoice]:
+    order = config.workbook.date_order
+    counts: Counter[str] = Counter(invoice_key(v.get("Invoice No")) for _, v in rows)
+    invoices: list[Invoice] = []
+    for row, v in rows:
+        no = invoice_key(v.get("Invoice No"))
+        if not no:
+            rows.problem(row, "Invoice No", "this row has no Invoice No, so it is skipped; give it a unique number.")
+            continue
+        if counts[no] > 1:
+            rows.problem(row, "Invoice No", f"Invoice No '{no}' stands on {counts[no]} rows; each invoice needs its own number.", no)
+
+        def bad(header: str, message: str, blocking: bool = True) -> None:
+            rows.problem(row, header, message, no, blocking)
+
+        cid = invoice_key(v.get("Client ID"))
+        client = clients.get(cid)
+        if not cid:
+            bad("Client ID", "this invoice has no Client ID; write the ID of a client on the Clients sheet.")
+        elif client is None:
+            bad("Client ID", f"client '{cid}' is not on the {config.sheet_name(CLIENTS)} sheet (or is there twice); add it or fix the ID.")
+        elif client.email_problem is not None:
+            problems.append(Problem(client.email_problem.cell, client.email_problem.message + " No reminder can be sent.", no))
+
+        currency = cells.text(v.get("Currency")).upper() or config.aging.default_currency
+        if currency not in _CURRENCIES:
+            bad("Currency", f"'{cells.text(v.get('Currency'))}' is not a currency code; write one like USD, KRW or CNY.")
+            currency = ""
+        amount, err = cells.parse_money(v.get("Amount"), currency) if currency else (None, "")
+        if err:
+            bad("Amount", err)
+        elif amount is None and currency:
+            bad("Amount", "the Amount is blank; write the invoice total.")
+        paid, err = cells.parse_money(v.get("Amount Paid"), currency) if currency else (None, "")
+        if err:
+            bad("Amount Paid", err)
+
+        issue, err = cells.parse_date(v.get("Issue Date"), order)
+        if err:
+            bad("Issue Date", err)
+        elif issue is None:
+            bad("Issue Date", "the Issue Date is blank; write the date the invoice was sent.")
+        due, err = cells.parse_date(v.get("Due Date"), order)
+        if err:
+            bad("Due Date", err)
+        elif due is None and issue is not None and client is not None:
+            if client.terms_days is None:
+                terms_cell = CellRef(clients_sheet.title, client.row, clients_sheet.column_of("Payment Terms"))
+                bad("Due Date", f"the Due Date is blank and client '{cid}' has no Payment Terms I can read "
+                    f"({terms_cell}); write a due date here or the terms there.")
+            else:
+                due = issue + timedelta(days=client.terms_days)
+        if due is not None and issue is not None and due < issue:
+            bad("Due Date", f"the Due Date {due.isoformat()} is before the Issue Date {issue.isoformat()}.", blocking=False)
+
+        paid_date, err = cells.parse_date(v.get("Paid Date"), order)
+        if err:
+            bad("Paid Date", err, blocking=False)
+        hold, err = cells.parse_date(v.get("Hold Until"), order)
+        if err:
+            bad("Hold Until", err + " No reminder is sent until it is fixed.")
+        status, err = cells.parse_status(v.get("Status"))
+        if err:
+            bad("Status", err, blocking=False)
+        invoices.append(Invoice(
+            invoice_no=no,
+            client_id=cid,
+            row=row,
+            issue_date=issue,
+            due_date=due,
+            currency=currency,
+            amount=amount,
+            amount_paid=paid if paid is not None else Decimal(0),
+            paid_date=paid_date,
+            status=status,
+            hold_until=hold,
+            po_number=cells.text(v.get("PO Number")),
+            payment_link=cells.text(v.get("Payment Link")),
+            note_to_client=cells.text(v.get("Note to Client")),
+        ))
+    return invoices
+
+
+def _load_payments(rows: _Rows, invoices: list[Invoice], config: Config) -> tuple[Payment, ...]:
+    currency_of = {inv.invoice_no: inv.currency for inv in invoices}
+    payments = []
+    for row, v in rows:
+        no = invoice_key(v.get("Invoice No"))
+        if not no:
+            rows.problem(row, "Invoice No", "this payment names no invoice; it is not counted.", blocking=False)
+            continue
+        if no not in currency_of:
+            rows.problem(row, "Invoice No", f"invoice '{no}' is not on the Invoices sheet; this payment is not counted.", blocking=False)
+            continue
+        amount, err = cells.parse_money(v.get("Amount"), currency_of[no] or config.aging.default_currency)
+        if err or amount is None:
+            rows.problem(row, "Amount", (err or "the Amount is blank.") + f" This payment is not counted, so invoice '{no}' may look unpaid.", no)
+            continue
+        when, err = cells.parse_date(v.get("Date"), config.workbook.date_order)
+        if err:
+            rows.problem(row, "Date", err, no, blocking=False)
+        payments.append(Payment(no, when, amount, row))
+    return tuple(payments)
+
+
+def _apply_payments(invoices: list[Invoice], payments: tuple[Payment, ...]) -> list[Invoice]:
+    """With a Payments sheet, Amount Paid is the sum of its rows, and the last payment dates a full one."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    last: dict[str, date] = {}
+    for p in payments:
+        totals[p.invoice_no] += p.amount
+        if p.date and (p.invoice_no not in last or p.date > last[p.invoice_no]):
+            last[p.invoice_no] = p.date
+    out = []
+    for inv in invoices:
+        paid = totals.get(inv.invoice_no, Decimal(0))
+        paid_date = inv.paid_date
+        if paid_date is None and inv.amount is not None and paid >= inv.amount and paid > 0:
+            paid_date = last.get(inv.invoice_no)
+        out.append(replace(inv, amount_paid=paid, paid_date=paid_date))
+    return out
+
+
+def _load_log(rows: _Rows) -> tuple[LogEntry, ...]:
+    entries = []
+    for row, v in rows:
+        logged = v.get("Logged At")
+        if isinstance(logged, datetime):
+            at = logged if logged.tzinfo else logged.replace(tzinfo=timezone.utc)
+        else:
+            try:
+                at = datetime.fromisoformat(cells.text(logged).replace("Z", "+00:00"))
+                at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+            except ValueError:
+                at = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        entries.append(LogEntry(
+            logged_at=at,
+            invoice_no=invoice_key(v.get("Invoice No")),
+            client_id=invoice_key(v.get("Client ID")),
+            stage=cells.text(v.get("Stage")).lower(),
+            to=cells.text(v.get("To")),
+            subject=cells.text(v.get("Subject")),
+            message_id=cells.text(v.get("Message ID")),
+            transport=cells.text(v.get("Transport")).lower(),
+            state=cells.text(v.get("State")).lower(),
+            detail=cells.text(v.get("Detail")),
+            row=row,
+        ))
+    return tuple(entries)
