@@ -1,0 +1,229 @@
+"""The reminder policy: which stage each invoice is due for today, and what comes next. Pure.
+
+The Reminder Log is the memory: a stage counts as done when its latest log entry says it was
+sent (or may have been: `pending`/`unconfirmed`), through a transport that counts (an outbox
+trial does not count once the owner has switched to real mail).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from sheet_sync.aging import AgingReport
+from sheet_sync.config import Config, Stage
+from sheet_sync.model import Book, Client, Invoice, LogEntry
+
+NO_REMINDER_STATUSES = ("Problem", "Draft", "Paid", "Disputed", "On Hold", "Void", "Written Off")
+DONE_STATES = ("sent", "pending", "unconfirmed")
+REAL_TRANSPORTS = ("gmail", "smtp")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Sending days: a weekmask and public holidays, as numpy's business-day functions take them."""
+
+    weekmask: str
+    holidays: tuple[date, ...] = ()
+
+    @cached_property
+    def _cal(self) -> np.busdaycalendar:
+        return np.busdaycalendar(weekmask=self.weekmask, holidays=list(self.holidays))
+
+    def is_sending_day(self, day: date) -> bool:
+        return bool(np.is_busday(np.datetime64(day, "D"), busdaycal=self._cal))
+
+    def busdays_between(self, start: date, end: date) -> int:
+        """Sending days in [start, end): numpy.busday_count."""
+        return int(np.busday_count(np.datetime64(start, "D"), np.datetime64(end, "D"), busdaycal=self._cal))
+
+    def add_busdays(self, start: date, n: int) -> date:
+        """The first day d >= start with busdays_between(start, d) >= n, rolled onto a sending day."""
+        d = np.busday_offset(np.datetime64(start, "D"), n, roll="forward", busdaycal=self._cal)
+        return d.astype(object)
+
+    def next_sending_day(self, day: date) -> date:
+        return self.add_busdays(day, 0)
+
+
+def make_calendar(config: Config, as_of: date) -> Calendar:
+    days: tuple[date, ...] = ()
+    if config.reminders.holidays:
+        import holidays as holidays_lib
+
+        years = range(as_of.year - 1, as_of.year + 2)
+        days = tuple(sorted(holidays_lib.country_holidays(config.reminders.holidays, years=years)))
+    return Calendar(config.reminders.weekmask, days)
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    stage: str
+    day: date  # the local date of the latest log entry
+    state: str
+    entry: LogEntry
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy decided for one invoice."""
+
+    invoice_no: str
+    send: str = ""  # the stage to send now, or ""
+    last: StageRecord | None = None  # the latest stage done
+    next_stage: str = ""
+    next_date: date | None = None
+    needs_attention: bool = False
+    notes: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()  # Message-IDs of the earlier stages, for threading
+
+
+def stage_history(log: Iterable[LogEntry], config: Config) -> dict[str, dict[str, StageRecord]]:
+    """invoice_no -> stage -> its latest log entry that counts for the current transport."""
+    transport = config.mail.transport
+    tz = config.tz
+    history: dict[str, dict[str, StageRecord]] = {}
+    ordered = sorted(enumerate(log), key=lambda pair: (pair[1].logged_at, pair[0]))
+    for _, entry in ordered:
+        if not entry.invoice_no or not entry.stage:
+            continue
+        if entry.state in DONE_STATES and not _counts(entry.transport, transport):
+            continue  # an outbox trial never swallows a real reminder
+        day = entry.logged_at.astimezone(tz).date()
+        history.setdefault(entry.invoice_no, {})[entry.stage] = StageRecord(entry.stage, day, entry.state, entry)
+    return history
+
+
+def _counts(logged_transport: str, current: str) -> bool:
+    if current == "outbox":
+        return True  # a trial treats anything already sent (for real or not) as done
+    return logged_transport in REAL_TRANSPORTS or logged_transport == ""
+
+
+def plan(report: AgingReport, book: Book, config: Config, calendar: Calendar) -> dict[str, Decision]:
+    """Decide, for every invoice, the stage to send today (at most one) and the next one."""
+    as_of = report.as_of
+    history = stage_history(book.log, config)
+    stages = [s for s in config.reminders.stages if s.enabled]
+    clients = book.clients
+    invoices = {inv.invoice_no: inv for inv in book.invoices}
+    sending_day = calendar.is_sending_day(as_of)
+    decisions: dict[str, Decision] = {}
+    frame = report.frame
+    for no, status, days, balance, currency in zip(
+        frame["invoice_no"], frame["status"], frame["days_overdue"], frame["balance"], frame["currency"]
+    ):
+        invoice = invoices[no]
+        client = clients.get(invoice.client_id)
+        decisions[no] = _decide(
+            invoice, client, str(status), None if pd.isna(days) else int(days),
+            balance, str(currency), history.get(no, {}), stages, config, calendar, as_of, sending_day,
+        )
+    return decisions
+
+
+def _decide(
+    invoice: Invoice,
+    client: Client | None,
+    status: str,
+    days: int | None,
+    balance: Decimal | None,
+    currency: str,
+    records: Mapping[str, StageRecord],
+    stages: list[Stage],
+    config: Config,
+    calendar: Calendar,
+    as_of: date,
+    sending_day: bool,
+) -> Decision:
+    notes: list[str] = []
+    done = {name: r for name, r in records.items() if r.state in DONE_STATES}
+    for r in records.values():
+        if r.state in ("pending", "unconfirmed"):
+            notes.append(
+                f"The {r.stage} reminder of {r.day.isoformat()} may not have been sent (state {r.state}); "
+                "check the client's inbox, then set its State to 'retry' in the Reminder Log to send it again."
+            )
+        elif r.state == "failed":
+            notes.append(f"The {r.stage} reminder failed on {r.day.isoformat()} ({r.entry.detail or 'no detail'}); it will be tried again.")
+    last = max(done.values(), key=lambda r: (r.day, r.entry.logged_at), default=None)
+    order = [s.name for s in config.reminders.stages]
+    references = tuple(
+        done[name].entry.message_id for name in order if name in done and done[name].entry.message_id
+    )
+    base = dict(invoice_no=invoice.invoice_no, last=last, references=references)
+
+    blocked = _blocked_reason(invoice, client, status, balance, days, as_of)
+    if blocked:
+        if blocked != "-":
+            notes.append(blocked)
+        return Decision(**base, notes=tuple(notes))
+
+    final = done.get("final")
+    if final is not None:
+        attention_day = final.day + timedelta(days=config.reminders.needs_attention_days)
+        if as_of >= attention_day:
+            notes.append(_attention_note(balance, currency, final.day, config))
+            return Decision(**base, needs_attention=True, notes=tuple(notes))
+
+    send = ""
+    nxt: Stage | None = None
+    next_date: date | None = None
+    prev = last.day if last else None
+    for stage in stages:
+        if stage.name in done:
+            continue
+        if stage.offset <= 0 and days > 0:
+            continue  # a pre-due stage is skipped once the due date has passed
+        when = _earliest(stage, invoice, prev, calendar, as_of)
+        if stage.offset <= 0 and when > invoice.due_date:
+            continue  # no sending day left before the due date
+        if when == as_of and sending_day:
+            send = stage.name
+            prev = as_of
+            continue  # look for the stage after it, for Next Reminder
+        nxt, next_date = stage, when
+        break
+    if nxt is None and (send == "final" or ("final" in done and not send)):
+        final_day = as_of if send == "final" else done["final"].day
+        next_date = final_day + timedelta(days=config.reminders.needs_attention_days)
+        return Decision(**base, send=send, next_stage="needs attention", next_date=next_date, notes=tuple(notes))
+    return Decision(**base, send=send, next_stage=nxt.name if nxt else "", next_date=next_date, notes=tuple(notes))
+
+
+def _earliest(stage: Stage, invoice: Invoice, prev: date | None, calendar: Calendar, as_of: date) -> date:
+    """The first sending day, on or after as_of, when `stage` is due for this invoice."""
+    assert invoice.due_date is not None
+    when = max(as_of, invoice.due_date + timedelta(days=stage.offset))
+    if prev is not None:
+        when = max(when, calendar.add_busdays(prev, stage.gap), prev + timedelta(days=1))
+    if invoice.hold_until is not None:
+        when = max(when, invoice.hold_until)
+    return calendar.next_sending_day(when)
+
+
+def _blocked_reason(invoice: Invoice, client: Client | None, status: str, balance: Decimal | None,
+                    days: int | None, as_of: date) -> str:
+    """Why no reminder may go to this invoice: a note for Sync Notes, '-' for no note, '' when none."""
+    if status in NO_REMINDER_STATUSES or balance is None or balance <= 0 or days is None or client is None:
+        return "-"
+    if not client.reminders:
+        return "Reminders are off for this client (Clients sheet)."
+    if invoice.hold_until is not None and as_of < invoice.hold_until:
+        return f"Held until {invoice.hold_until.isoformat()} (the client's promised date): no reminder before then."
+    return ""
+
+
+def _attention_note(balance: Decimal | None, currency: str, final_day: date, config: Config) -> str:
+    threshold = config.reminders.write_off_below.get(currency)
+    amount = f"{balance} {currency}"
+    if threshold is not None and balance is not None and balance < threshold:
+        return (f"The final notice went out on {final_day.isoformat()} with no payment since. {amount} is below "
+                f"the write-off limit of {threshold} {currency}: consider writing it off (Status = Written Off).")
+    return (f"The final notice went out on {final_day.isoformat()} with no payment since. Please decide: call the "
+            f"client, hand {amount} to a collections agency, or write it off (Status = Written Off).")
