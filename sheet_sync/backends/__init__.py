@@ -1,0 +1,58 @@
+"""Workbook backends: each reads raw sheets and writes a WritePlan. `get_backend(config)` picks."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Protocol
+
+from sheet_sync.backends.raw import RawSheet
+from sheet_sync.config import Config
+from sheet_sync.errors import SheetSyncError
+from sheet_sync.model import WritePlan
+
+
+class Backend(Protocol):
+    name: str
+    journal_path: Path | None  # where the crash journal lives (None: the backend logs sends itself)
+
+    def read(self, wanted: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]: ...
+
+    def check_writable(self) -> None: ...
+
+    def write(self, plan: WritePlan) -> object: ...
+
+
+class ExcelBackend:
+    name = "excel"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.journal_path = path.with_name(f".{path.stem}.sheet-sync-journal.jsonl")
+
+    def read(self, wanted):
+        from sheet_sync.backends.excel_read import read_workbook
+
+        return read_workbook(self.path, wanted)
+
+    def check_writable(self) -> None:
+        from sheet_sync.backends.excel_write import excel_lock_file
+
+        lock = excel_lock_file(self.path)
+        if lock is not None:
+            raise SheetSyncError(
+                f"{self.path.name} is open in Excel (lock file {lock.name}): close it and run again."
+            )
+
+    def write(self, plan: WritePlan):
+        from sheet_sync.backends.excel_write import write_workbook
+
+        return write_workbook(self.path, plan)
+
+
+def get_backend(config: Config) -> Backend:
+    if config.workbook.google_sheet:
+        raise SheetSyncError("Google Sheets workbooks are not supported yet; use workbook.path with an .xlsx file.")
+    if config.workbook.path is None:
+        raise SheetSyncError("The config names no workbook: set workbook.path (an .xlsx file).")
+    if config.workbook.path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise SheetSyncError(f"{config.workbook.path.name} is not an .xlsx workbook; save it as .xlsx (Excel Workbook).")
+    return ExcelBackend(config.workbook.path)

@@ -1,0 +1,309 @@
+"""The library API: what the CLI and the tests call. It never prints; it returns results.
+
+    load(config)                      -> (Book, backend)
+    sync(config, as_of, dry_run)      -> SyncResult
+    check(config)                     -> CheckResult
+    preview(config, invoice_no, ...)  -> Outgoing
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Mapping
+
+from sheet_sync.aging import AgingReport, age, totals_by_currency
+from sheet_sync.backends import Backend, get_backend
+from sheet_sync.compose import Outgoing, compose
+from sheet_sync.config import Config
+from sheet_sync.errors import SheetSyncError
+from sheet_sync.journal import Journal, recover
+from sheet_sync.load import load_book, wanted_sheets
+from sheet_sync.mail.transport import SendError, Transport
+from sheet_sync.model import (
+    INVOICES, LOG_COLUMNS, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem, WritePlan, normalize_name,
+)
+from sheet_sync.policy import Decision, make_calendar, plan
+from sheet_sync import report as tables
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Sent:
+    invoice_no: str
+    client_id: str
+    stage: str
+    to: str
+    subject: str
+    state: str  # sent, failed, planned (dry run), skipped (over the daily cap)
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    as_of: date
+    workbook: str
+    invoices_read: int
+    problems: tuple[Problem, ...]
+    totals: Mapping[str, Mapping[str, Decimal]]  # currency -> bucket -> open balance
+    labels: tuple[str, ...]
+    messages: tuple[Sent, ...]
+    needs_attention: tuple[str, ...]
+    unconfirmed: tuple[str, ...]
+    statuses: Mapping[str, int]
+    dry_run: bool
+    transport: str
+    outbox_dir: str = ""
+    written: bool = False
+    sending_day: bool = True
+
+    @property
+    def blocking_problems(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.blocking)
+
+    @property
+    def sent(self) -> tuple[Sent, ...]:
+        return tuple(m for m in self.messages if m.state == "sent")
+
+    @property
+    def failed(self) -> tuple[Sent, ...]:
+        return tuple(m for m in self.messages if m.state == "failed")
+
+    @property
+    def exit_code(self) -> int:
+        """0 done; 1 done but some rows have problems; 3 some messages failed (wins over 1)."""
+        if self.failed:
+            return 3
+        if self.blocking_problems:
+            return 1
+        return 0
+
+    def by_stage(self) -> dict[str, int]:
+        counted = Counter(m.stage for m in self.messages if m.state in ("sent", "planned"))
+        return dict(counted)
+
+
+def today(config: Config) -> date:
+    return datetime.now(config.tz).date()
+
+
+def load(config: Config) -> tuple[Book, Backend]:
+    backend = get_backend(config)
+    raw = backend.read(wanted_sheets(config))
+    return load_book(raw, config), backend
+
+
+def make_transport(config: Config) -> Transport:
+    from sheet_sync.mail.outbox import OutboxTransport
+
+    if config.mail.transport == "outbox":
+        return OutboxTransport(config.mail.outbox_dir)
+    raise SheetSyncError(f"The {config.mail.transport} transport is not available yet; use mail.transport = \"outbox\".")
+
+
+@dataclass
+class _Run:
+    """The pure part of a sync: everything decided before anything is sent."""
+
+    book: Book
+    report: AgingReport
+    decisions: dict[str, Decision]
+    outgoing: list[Outgoing]
+    recovered: list[LogEntry]
+    compose_problems: list[Problem] = field(default_factory=list)
+
+
+def _prepare(config: Config, as_of: date, book: Book, journal: Journal | None) -> _Run:
+    recovered = recover(journal.read(), book.log) if journal else []
+    if recovered:
+        book = replace(book, log=book.log + tuple(recovered))
+    report = age(book, config, as_of)
+    calendar = make_calendar(config, as_of)
+    decisions = plan(report, book, config, calendar)
+    invoices = {inv.invoice_no: inv for inv in book.invoices}
+    frame = report.frame.set_index("invoice_no", drop=False)
+    outgoing: list[Outgoing] = []
+    problems: list[Problem] = []
+    for no, d in decisions.items():
+        if not d.send:
+            continue
+        inv = invoices[no]
+        row = frame.loc[no]
+        try:
+            outgoing.append(compose(inv, book.clients[inv.client_id], d.send, row["balance"], int(row["days_overdue"]),
+                                    d.references, config, as_of))
+        except SheetSyncError as exc:
+            problems.append(Problem(None, f"Invoice {no}: the {d.send} reminder could not be written: {exc}", no))
+    return _Run(book, report, decisions, outgoing, recovered, problems)
+
+
+def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
+         progress: Progress | None = None, transport: Transport | None = None) -> SyncResult:
+    """Read the workbook, age it, send the reminders that are due, write the results back.
+
+    With `dry_run`, nothing is written and nothing is sent (the journal and log included).
+    """
+    as_of = as_of or today(config)
+    book, backend = load(config)
+    journal = Journal(backend.journal_path) if backend.journal_path else None
+    run = _prepare(config, as_of, book, journal)
+    sending_day = make_calendar(config, as_of).is_sending_day(as_of)
+
+    results: list[Sent] = []
+    log_rows: list[LogEntry] = list(run.recovered)
+    if dry_run:
+        results = [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "planned") for o in run.outgoing]
+    else:
+        backend.check_writable()  # refuse before sending anything if the workbook cannot take the log
+        transport = transport or make_transport(config)
+        results, sent_log = _send_all(run.outgoing, transport, journal, config, progress)
+        log_rows.extend(sent_log)
+
+    sent_today = {m.invoice_no: m.stage for m in results if m.state in ("sent", "planned")}
+    failed_notes = {m.invoice_no: [f"The {m.stage} reminder failed today: {m.detail}."] for m in results if m.state == "failed"}
+    statuses = tables.final_statuses(run.report, run.decisions)
+    problems = tuple(run.book.problems) + tuple(run.compose_problems)
+    written = False
+    if not dry_run:
+        plan_ = _write_plan(config, run, statuses, problems, sent_today, failed_notes, log_rows)
+        backend.write(plan_)
+        if journal:
+            journal.clear()
+        written = True
+
+    frame = run.report.frame
+    return SyncResult(
+        as_of=as_of,
+        workbook=str(config.workbook.path or config.workbook.google_sheet),
+        invoices_read=len(frame),
+        problems=problems,
+        totals=totals_by_currency(run.report),
+        labels=run.report.labels,
+        messages=tuple(results),
+        needs_attention=tuple(no for no, s in zip(frame["invoice_no"], statuses) if s == "Needs Attention"),
+        unconfirmed=tuple(e.invoice_no for e in run.book.log if e.state in ("unconfirmed", "pending")),
+        statuses=dict(Counter(statuses)),
+        dry_run=dry_run,
+        transport=config.mail.transport,
+        outbox_dir=str(config.mail.outbox_dir) if config.mail.transport == "outbox" else "",
+        written=written,
+        sending_day=sending_day,
+    )
+
+
+def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal | None, config: Config,
+              progress: Progress | None) -> tuple[list[Sent], list[LogEntry]]:
+    results: list[Sent] = []
+    log: list[LogEntry] = []
+    if not outgoing:
+        return results, log
+    cap = config.mail.daily_cap
+    with transport:
+        for i, o in enumerate(outgoing):
+            if i >= cap:
+                results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "skipped",
+                                    f"over the daily cap of {cap}; left for the next run"))
+                continue
+            entry = LogEntry(datetime.now(timezone.utc), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject,
+                             o.message_id, transport.name, "pending")
+            if journal:
+                journal.record(entry)
+            try:
+                detail = transport.send(o.message, o.recipients)
+                state = "sent"
+            except SendError as exc:
+                detail, state = str(exc), "failed"
+            done = replace(entry, logged_at=datetime.now(timezone.utc), state=state, detail=detail)
+            if journal:
+                journal.record(done)
+            log.append(done)
+            results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, state, detail))
+            if progress:
+                progress(i + 1, len(outgoing), o.invoice_no)
+    return results, log
+
+
+def _write_plan(config: Config, run: _Run, statuses: list[str], problems: tuple[Problem, ...],
+                sent_today: Mapping[str, str], failed_notes: Mapping[str, list[str]],
+                log_rows: list[LogEntry]) -> WritePlan:
+    rows = tables.invoice_rows(run.report, statuses, run.decisions, problems, sent_today, failed_notes)
+    row_updates = {
+        p.cell.row: (None, None, None, "Problem", None, None, str(p))
+        for p in problems
+        if not p.invoice_no and p.cell is not None
+        and normalize_name(p.cell.sheet) == normalize_name(config.sheet_name(INVOICES))
+    }
+    finals = _final_notices(run, sent_today)
+    amount_paid = {inv.invoice_no: inv.amount_paid for inv in run.book.invoices} if run.book.has_payments_sheet else {}
+    return WritePlan(
+        invoices_sheet=config.sheet_name(INVOICES),
+        invoice_no_header=config.column_name("Invoice No"),
+        tool_columns=tuple(config.column_name(c) for c in TOOL_COLUMNS),
+        invoice_updates=rows,
+        row_updates=row_updates,
+        amount_paid_header=config.column_name("Amount Paid"),
+        amount_paid=amount_paid,
+        currency_header=config.column_name("Currency"),
+        aging_sheet=config.sheet_name(AGING),
+        aging=tables.aging_table(run.report, run.book, statuses, run.decisions, sent_today),
+        summary_sheet=config.sheet_name(AGING_SUMMARY),
+        summary=tables.summary_table(run.report, run.book, finals),
+        log_sheet=config.sheet_name(REMINDER_LOG),
+        log_append=tuple(e.as_row() for e in log_rows),
+    )
+
+
+def _final_notices(run: _Run, sent_today: Mapping[str, str]) -> dict[str, int]:
+    reached = {e.invoice_no for e in run.book.log if e.stage == "final" and e.state in ("sent", "pending", "unconfirmed")}
+    reached |= {no for no, stage in sent_today.items() if stage == "final"}
+    client_of = {inv.invoice_no: inv.client_id for inv in run.book.invoices}
+    return dict(Counter(client_of[no] for no in reached if no in client_of))
+
+
+# ---- check and preview ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckResult:
+    problems: tuple[Problem, ...]
+    template_problems: tuple[str, ...]
+    invoices: int
+    clients: int
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(p.blocking for p in self.problems) or self.template_problems else 0
+
+
+def check(config: Config) -> CheckResult:
+    """Validate workbook and templates; write nothing."""
+    from sheet_sync.render import check_templates
+
+    book, _ = load(config)
+    return CheckResult(book.problems, tuple(check_templates(config.reminders.templates_dir)),
+                       len(book.invoices), len(book.clients))
+
+
+def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: date | None = None) -> Outgoing:
+    """Render the reminder an invoice would get (today's due stage, or `stage`)."""
+    as_of = as_of or today(config)
+    book, backend = load(config)
+    journal = Journal(backend.journal_path) if backend.journal_path else None
+    run = _prepare(config, as_of, book, journal)
+    for o in run.outgoing:
+        if o.invoice_no == invoice_no and (stage is None or o.stage == stage):
+            return o
+    inv = next((i for i in run.book.invoices if i.invoice_no == invoice_no), None)
+    if inv is None:
+        raise SheetSyncError(f"There is no invoice '{invoice_no}' on the Invoices sheet.")
+    client = run.book.clients.get(inv.client_id)
+    if client is None or inv.amount is None or inv.due_date is None:
+        raise SheetSyncError(f"Invoice {invoice_no} has a problem (see `sheet-sync check`), so it gets no reminder.")
+    decision = run.decisions[invoice_no]
+    stage = stage or decision.next_stage
+    if stage not in ("upcoming", "gentle", "firm", "final"):
+        raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, firm, final).")
+    row = run.report.frame.set_index("invoice_no", drop=False).loc[invoice_no]
+    return compose(inv, client, stage, row["balance"], int(row["days_overdue"]), decision.references, config, as_of)

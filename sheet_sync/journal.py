@@ -1,0 +1,82 @@
+"""The crash journal: each send is recorded as `pending` before and `sent`/`failed` after, on disk.
+
+A workbook is written once, at the end of a run; a crash in between would forget what was
+sent. The journal (a JSON-lines file beside an Excel workbook, flushed and fsynced per line)
+remembers it, and the next run merges it into the Reminder Log: a `pending` entry with no
+outcome becomes `unconfirmed`, never sent again unless the owner sets it to `retry`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from sheet_sync.model import LogEntry
+
+
+class Journal:
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh = None
+
+    def read(self) -> list[LogEntry]:
+        """Every complete line of the journal (a line cut short by a crash is ignored)."""
+        if not self.path.exists():
+            return []
+        entries = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                data = json.loads(line)
+                data["logged_at"] = datetime.fromisoformat(data["logged_at"])
+                entries.append(LogEntry(**data))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return entries
+
+    def record(self, entry: LogEntry) -> None:
+        if self._fh is None:
+            self._fh = open(self.path, "a", encoding="utf-8")
+        data = asdict(entry)
+        data["logged_at"] = entry.logged_at.isoformat()
+        self._fh.write(json.dumps(data, ensure_ascii=False) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def clear(self) -> None:
+        """Called once the workbook holds everything the journal did."""
+        self.close()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def recover(journal_entries: Iterable[LogEntry], logged: Iterable[LogEntry]) -> list[LogEntry]:
+    """Journal entries the Reminder Log does not hold yet; a send left `pending` becomes `unconfirmed`.
+
+    The journal is read in order: a `pending` line is settled by a later `sent`/`failed` line with the
+    same Message ID; one still open at the end is a send whose outcome is unknown.
+    """
+    def key(e: LogEntry) -> tuple[str, str, str]:
+        return (e.message_id, e.state, e.logged_at.strftime("%Y-%m-%dT%H:%M:%S"))
+
+    in_log = {key(e) for e in logged}
+    settled: list[LogEntry] = []
+    open_sends: dict[str, LogEntry] = {}
+    for e in journal_entries:
+        if e.state == "pending":
+            open_sends[e.message_id] = e
+        else:
+            open_sends.pop(e.message_id, None)
+            settled.append(e)
+    for e in open_sends.values():
+        settled.append(replace(e, state="unconfirmed", detail="the run stopped while sending; outcome unknown"))
+    return sorted((e for e in settled if key(e) not in in_log), key=lambda e: e.logged_at)

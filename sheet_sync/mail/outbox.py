@@ -1,0 +1,51 @@
+"""The outbox transport: each message becomes an .eml file in a folder. Needs no account."""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Sequence
+
+from sheet_sync.mail.transport import SendError
+
+
+class OutboxTransport:
+    name = "outbox"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.written: list[Path] = []
+
+    def __enter__(self) -> "OutboxTransport":
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SendError(f"cannot create the outbox folder {self.folder}: {exc.strerror}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> str:
+        invoice = message.get("X-Sheet-Sync-Invoice", "message")
+        stage = message.get("X-Sheet-Sync-Stage", "")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{invoice}-{stage}").strip("_") or "message"
+        path = self.folder / f"{name}.eml"
+        n = 2
+        while path.exists():
+            path = self.folder / f"{name}-{n}.eml"
+            n += 1
+        data = message.as_bytes()
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise SendError(f"cannot write {path.name}: {exc.strerror}") from None
+        self.written.append(path)
+        return f"written to {path.name}"

@@ -1,0 +1,142 @@
+"""What the tool writes: the tool-owned Invoices columns and the Aging tabs, as plain tables. Pure."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from sheet_sync.aging import AgingReport
+from sheet_sync.model import Book, Problem, SheetTable, SummaryTable
+from sheet_sync.policy import Decision
+
+AGING_HEADERS = (
+    "Client ID", "Client", "Invoice No", "Issue Date", "Due Date", "Currency", "Balance", "Days Overdue",
+    "Aging Bucket", "Last Reminder", "Next Reminder", "Sync Status",
+)
+AGING_FORMATS = {"Issue Date": "date", "Due Date": "date", "Balance": "money:Currency", "Days Overdue": "int"}
+
+
+def reminder_text(day: date | None, stage: str) -> str:
+    """'2026-11-20 gentle': a date first, so the column sorts by date."""
+    return f"{day.isoformat()} {stage}" if day else ""
+
+
+def final_statuses(report: AgingReport, decisions: Mapping[str, Decision]) -> list[str]:
+    """The SPEC's precedence, with Needs Attention from the policy above the computed statuses."""
+    out = []
+    for no, status in zip(report.frame["invoice_no"], report.frame["status"]):
+        d = decisions.get(no)
+        if d and d.needs_attention and status in ("Partially Paid", "Overdue", "Due Soon", "Current"):
+            status = "Needs Attention"
+        out.append(status)
+    return out
+
+
+def last_and_next(decision: Decision | None, sent_today: Mapping[str, str], as_of: date) -> tuple[str, str]:
+    if decision is None:
+        return "", ""
+    last = reminder_text(decision.last.day, decision.last.stage) if decision.last else ""
+    if decision.invoice_no in sent_today:
+        last = reminder_text(as_of, sent_today[decision.invoice_no])
+    nxt = reminder_text(decision.next_date, decision.next_stage) if decision.next_stage else ""
+    return last, nxt
+
+
+def invoice_rows(
+    report: AgingReport,
+    statuses: list[str],
+    decisions: Mapping[str, Decision],
+    problems: Iterable[Problem],
+    sent_today: Mapping[str, str],
+    extra_notes: Mapping[str, list[str]],
+) -> dict[str, tuple]:
+    """Invoice No -> values for TOOL_COLUMNS (Balance, Days Overdue, Aging Bucket, Sync Status,
+    Last Reminder, Next Reminder, Sync Notes)."""
+    notes: dict[str, list[str]] = defaultdict(list)
+    for p in problems:
+        if p.invoice_no:
+            notes[p.invoice_no].append(str(p))
+    rows: dict[str, tuple] = {}
+    f = report.frame
+    for no, status, balance, days, bucket in zip(f["invoice_no"], statuses, f["balance"], f["days_overdue"], f["bucket"]):
+        d = decisions.get(no)
+        last, nxt = last_and_next(d, sent_today, report.as_of)
+        text = notes.get(no, []) + list(d.notes if d else ()) + extra_notes.get(no, [])
+        rows[no] = (
+            balance,
+            None if pd.isna(days) else int(days),
+            bucket or None,
+            status,
+            last or None,
+            nxt or None,
+            " ".join(dict.fromkeys(text)) or None,
+        )
+    return rows
+
+
+def aging_table(report: AgingReport, book: Book, statuses: list[str], decisions: Mapping[str, Decision],
+                sent_today: Mapping[str, str]) -> SheetTable:
+    """One row per open invoice, oldest first."""
+    f = report.frame.assign(final_status=statuses)
+    f = f[f["open"]]
+    f = f.assign(_days=f["days_overdue"].fillna(-10**9)).sort_values(["_days", "invoice_no"], ascending=[False, True], kind="stable")
+    rows = []
+    for r in f.itertuples(index=False):
+        client = book.clients.get(r.client_id)
+        last, nxt = last_and_next(decisions.get(r.invoice_no), sent_today, report.as_of)
+        rows.append((
+            r.client_id, client.name if client else "", r.invoice_no, r.issue_date, r.due_date, r.currency,
+            r.balance, None if pd.isna(r.days_overdue) else int(r.days_overdue), r.bucket, last or None, nxt or None,
+            r.final_status,
+        ))
+    return SheetTable(AGING_HEADERS, tuple(rows), AGING_FORMATS)
+
+
+def payment_record(report: AgingReport, finals: Mapping[str, int]) -> dict[str, tuple[Decimal | None, int]]:
+    """client_id -> (average days paid late over paid invoices with a Paid Date, final notices reached)."""
+    late: dict[str, list[int]] = defaultdict(list)
+    f = report.frame
+    for cid, due, paid_date in zip(f["client_id"], f["due_date"], f["paid_date"]):
+        if due is not None and paid_date is not None and not pd.isna(paid_date):
+            late[cid].append(max(0, (paid_date - due).days))
+    out = {}
+    for cid in set(f["client_id"]):
+        days = late.get(cid)
+        avg = (Decimal(sum(days)) / len(days)).quantize(Decimal("0.1")) if days else None
+        out[cid] = (avg, finals.get(cid, 0))
+    return out
+
+
+def summary_table(report: AgingReport, book: Book, finals: Mapping[str, int]) -> SummaryTable:
+    """One row per client and currency with the bucket totals, then one totals row per currency."""
+    labels = report.labels
+    headers = ("Client ID", "Client", "Currency", *labels, "Total Open", "Oldest Days Overdue",
+               "Avg Days Paid Late", "Final Notices")
+    formats = {label: "money:Currency" for label in (*labels, "Total Open")}
+    formats.update({"Oldest Days Overdue": "int", "Final Notices": "int"})
+    record = payment_record(report, finals)
+    f = report.frame[report.frame["open"]]
+    rows = []
+    totals: dict[str, dict[str, Decimal]] = {}
+    oldest_by_currency: dict[str, int] = {}
+    for (cid, currency), group in f.groupby(["client_id", "currency"], sort=True):
+        by_bucket = {label: Decimal(0) for label in labels}
+        for bucket, balance in zip(group["bucket"], group["balance"]):
+            by_bucket[bucket] += balance
+        total = sum(by_bucket.values(), Decimal(0))
+        oldest = int(group["days_overdue"].max())
+        client = book.clients.get(cid)
+        avg, n_final = record.get(cid, (None, 0))
+        rows.append((cid, client.name if client else "", currency, *by_bucket.values(), total, max(oldest, 0),
+                     avg, n_final))
+        t = totals.setdefault(currency, {label: Decimal(0) for label in labels})
+        for label in labels:
+            t[label] += by_bucket[label]
+        oldest_by_currency[currency] = max(oldest_by_currency.get(currency, 0), oldest)
+    for currency, t in sorted(totals.items()):
+        rows.append(("TOTAL", f"All clients ({currency})", currency, *t.values(), sum(t.values(), Decimal(0)),
+                     max(oldest_by_currency[currency], 0), None, None))
+    return SummaryTable(SheetTable(headers, tuple(rows), formats), report.as_of, labels, total_rows=len(totals))
