@@ -1,0 +1,221 @@
+"""The command line: parse options, make one library call, render the result. Nothing else.
+
+Exit codes: 0 done; 1 done, but some rows have problems; 3 done, but some messages failed to
+send; 2 could not run. Errors are one sentence on stderr; --debug adds the traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sheet_sync import api
+from sheet_sync.config import load_config
+from sheet_sync.errors import SheetSyncError
+
+DEFAULT_CONFIG = "sheet-sync.toml"
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the full traceback when something goes wrong")
+    with_config = argparse.ArgumentParser(add_help=False)
+    with_config.add_argument("--config", default=DEFAULT_CONFIG, metavar="FILE",
+                             help=f"the TOML config file (default: {DEFAULT_CONFIG})")
+
+    parser = argparse.ArgumentParser(
+        prog="sheet-sync",
+        description="Turn a spreadsheet of clients and invoices into a calm, automatic payment collector.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", parents=[common], help="make a demo workbook and config, run a sync to an outbox",
+                       description="Make a demo workbook (dates relative to today) and a config in DIR, run a sync "
+                                   "with the outbox transport, and print what it did. No account, no network.")
+    p.add_argument("dir", nargs="?", default="sheet-sync-demo", metavar="DIR",
+                   help="folder for the demo files (default: ./sheet-sync-demo)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = sub.add_parser("sync", parents=[common, with_config], help="age the invoices, send due reminders, write back",
+                       description="The main job: read the workbook, compute aging, send the reminders that are due, "
+                                   "write statuses, the Aging tabs and the Reminder Log back.")
+    p.add_argument("--as-of", type=_as_of, metavar="DATE", help="run as if today were DATE (YYYY-MM-DD)")
+    p.add_argument("--dry-run", action="store_true", help="read and report only: write nothing, send nothing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = sub.add_parser("check", parents=[common, with_config], help="validate config, workbook and templates",
+                       description="Validate the config, the workbook and the templates; list every problem with its "
+                                   "cell. Writes nothing.")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = sub.add_parser("preview", parents=[common, with_config], help="render the reminder an invoice would get",
+                       description="Render the reminder that an invoice would get: today's due stage, or --stage.")
+    p.add_argument("invoice_no", metavar="INVOICE_NO", help="the invoice number, as on the Invoices sheet")
+    p.add_argument("--stage", choices=["upcoming", "gentle", "firm", "final"], help="render this stage")
+    p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
+    p.add_argument("--html", action="store_true", help="print the HTML body instead of the text")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SheetSyncError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"sheet-sync: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sheet-sync: interrupted.", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one sentence unless --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"sheet-sync: unexpected error ({type(exc).__name__}: {exc}); run again with --debug for details.",
+              file=sys.stderr)
+        return 2
+
+
+def _progress(done: int, total: int, what: str) -> None:
+    if sys.stderr.isatty() and total >= 10:
+        print(f"\rsending {done}/{total} ({what})" + " " * 10, end="" if done < total else "\n", file=sys.stderr)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
+    print(to_json(result) if args.json else render_summary(result))
+    return result.exit_code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sheet_sync.demo import run_demo
+
+    result, folder = run_demo(Path(args.dir))
+    if args.json:
+        print(to_json(result))
+    else:
+        print(f"Demo workbook and config written to {folder}/")
+        print(render_summary(result))
+        print(f"\nTry: cd {folder} && sheet-sync preview {result.messages[0].invoice_no if result.messages else 'INV-2026-0001'}"
+              " && sheet-sync sync --dry-run")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    result = api.check(config)
+    if args.json:
+        print(json.dumps({"problems": [_problem_json(p) for p in result.problems],
+                          "template_problems": list(result.template_problems),
+                          "invoices": result.invoices, "clients": result.clients}, ensure_ascii=False, indent=2))
+        return result.exit_code
+    print(f"Config OK. Read {result.clients} clients and {result.invoices} invoices.")
+    for p in result.problems:
+        print(("  problem: " if p.blocking else "  warning: ") + str(p))
+    for t in result.template_problems:
+        print(f"  template: {t}")
+    if not result.problems and not result.template_problems:
+        print("No problems found.")
+    return result.exit_code
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    o = api.preview(config, args.invoice_no, args.stage, args.as_of)
+    body = o.message.get_body(("html",) if args.html else ("plain",))
+    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {o.stage}\n")
+    print(body.get_content())
+    return 0
+
+
+COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview}
+
+
+# ---- rendering results -----------------------------------------------------------------------
+
+def _money(amount: Decimal, currency: str) -> str:
+    from babel.numbers import format_currency
+
+    return format_currency(amount, currency, locale="en_US")
+
+
+def render_summary(r: api.SyncResult) -> str:
+    lines = []
+    mode = " (dry run: nothing written, nothing sent)" if r.dry_run else ""
+    lines.append(f"sheet-sync as of {r.as_of.isoformat()}{mode}")
+    lines.append(f"  workbook: {r.workbook}")
+    blocking = r.blocking_problems
+    lines.append(f"  invoices read: {r.invoices_read}; problems: {len(blocking)}; warnings: {len(r.problems) - len(blocking)}")
+    if r.statuses:
+        lines.append("  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())))
+    if r.totals:
+        lines.append("  open balances:")
+        width = max(len(_money(t["Total"], c)) for c, t in r.totals.items())
+        for currency, t in r.totals.items():
+            parts = ", ".join(f"{label} {_money(t[label], currency)}" for label in r.labels if t[label])
+            lines.append(f"    {currency}  total {_money(t['Total'], currency):>{width}}  ({parts})")
+    stages = r.by_stage()
+    verb = "would send" if r.dry_run else "sent"
+    if not r.sending_day:
+        lines.append(f"  reminders: none ({r.as_of:%A} is not a sending day)")
+    else:
+        lines.append(f"  reminders {verb}: {sum(stages.values())}"
+                     + (" (" + ", ".join(f"{s} {n}" for s, n in stages.items()) + ")" if stages else ""))
+    for m in r.failed:
+        lines.append(f"  FAILED {m.invoice_no} {m.stage} to {m.to}: {m.detail}")
+    skipped = [m for m in r.messages if m.state == "skipped"]
+    if skipped:
+        lines.append(f"  {len(skipped)} reminders left for the next run (daily cap)")
+    if r.needs_attention:
+        lines.append(f"  needs a decision: {', '.join(r.needs_attention)}")
+    if r.unconfirmed:
+        lines.append(f"  unconfirmed sends (not repeated; set State to 'retry' to resend): {', '.join(r.unconfirmed)}")
+    if blocking:
+        lines.append("  problems:")
+        for p in blocking[:20]:
+            lines.append(f"    {p}")
+        if len(blocking) > 20:
+            lines.append(f"    ... and {len(blocking) - 20} more (see Sync Notes, or run sheet-sync check)")
+    if r.outbox_dir and r.sent:
+        lines.append(f"  outbox: {r.outbox_dir}")
+    return "\n".join(lines)
+
+
+def _problem_json(p) -> dict:
+    return {"cell": str(p.cell) if p.cell else None, "message": p.message, "invoice_no": p.invoice_no,
+            "blocking": p.blocking}
+
+
+def to_json(r: api.SyncResult) -> str:
+    data = {
+        "as_of": r.as_of.isoformat(),
+        "workbook": r.workbook,
+        "dry_run": r.dry_run,
+        "written": r.written,
+        "transport": r.transport,
+        "outbox_dir": r.outbox_dir,
+        "invoices_read": r.invoices_read,
+        "statuses": dict(r.statuses),
+        "totals": {c: {k: str(v) for k, v in t.items()} for c, t in r.totals.items()},
+        "reminders_by_stage": r.by_stage(),
+        "messages": [asdict(m) for m in r.messages],
+        "needs_attention": list(r.needs_attention),
+        "unconfirmed": list(r.unconfirmed),
+        "problems": [_problem_json(p) for p in r.problems],
+        "exit_code": r.exit_code,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
