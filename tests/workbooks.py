@@ -1,0 +1,67 @@
+"""Test helpers: build a real .xlsx from small inline tables, so each case sits next to its assertion."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Sequence
+
+import openpyxl
+
+from sheet_sync.config import load_config
+
+CLIENT_HEADERS = ["Client ID", "Name", "Email", "CC", "Contact Name", "Language", "Payment Terms", "Reminders"]
+INVOICE_HEADERS = ["Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid",
+                   "Paid Date", "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client"]
+
+DEFAULT_CLIENTS = [
+    ["C1", "Acme Ltd", "ap@acme.example.com", "", "Dana", "en", "Net 30", ""],
+    ["C2", "한빛상사", "billing@hanbit.example.co.kr", "", "김민수", "ko", "30일", ""],
+    ["C3", "上海星辰", "finance@xingchen.example.cn", "", "王芳", "zh", "30天", ""],
+]
+
+
+def make_workbook(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Path:
+    """Write `sheets` (name -> rows, the first row the headers) to a real .xlsx."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(list(row))
+    wb.save(path)
+    return path
+
+
+def invoice(no: str, client: str = "C1", *, due: date | None, issue: date | None = None, amount: Any = 1000,
+            paid: Any = None, currency: str = "USD", status: str = "", hold: Any = None, po: str = "",
+            link: str = "", note: str = "", paid_date: Any = None) -> list[Any]:
+    issue = issue if issue is not None else (due - timedelta(days=30) if due else date(2026, 1, 1))
+    return [no, client, issue, due, currency, amount, paid, paid_date, status, hold, po, link, note]
+
+
+def simple_book(path: Path, invoices: Sequence[Sequence[Any]], clients: Sequence[Sequence[Any]] | None = None,
+                extra: dict[str, Sequence[Sequence[Any]]] | None = None) -> Path:
+    sheets = {
+        "Clients": [CLIENT_HEADERS, *(clients if clients is not None else DEFAULT_CLIENTS)],
+        "Invoices": [INVOICE_HEADERS, *invoices],
+    }
+    sheets.update(extra or {})
+    return make_workbook(path, sheets)
+
+
+def write_config(folder: Path, workbook: Path, extra: str = ""):
+    text = f"""
+[business]
+name = "Test Studio"
+payment_instructions = "Bank transfer to account 123."
+[workbook]
+path = "{workbook.name}"
+[mail]
+transport = "outbox"
+from = "billing@studio.example.com"
+outbox_dir = "outbox"
+{extra}
+"""
+    path = folder / "sheet-sync.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
