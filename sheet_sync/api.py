@@ -21,7 +21,7 @@ from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.journal import Journal, recover
 from sheet_sync.load import load_book, wanted_sheets
-from sheet_sync.mail.transport import SendError, Transport
+from sheet_sync.mail.transport import SendError, Transport, Unconfirmed
 from sheet_sync.model import (
     INVOICES, LOG_COLUMNS, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem, WritePlan, normalize_name,
 )
@@ -70,7 +70,8 @@ class SyncResult:
 
     @property
     def failed(self) -> tuple[Sent, ...]:
-        return tuple(m for m in self.messages if m.state == "failed")
+        """Messages that did not surely arrive: refused, or cut off mid-send (unconfirmed)."""
+        return tuple(m for m in self.messages if m.state in ("failed", "unconfirmed"))
 
     @property
     def exit_code(self) -> int:
@@ -101,7 +102,9 @@ def make_transport(config: Config) -> Transport:
 
     if config.mail.transport == "outbox":
         return OutboxTransport(config.mail.outbox_dir)
-    raise SheetSyncError(f"The {config.mail.transport} transport is not available yet; use mail.transport = \"outbox\".")
+    from sheet_sync.mail.smtp import SmtpTransport
+
+    return SmtpTransport(config)
 
 
 @dataclass
@@ -164,6 +167,9 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
 
     sent_today = {m.invoice_no: m.stage for m in results if m.state in ("sent", "planned")}
     failed_notes = {m.invoice_no: [f"The {m.stage} reminder failed today: {m.detail}."] for m in results if m.state == "failed"}
+    failed_notes.update({m.invoice_no: [f"The {m.stage} reminder may not have arrived ({m.detail}); it is not sent again "
+                                        "unless you set its State to 'retry' in the Reminder Log."]
+                         for m in results if m.state == "unconfirmed"})
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written = False
@@ -201,7 +207,11 @@ def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal |
     if not outgoing:
         return results, log
     cap = config.mail.daily_cap
-    with transport:
+    try:
+        transport.__enter__()
+    except (SheetSyncError, SendError) as exc:  # login refused, server unreachable: nothing was sent
+        return [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "failed", str(exc)) for o in outgoing], log
+    try:
         for i, o in enumerate(outgoing):
             if i >= cap:
                 results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "skipped",
@@ -214,6 +224,8 @@ def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal |
             try:
                 detail = transport.send(o.message, o.recipients)
                 state = "sent"
+            except Unconfirmed as exc:
+                detail, state = str(exc), "unconfirmed"
             except SendError as exc:
                 detail, state = str(exc), "failed"
             done = replace(entry, logged_at=datetime.now(timezone.utc), state=state, detail=detail)
@@ -223,6 +235,8 @@ def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal |
             results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, state, detail))
             if progress:
                 progress(i + 1, len(outgoing), o.invoice_no)
+    finally:
+        transport.__exit__(None, None, None)
     return results, log
 
 

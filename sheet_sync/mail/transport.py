@@ -9,6 +9,10 @@ class SendError(Exception):
     """The server refused this one message (the run goes on; the reminder is logged as failed)."""
 
 
+class Unconfirmed(SendError):
+    """The connection failed while the server was taking the message: it may or may not have arrived."""
+
+
 class Transport(Protocol):
     name: str
 
