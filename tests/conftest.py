@@ -19,3 +19,27 @@ def config_for(tmp_path):
         return write_config(tmp_path, workbook, extra)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def ca():
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture
+def trusted_ca(ca, tmp_path, monkeypatch):
+    """Make the test CA the one Python trusts (as SSL_CERT_FILE does for a company CA)."""
+    pem = tmp_path / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+    return pem
+
+
+@pytest.fixture
+def smtp_server(ca):
+    from smtp_server import SmtpServer
+
+    with SmtpServer(ca) as server:
+        yield server
