@@ -72,7 +72,7 @@ def authenticator(handler: Handler):
               and auth_data.password.decode() == PASSWORD)
         if ok:
             handler.logins += 1
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=True would leave the client waiting
 
     return check
 

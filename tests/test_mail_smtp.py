@@ -52,6 +52,8 @@ def run_cli(config_path, *args, env=None):
 
 def log_rows(path):
     wb = openpyxl.load_workbook(path)
+    if "Reminder Log" not in wb.sheetnames:
+        return []
     ws = wb["Reminder Log"]
     headers = [c.value for c in ws[1]]
     return [dict(zip(headers, r)) for r in ws.iter_rows(min_row=2, values_only=True)]

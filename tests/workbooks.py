@@ -50,16 +50,20 @@ def simple_book(path: Path, invoices: Sequence[Sequence[Any]], clients: Sequence
 
 
 def write_config(folder: Path, workbook: Path, extra: str = ""):
+    """A config for `workbook`; `extra` TOML is appended (a [mail] table in it replaces the outbox one)."""
+    mail = "" if "[mail]" in extra else f"""
+[mail]
+transport = "outbox"
+from = "billing@studio.example.com"
+outbox_dir = "outbox"
+"""
     text = f"""
 [business]
 name = "Test Studio"
 payment_instructions = "Bank transfer to account 123."
 [workbook]
 path = "{workbook.name}"
-[mail]
-transport = "outbox"
-from = "billing@studio.example.com"
-outbox_dir = "outbox"
+{mail}
 {extra}
 """
     path = folder / "sheet-sync.toml"

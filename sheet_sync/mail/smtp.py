@@ -25,7 +25,7 @@ from typing import Sequence
 
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.mail.transport import SendError
+from sheet_sync.mail.transport import SendError, Unconfirmed
 
 GMAIL_HOST = "smtp.gmail.com"
 GMAIL_SSL_PORT = 465
@@ -156,7 +156,7 @@ class SmtpTransport:
     def send(self, message: EmailMessage, recipients: Sequence[str]) -> str:
         if self._sent_any and self.pause:
             time.sleep(self.pause)
-        data = message.as_bytes()
+        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # smtplib sends bytes as they are
         for attempt in (1, 2):
             try:
                 conn = self._connection()
@@ -181,6 +181,9 @@ class SmtpTransport:
             except smtplib.SMTPDataError as exc:
                 self._reset(conn)
                 raise SendError(f"{self.where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+            if code != 250:  # smtplib returns the final reply without checking it
+                self._reset(conn)
+                raise SendError(f"{self.where} refused the message: {code} {_text(reply)}")
             self._sent_any = True
             return f"accepted by {self.where}: {code} {_text(reply)}"[:200]
         raise AssertionError("unreachable")
