@@ -239,7 +239,8 @@ def check_email(address: str) -> str:
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
-        return f"'{address}' is not a valid email address ({str(exc).rstrip('.')})."
+        reason = str(exc).rstrip(".")
+        return f"'{address}' is not a valid email address ({reason[0].lower() + reason[1:]})."
     return ""
 
 

@@ -181,9 +181,9 @@ def render_summary(r: api.SyncResult) -> str:
     if skipped:
         lines.append(f"  {len(skipped)} reminders left for the next run (daily cap)")
     if r.needs_attention:
-        lines.append(f"  needs a decision: {', '.join(r.needs_attention)}")
+        lines.append(f"  needs a decision ({len(r.needs_attention)}): {_some(r.needs_attention)}")
     if r.unconfirmed:
-        lines.append(f"  unconfirmed sends (not repeated; set State to 'retry' to resend): {', '.join(r.unconfirmed)}")
+        lines.append(f"  unconfirmed sends (not repeated; set State to 'retry' to resend): {_some(r.unconfirmed)}")
     if blocking:
         lines.append("  problems:")
         for p in blocking[:20]:
@@ -193,6 +193,11 @@ def render_summary(r: api.SyncResult) -> str:
     if r.outbox_dir and r.sent:
         lines.append(f"  outbox: {r.outbox_dir}")
     return "\n".join(lines)
+
+
+def _some(items, n: int = 8) -> str:
+    shown = ", ".join(items[:n])
+    return shown + (f" and {len(items) - n} more (filter Sync Status on the Invoices sheet)" if len(items) > n else "")
 
 
 def _problem_json(p) -> dict:

@@ -116,8 +116,8 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
         else:
             bad = [e for e in emails if cells.check_email(e)]
             if bad:
-                reason = cells.check_email(bad[0]).rstrip(".")
-                email_problem = Problem(rows.cell(row, "Email"), f"{reason} (client '{cid}').")
+                reason = cells.check_email(bad[0])
+                email_problem = Problem(rows.cell(row, "Email"), f"client '{cid}': {reason}")
         cc = []
         for address in cells.split_emails(v.get("CC")):
             if err := cells.check_email(address):

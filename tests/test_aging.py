@@ -88,7 +88,8 @@ def test_duplicate_numbers_and_unknown_or_unreachable_clients_are_problems(tmp_p
     assert "Invoices!A3: Invoice No 'D1' stands on 2 rows; each invoice needs its own number." in messages
     assert ("Invoices!B4: client 'C404' is not on the Clients sheet (or is there twice); add it or fix the ID."
             in messages)
-    assert any(m.startswith("Clients!C3: 'billing(at)example.com' is not a valid email address") for m in messages)
+    assert ("Clients!C3: client 'C9': 'billing(at)example.com' is not a valid email address (an email address must have "
+            "an @-sign). No reminder can be sent.") in messages
 
 
 def test_blank_due_date_comes_from_the_clients_terms(tmp_path, config_for):
