@@ -162,7 +162,7 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
     else:
         backend.check_writable()  # refuse before sending anything if the workbook cannot take the log
         transport = transport or make_transport(config)
-        results, sent_log = _send_all(run.outgoing, transport, journal, config, progress)
+        results, sent_log = _send_all(run.outgoing, transport, journal, config, progress, _clock(config, as_of))
         log_rows.extend(sent_log)
 
     sent_today = {m.invoice_no: m.stage for m in results if m.state in ("sent", "planned")}
@@ -200,8 +200,17 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
     )
 
 
+def _clock(config: Config, as_of: date) -> Callable[[], datetime]:
+    """Timestamps for the log. With --as-of another day, the run stands on that day (at the current time
+    of day), so that the gaps between stages are measured from the days the runs stood on."""
+    if as_of == today(config):
+        return lambda: datetime.now(timezone.utc)
+    tz = config.tz
+    return lambda: datetime.combine(as_of, datetime.now(tz).time(), tz).astimezone(timezone.utc)
+
+
 def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal | None, config: Config,
-              progress: Progress | None) -> tuple[list[Sent], list[LogEntry]]:
+              progress: Progress | None, clock: Callable[[], datetime]) -> tuple[list[Sent], list[LogEntry]]:
     results: list[Sent] = []
     log: list[LogEntry] = []
     if not outgoing:
@@ -217,7 +226,7 @@ def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal |
                 results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "skipped",
                                     f"over the daily cap of {cap}; left for the next run"))
                 continue
-            entry = LogEntry(datetime.now(timezone.utc), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject,
+            entry = LogEntry(clock(), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject,
                              o.message_id, transport.name, "pending")
             if journal:
                 journal.record(entry)
@@ -228,7 +237,7 @@ def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal |
                 detail, state = str(exc), "unconfirmed"
             except SendError as exc:
                 detail, state = str(exc), "failed"
-            done = replace(entry, logged_at=datetime.now(timezone.utc), state=state, detail=detail)
+            done = replace(entry, logged_at=clock(), state=state, detail=detail)
             if journal:
                 journal.record(done)
             log.append(done)

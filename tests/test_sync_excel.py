@@ -1,0 +1,267 @@
+"""The whole sync on real .xlsx files: what is written, what is never touched, re-runs, dry runs."""
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheet_sync import api
+from sheet_sync.backends import ExcelBackend
+from sheet_sync.errors import SheetSyncError
+from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book
+
+AS_OF = date(2026, 11, 23)  # Monday
+
+
+def owner_book(path: Path) -> Path:
+    """An owner's workbook with styles, a formula, a validation, an own column and sheet, and bad rows."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Clients"
+    ws.append(CLIENT_HEADERS)
+    for row in DEFAULT_CLIENTS + [["C4", "=HYPERLINK(\"http://x\")", "x(at)bad.example.com", "", "", "en", "Net 30", ""]]:
+        ws.append(row)
+    inv = wb.create_sheet("Invoices")
+    headers = INVOICE_HEADERS[:6] + ["My Margin"] + INVOICE_HEADERS[6:]
+    inv.append(headers)
+    rows = [
+        invoice("A-1", due=AS_OF - timedelta(days=2)),
+        invoice("A-2", "C2", due=AS_OF - timedelta(days=50), currency="KRW", amount=1200000),
+        invoice("A-3", due=AS_OF - timedelta(days=5), amount="abc"),
+        invoice("A-4", "C404", due=AS_OF - timedelta(days=5)),
+        invoice("A-5", "C4", due=AS_OF + timedelta(days=3)),
+        invoice("A-6", due=AS_OF + timedelta(days=3), amount=500, paid=500, status="Paid"),
+    ]
+    rows.append(["", "C1", AS_OF, AS_OF, "USD", 10, None, None, "", None, "", "", ""])
+    for r, row in enumerate(rows, start=2):
+        inv.append(row[:6] + [f"=F{r}*0.3"] + row[6:])
+    for cell in inv[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="FFCC00")
+    inv.freeze_panes = "B2"
+    inv.column_dimensions["A"].width = 21
+    dv = DataValidation(type="list", formula1='"Draft,Sent,Paid"', allow_blank=True)
+    inv.add_data_validation(dv)
+    dv.add("J2:J100")
+    inv.auto_filter.ref = "A1:N8"
+    extra = wb.create_sheet("My Notes")
+    extra["A1"] = "keep me"
+    extra["B2"] = "=1+1"
+    wb.save(path)
+    return path
+
+
+def snapshot(path: Path, sheets=("Clients", "Invoices", "My Notes"), tool_from: int | None = None) -> dict:
+    wb = openpyxl.load_workbook(path)
+    out = {"sheets": wb.sheetnames[:]}
+    for name in sheets:
+        ws = wb[name]
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                if tool_from and name == "Invoices" and c.column >= tool_from:
+                    continue
+                cells[c.coordinate] = (c.value, c.number_format, bool(c.font.b), c.fill.fgColor.rgb)
+        out[name] = cells
+        out[name + ":meta"] = (ws.freeze_panes, ws.auto_filter.ref,
+                               [(str(v.sqref), v.formula1) for v in ws.data_validations.dataValidation],
+                               {k: d.width for k, d in ws.column_dimensions.items() if d.width})
+    return out
+
+
+def read_invoices(path: Path) -> dict[str, dict]:
+    ws = openpyxl.load_workbook(path)["Invoices"]
+    headers = [c.value for c in ws[1]]
+    out = {}
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        rec = dict(zip(headers, row))
+        out[rec["Invoice No"] or f"row{len(out)}"] = rec
+    return out
+
+
+def test_owner_cells_untouched_good_rows_processed_bad_rows_reported(tmp_path, config_for):
+    wb = owner_book(tmp_path / "book.xlsx")
+    config = config_for(wb)
+    before = snapshot(wb)
+    result = api.sync(config, as_of=AS_OF)
+    n_headers = len(INVOICE_HEADERS) + 1
+    after = snapshot(wb, tool_from=n_headers + 1)
+    before_inv = before.pop("Invoices:meta")
+    after_inv = after.pop("Invoices:meta")
+    assert after["Clients"] == before["Clients"]
+    assert after["My Notes"] == before["My Notes"]
+    assert after["Invoices"] == before["Invoices"]
+    assert after_inv[0] == before_inv[0] and after_inv[2] == before_inv[2]
+    assert after_inv[3]["A"] == 21
+    assert after["sheets"][:3] == ["Clients", "Invoices", "My Notes"]
+    assert set(after["sheets"]) >= {"Aging", "Aging Summary", "Reminder Log"}
+
+    rows = read_invoices(wb)
+    assert list(rows["A-1"])[-7:] == ["Balance", "Days Overdue", "Aging Bucket", "Sync Status", "Last Reminder",
+                                      "Next Reminder", "Sync Notes"]
+    a1 = rows["A-1"]
+    assert (a1["Balance"], a1["Days Overdue"], a1["Aging Bucket"], a1["Sync Status"]) == (1000, 2, "1-30", "Overdue")
+    assert a1["Last Reminder"] == "2026-11-23 gentle" and a1["Next Reminder"] == "2026-11-30 firm"
+    assert rows["A-2"]["Balance"] == 1200000 and rows["A-2"]["Aging Bucket"] == "31-60"
+    assert rows["A-3"]["Sync Status"] == "Problem"
+    assert rows["A-3"]["Sync Notes"] == "Invoices!F4: 'abc' is not an amount. Write a number like 1250.00."
+    assert rows["A-4"]["Sync Notes"].startswith("Invoices!B5: client 'C404' is not on the Clients sheet")
+    assert rows["A-5"]["Sync Status"] == "Problem"  # its client has an invalid address (Clients!C5)
+    assert rows["A-6"]["Sync Status"] == "Paid"
+    blank = next(r for k, r in rows.items() if k.startswith("row"))
+    assert blank["Sync Status"] == "Problem" and "Invoices!A8: this row has no Invoice No" in blank["Sync Notes"]
+    assert [(m.invoice_no, m.stage) for m in result.messages] == [("A-1", "gentle")]
+    assert result.exit_code == 1
+    # the formula in the owner's column is still a formula; recalculation on open is requested
+    book = openpyxl.load_workbook(wb)
+    assert book["Invoices"]["G2"].value == "=F2*0.3"
+    assert book.calculation.fullCalcOnLoad is True
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path, config_for):
+    clients = [["C1", "=HYPERLINK(\"http://evil.example.com\",\"x\")", "a@acme.example.com", "", "", "en", "Net 30", ""],
+               ["C2", "+SUM(1,2)", "b@acme.example.com", "", "", "en", "Net 30", ""],
+               ["C3", "@risky", "c@acme.example.com", "", "", "en", "Net 30", ""]]
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("F1", "C1", due=AS_OF - timedelta(days=1)),
+                                              invoice("F2", "C2", due=AS_OF - timedelta(days=1)),
+                                              invoice("F3", "C3", due=AS_OF - timedelta(days=1))], clients)
+    book = openpyxl.load_workbook(wb)  # as typed in Excel with a leading apostrophe: text, not a formula
+    for r in (2, 3, 4):
+        book["Clients"].cell(r, 2).data_type = "s"
+    book.save(wb)
+    api.sync(config_for(wb), as_of=AS_OF)
+    ws = openpyxl.load_workbook(wb)["Aging"]
+    names = {ws.cell(r, 3).value: ws.cell(r, 2) for r in range(2, ws.max_row + 1)}
+    assert names["F1"].value == "=HYPERLINK(\"http://evil.example.com\",\"x\")" and names["F1"].data_type == "s"
+    assert names["F2"].value == "+SUM(1,2)" and names["F2"].data_type == "s"
+    assert names["F3"].value == "@risky" and names["F3"].data_type == "s"
+    with zipfile.ZipFile(wb) as z:
+        aging_xml = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any(b"<f>" in z.read(n) and b"HYPERLINK" in z.read(n) for n in aging_xml)
+
+
+def test_rows_matched_by_invoice_no_after_the_owner_sorts_and_inserts(tmp_path, config_for, monkeypatch):
+    rows = [invoice(f"S-{n}", due=AS_OF - timedelta(days=n * 10)) for n in range(1, 6)]
+    wb = simple_book(tmp_path / "book.xlsx", rows)
+    config = config_for(wb)
+    original = ExcelBackend.write
+
+    def owner_edits_then_write(self, plan):
+        book = openpyxl.load_workbook(self.path)
+        ws = book["Invoices"]
+        data = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+        data.reverse()
+        data.insert(2, ["NEW-1", "C1", AS_OF, AS_OF, "USD", 5, None, None, "", None, "", "", ""])
+        for r, row in enumerate(data, start=2):
+            for c, v in enumerate(row, start=1):
+                ws.cell(r, c, v)
+        book.save(self.path)
+        return original(self, plan)
+
+    monkeypatch.setattr(ExcelBackend, "write", owner_edits_then_write)
+    api.sync(config, as_of=AS_OF)
+    got = read_invoices(wb)
+    for n in range(1, 6):
+        assert got[f"S-{n}"]["Days Overdue"] == n * 10, n
+    assert got["NEW-1"]["Sync Status"] is None  # the new row was not in the read: left for the next run
+
+
+def test_rerun_same_day_sends_nothing_and_dry_run_writes_nothing(tmp_path, config_for):
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("R-1", due=AS_OF - timedelta(days=2)),
+                                              invoice("R-2", "C2", due=AS_OF + timedelta(days=3), currency="KRW")])
+    config = config_for(wb)
+    dry = api.sync(config, as_of=AS_OF, dry_run=True)
+    assert [(m.invoice_no, m.stage, m.state) for m in dry.messages] == [("R-1", "gentle", "planned"),
+                                                                        ("R-2", "upcoming", "planned")]
+    assert not (tmp_path / "outbox").exists()
+    assert openpyxl.load_workbook(wb).sheetnames == ["Clients", "Invoices"]
+    assert not list(tmp_path.glob(".*journal*")) and not list(tmp_path.glob("*.bak.xlsx"))
+
+    first = api.sync(config, as_of=AS_OF)
+    assert len(first.sent) == 2 and len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    again = api.sync(config, as_of=AS_OF)
+    assert again.messages == ()
+    log = openpyxl.load_workbook(wb)["Reminder Log"]
+    assert log.max_row == 3  # header + two rows, not duplicated
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    assert (tmp_path / "book.bak.xlsx").exists()
+
+
+def test_daily_runs_for_a_month_send_each_stage_once(tmp_path, config_for):
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("M-1", due=AS_OF + timedelta(days=3)),
+                                              invoice("M-2", due=AS_OF - timedelta(days=40))])
+    config = config_for(wb)
+    sent = []
+    for n in range(35):
+        day = AS_OF + timedelta(days=n)
+        for _ in range(2 if n % 5 == 0 else 1):  # some days run twice
+            sent += [(m.invoice_no, m.stage, day) for m in api.sync(config, as_of=day).messages]
+    assert [(s[0], s[1]) for s in sent if s[0] == "M-1"] == [("M-1", "upcoming"), ("M-1", "gentle"), ("M-1", "firm"),
+                                                            ("M-1", "final")]
+    assert [(s[1], s[2]) for s in sent if s[0] == "M-2"] == [("gentle", date(2026, 11, 23)), ("firm", date(2026, 11, 26)),
+                                                            ("final", date(2026, 12, 1))]
+    assert all(s[2].weekday() < 5 for s in sent)
+    rows = read_invoices(wb)
+    assert rows["M-2"]["Sync Status"] == "Needs Attention"
+    assert "collections agency" in rows["M-2"]["Sync Notes"]
+
+
+def test_excel_lock_file_refuses_before_sending(tmp_path, config_for):
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("L-1", due=AS_OF - timedelta(days=2))])
+    config = config_for(wb)
+    (tmp_path / "~$book.xlsx").write_bytes(b"lock")
+    before = wb.read_bytes()
+    with pytest.raises(SheetSyncError, match=r"book.xlsx is open in Excel \(lock file ~\$book.xlsx\): close it"):
+        api.sync(config, as_of=AS_OF)
+    assert wb.read_bytes() == before
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_payments_sheet_is_the_record_of_payments(tmp_path, config_for):
+    payments = [["Invoice No", "Date", "Amount", "Method", "Reference"],
+                ["P-1", AS_OF - timedelta(days=3), 300, "wire", "r1"],
+                ["P-1", AS_OF - timedelta(days=1), "$200.50", "card", "r2"],
+                ["P-2", AS_OF - timedelta(days=1), 1000, "wire", "r3"],
+                ["NOPE", AS_OF, 5, "wire", "r4"]]
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("P-1", due=AS_OF - timedelta(days=10), paid=999),
+                                              invoice("P-2", due=AS_OF - timedelta(days=10))],
+                     extra={"Payments": payments})
+    result = api.sync(config_for(wb), as_of=AS_OF)
+    rows = read_invoices(wb)
+    assert rows["P-1"]["Amount Paid"] == 500.5 and rows["P-1"]["Balance"] == 499.5
+    assert rows["P-1"]["Sync Status"] == "Partially Paid"
+    assert rows["P-2"]["Amount Paid"] == 1000 and rows["P-2"]["Sync Status"] == "Paid"
+    assert "Payments!A5: invoice 'NOPE' is not on the Invoices sheet; this payment is not counted." in map(str, result.problems)
+
+
+def test_a_crashed_send_becomes_unconfirmed_and_is_resent_only_on_retry(tmp_path, config_for):
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("J-1", due=AS_OF - timedelta(days=2))])
+    config = config_for(wb)
+    journal = tmp_path / ".book.sheet-sync-journal.jsonl"
+    pending = {"logged_at": datetime(2026, 11, 23, 9, tzinfo=timezone.utc).isoformat(), "invoice_no": "J-1",
+               "client_id": "C1", "stage": "gentle", "to": "ap@acme.example.com", "subject": "s",
+               "message_id": "<J-1.gentle.x@studio.example.com>", "transport": "outbox", "state": "pending",
+               "detail": "", "row": 0}
+    journal.write_text(json.dumps(pending) + "\n" + '{"logged_at": "2026-11-2', encoding="utf-8")  # cut mid-line
+    result = api.sync(config, as_of=AS_OF)
+    assert result.messages == ()
+    assert result.unconfirmed == ("J-1",)
+    assert not journal.exists()
+    book = openpyxl.load_workbook(wb)
+    log = [[c.value for c in row] for row in book["Reminder Log"].iter_rows(min_row=2)]
+    assert [(r[1], r[3], r[8]) for r in log] == [("J-1", "gentle", "unconfirmed")]
+    assert "may not have been sent (state unconfirmed)" in read_invoices(wb)["J-1"]["Sync Notes"]
+    assert api.sync(config, as_of=AS_OF + timedelta(days=1)).messages == ()
+    # the owner checks with the client and asks for it again
+    ws = book["Reminder Log"]
+    ws.cell(2, 9, "retry")
+    book.save(wb)
+    again = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert [(m.invoice_no, m.stage, m.state) for m in again.messages] == [("J-1", "gentle", "sent")]
