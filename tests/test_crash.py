@@ -1,0 +1,90 @@
+"""At most once, under SIGKILL: the sync is killed at random moments while sending to a slowed-down
+SMTP server, then run to the end. No reminder may reach the server twice, and every due reminder is
+either delivered or marked `unconfirmed` in the Reminder Log."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+
+import openpyxl
+
+from smtp_server import PASSWORD, USER, Handler, SmtpServer
+from workbooks import invoice, simple_book, write_config
+
+AS_OF = date(2026, 11, 23)
+INVOICES = 30
+KILLS = 16
+
+
+def test_sigkill_while_sending_never_duplicates(tmp_path, ca, trusted_ca):
+    handler = Handler(delay=0.1)
+    rng = random.Random(20261123)
+    with SmtpServer(ca, handler) as server:
+        rows = [invoice(f"K-{n:02d}", ["C1", "C2", "C3"][n % 3], due=AS_OF - timedelta(days=2 + n % 3))
+                for n in range(INVOICES)]
+        wb = simple_book(tmp_path / "book.xlsx", rows)
+        write_config(tmp_path, wb, f"""
+[mail]
+transport = "smtp"
+from = "{USER}"
+[mail.smtp]
+host = "127.0.0.1"
+port = {server.port}
+user = "{USER}"
+security = "starttls"
+timeout = 10
+""")
+        env = dict(os.environ, SMTP_PASSWORD=PASSWORD, SSL_CERT_FILE=str(trusted_ca))
+        cmd = [sys.executable, "-m", "sheet_sync", "sync", "--as-of", AS_OF.isoformat()]
+        journal = tmp_path / ".book.sheet-sync-journal.jsonl"
+        landed = tried = 0
+        def journal_size() -> int:
+            return journal.stat().st_size if journal.exists() else 0
+
+        for _ in range(KILLS):
+            start = journal_size()  # a killed run leaves its journal for the next run to merge
+            proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Wait until this run is sending (its journal grows), then kill it a random moment later.
+            deadline = time.monotonic() + 30
+            while journal_size() <= start and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if proc.poll() is not None:
+                break  # it finished: nothing was left to send
+            time.sleep(rng.uniform(0, 0.45))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            tried += 1
+            landed += journal_size() > start
+        final = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert final.returncode in (0, 3), final.stderr
+        time.sleep(0.3)
+        received = [r.message["Message-ID"] for r in server.received]
+
+    dupes = [mid for mid, n in Counter(received).items() if n > 1]
+    assert dupes == [], f"delivered twice: {dupes}"
+    assert tried >= 5 and landed == tried  # the kills really did land mid-run
+
+    ws = openpyxl.load_workbook(wb)["Reminder Log"]
+    headers = [c.value for c in ws[1]]
+    latest: dict[str, str] = {}
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        rec = dict(zip(headers, row))
+        latest[rec["Message ID"]] = rec["State"]
+    delivered = set(received)
+    unconfirmed = {mid for mid, state in latest.items() if state == "unconfirmed"}
+    print(f"\nSIGKILL tried {tried} times, {landed} landed while sending; {len(delivered)} of {INVOICES} reminders "
+          f"delivered, none twice; {len(unconfirmed)} logged unconfirmed")
+    due = {f"K-{n:02d}" for n in range(INVOICES)}
+    by_invoice = {mid.split(".gentle.")[0].lstrip("<"): mid for mid in latest}
+    assert set(by_invoice) == due  # every due reminder is in the log
+    for no, mid in by_invoice.items():
+        assert mid in delivered or mid in unconfirmed, (no, latest[mid])
+        if latest[mid] == "sent":
+            assert mid in delivered, no  # nothing is logged sent that did not arrive
+    assert not journal.exists()
