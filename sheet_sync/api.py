@@ -150,7 +150,16 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
     With `dry_run`, nothing is written and nothing is sent (the journal and log included).
     """
     as_of = as_of or today(config)
-    book, backend = load(config)
+    backend = get_backend(config)
+    if dry_run:
+        return _sync(config, as_of, backend, dry_run, progress, transport)
+    with backend.run_lock():
+        return _sync(config, as_of, backend, dry_run, progress, transport)
+
+
+def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress: Progress | None,
+          transport: Transport | None) -> SyncResult:
+    book = load_book(backend.read(wanted_sheets(config)), config)
     journal = Journal(backend.journal_path) if backend.journal_path else None
     run = _prepare(config, as_of, book, journal)
     sending_day = make_calendar(config, as_of).is_sending_day(as_of)

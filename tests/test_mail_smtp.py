@@ -168,3 +168,27 @@ def test_redirect_sends_everything_to_one_address(tmp_path, config_for, smtp_ser
     assert {tuple(r.rcpt_tos) for r in smtp_server.received} == {("me@studio.example.com",)}
     subject = smtp_server.received[0].message["Subject"]
     assert subject.startswith("[TEST → ap@acme.example.com] ")
+
+
+def test_secrets_never_appear_in_output_logs_or_files(tmp_path, config_for, smtp_server, trusted_ca):
+    import os
+    import zipfile
+
+    wb = three_invoices(tmp_path / "book.xlsx")
+    config_for(wb, smtp_config(smtp_server.port))
+    outputs = []
+    for password in ("wrong-Zq81-secret", PASSWORD):
+        env = dict(os.environ, SMTP_PASSWORD=password, SSL_CERT_FILE=str(trusted_ca))
+        for extra in ((), ("--debug",), ("--json",)):
+            proc = run_cli(tmp_path / "sheet-sync.toml", "--as-of", AS_OF.isoformat(), *extra, env=env)
+            outputs.append(proc.stdout + proc.stderr)
+    assert len(smtp_server.received) == 3
+    blobs = outputs[:]
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                blobs += [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+        elif path.is_file():
+            blobs.append(path.read_bytes().decode("utf-8", "replace"))
+    for secret in ("wrong-Zq81-secret", PASSWORD):
+        assert not [b for b in blobs if secret in b], secret

@@ -265,3 +265,22 @@ def test_a_crashed_send_becomes_unconfirmed_and_is_resent_only_on_retry(tmp_path
     book.save(wb)
     again = api.sync(config, as_of=AS_OF + timedelta(days=1))
     assert [(m.invoice_no, m.stage, m.state) for m in again.messages] == [("J-1", "gentle", "sent")]
+
+
+def test_one_run_at_a_time(tmp_path, config_for):
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("W-1", due=AS_OF - timedelta(days=2))])
+    config = config_for(wb)
+    with ExcelBackend(wb).run_lock():
+        with pytest.raises(SheetSyncError, match="Another sheet-sync run is working on book.xlsx"):
+            api.sync(config, as_of=AS_OF)
+    assert len(api.sync(config, as_of=AS_OF).sent) == 1
+
+
+def test_daily_cap_leaves_the_rest_for_the_next_run(tmp_path, config_for):
+    wb = simple_book(tmp_path / "book.xlsx", [invoice(f"CAP-{n}", due=AS_OF - timedelta(days=2)) for n in range(3)])
+    config = config_for(wb, "[mail]\ntransport = \"outbox\"\nfrom = \"a@studio.example.com\"\ndaily_cap = 2")
+    first = api.sync(config, as_of=AS_OF)
+    assert [(m.invoice_no, m.state) for m in first.messages] == [("CAP-0", "sent"), ("CAP-1", "sent"), ("CAP-2", "skipped")]
+    assert first.exit_code == 0
+    second = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert [(m.invoice_no, m.state) for m in second.messages] == [("CAP-2", "sent")]

@@ -1,6 +1,7 @@
 """Workbook backends: each reads raw sheets and writes a WritePlan. `get_backend(config)` picks."""
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Mapping, Protocol
 
@@ -18,6 +19,8 @@ class Backend(Protocol):
 
     def check_writable(self) -> None: ...
 
+    def run_lock(self) -> AbstractContextManager: ...
+
     def write(self, plan: WritePlan) -> object: ...
 
 
@@ -27,6 +30,20 @@ class ExcelBackend:
     def __init__(self, path: Path):
         self.path = path
         self.journal_path = path.with_name(f".{path.stem}.sheet-sync-journal.jsonl")
+        self._lock_path = path.with_name(f".{path.stem}.sheet-sync.lock")
+
+    @contextmanager
+    def run_lock(self):
+        """One sync at a time per workbook (a scheduled run and a manual one must not both send).
+        The OS releases the lock when the process ends, even when it is killed."""
+        import fcntl
+
+        with open(self._lock_path, "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SheetSyncError(f"Another sheet-sync run is working on {self.path.name}; wait for it to finish.") from None
+            yield
 
     def read(self, wanted):
         from sheet_sync.backends.excel_read import read_workbook
