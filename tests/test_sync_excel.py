@@ -284,3 +284,46 @@ def test_daily_cap_leaves_the_rest_for_the_next_run(tmp_path, config_for):
     assert first.exit_code == 0
     second = api.sync(config, as_of=AS_OF + timedelta(days=1))
     assert [(m.invoice_no, m.state) for m in second.messages] == [("CAP-2", "sent")]
+
+
+def excel_saved_results(path: Path, sheet_xml: str, values: dict[str, str]) -> None:
+    """Put formula results into the file, as Excel does when it saves (openpyxl cannot)."""
+    import shutil
+    from lxml import etree
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == sheet_xml:
+                root = etree.fromstring(data)
+                for c in root.iter(ns + "c"):
+                    if c.get("r") in values:
+                        v = c.find(ns + "v")
+                        v = v if v is not None else etree.SubElement(c, ns + "v")
+                        v.text = values[c.get("r")]
+                data = etree.tostring(root)
+            zout.writestr(item, data)
+    shutil.move(tmp, path)
+
+
+def test_formula_results_survive_the_save(tmp_path, config_for):
+    headers = ["Invoice No", "Client ID", "Issue Date", "Due Date", "Qty", "Price", "Amount"]
+    rows = [["Q-1", "C1", AS_OF - timedelta(days=32), AS_OF - timedelta(days=2), 3, 150, "=E2*F2"],
+            ["Q-2", "C1", AS_OF - timedelta(days=70), AS_OF - timedelta(days=40), 2, 99.5, "=E3*F3"]]
+    from workbooks import make_workbook
+
+    wb = make_workbook(tmp_path / "book.xlsx", {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS],
+                                                "Invoices": [headers, *rows]})
+    excel_saved_results(wb, "xl/worksheets/sheet2.xml", {"G2": "450", "G3": "199"})
+    config = config_for(wb)
+    for day in range(3):
+        result = api.sync(config, as_of=AS_OF + timedelta(days=day))
+        assert result.problems == (), result.problems
+    got = read_invoices(wb)
+    assert got["Q-1"]["Balance"] == 450 and got["Q-2"]["Balance"] == 199
+    assert got["Q-1"]["Amount"] == "=E2*F2"  # still a formula
+    with zipfile.ZipFile(wb) as z:
+        xml = z.read("xl/worksheets/sheet2.xml").decode()
+    assert "<f>E2*F2</f><v>450</v>" in xml

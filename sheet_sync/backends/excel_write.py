@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheet_sync.backends.xlsx_cache import restore_cached_results
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import LOG_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 
@@ -129,7 +130,9 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> Write
     wb.calculation.fullCalcOnLoad = True  # openpyxl drops cached formula results: recalculate on open
 
     backup_path = path.with_name(f"{path.stem}.bak{path.suffix}") if backup else None
-    _save_atomically(wb, path, backup_path)
+    tool_sheets = {ws.title for ws in wb.worksheets
+                   if normalize_name(ws.title) in {normalize_name(plan.aging_sheet), normalize_name(plan.summary_sheet)}}
+    _save_atomically(wb, path, backup_path, tool_sheets)
     cells, matched, unmatched, added = counts
     return WriteReport(cells, matched, unmatched, added, backup_path)
 
@@ -315,12 +318,13 @@ def _append_log(wb: openpyxl.Workbook, name: str, rows: tuple[tuple[Any, ...], .
         ws.auto_filter.ref = f"A{hrow}:{get_column_letter(max(cols))}{last + len(rows)}"
 
 
-def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None) -> None:
+def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None, tool_sheets: set[str]) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         wb.save(tmp)
+        restore_cached_results(path, tmp, skip=tool_sheets)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         if backup_path is not None:
