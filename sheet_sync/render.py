@@ -1,67 +1,97 @@
 """Rendering a reminder from Jinja2 templates: subject, plain text and HTML. Pure.
 
-Layout of a templates folder (the shipped one is `templates/` at the top of the repository):
+Layout of a templates folder (the shipped one is `templates/` at the top of the repository,
+installed as the package `sheet_sync.templates`):
 
-    base.html                   the HTML layout every HTML body extends
-    <lang>/_parts.txt           macros shared by the text bodies: details, how to pay, signature
-    <lang>/_parts.html          the same for the HTML bodies
-    <lang>/<stage>.subject.txt  one line
+    base.html                   the HTML layout (header, card, fonts) every HTML body extends
+    <lang>/_parts.txt           macros shared by the text bodies of that language: greeting, the
+                                payment received so far, the invoice details, how to pay, signature
+    <lang>/_parts.html          the same macros for the HTML bodies (the "Pay now" button lives here)
+    <lang>/<stage>.subject.txt  the subject; rendered, then squeezed onto one line
     <lang>/<stage>.txt          the plain-text body
-    <lang>/<stage>.html         the HTML body
+    <lang>/<stage>.html         the HTML body: {% extends "base.html" %}
 
 `lang` is en, ko or zh; `stage` is upcoming, gentle, firm or final. The owner's `templates_dir`
-is searched first, so any one file there overrides the shipped file of the same path.
-The environment is sandboxed (the owner's folder is user input), HTML is autoescaped, and an
-unknown variable is an error rather than a silent blank.
+is searched first, so any one file there (say `en/gentle.subject.txt`) overrides the shipped file
+of the same relative path and everything else still comes from the shipped folder.
+
+The environment is sandboxed (the owner's folder is user input), `.html` files are autoescaped and
+`.txt` files are not, and an unknown variable is an error rather than a silent blank. Filters a
+template may use, all in the message's language:
+
+    {{ invoice.balance|money(invoice.currency) }}   ₩1,200,000 / $1,250.00 / US$1,250.00
+    {{ invoice.due_date|date }}                     2026년 11월 22일 / November 22, 2026
+    {{ reply_by|weekday }}                          금요일 / Friday / 星期五
+    {{ discount.percent|number }}                   2 / 2.5
+    {{ note|nl2br }}                                HTML only: escaped, line breaks kept
+    {{ invoice.payment_link|href }}                 a safe href (http, https or mailto)
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, pass_context
+from babel.numbers import format_currency, format_decimal
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, pass_context
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import LANGUAGES, STAGES
 
 LOCALES = {"en": "en_US", "ko": "ko_KR", "zh": "zh_Hans_CN"}
 PARTS = ("subject.txt", "txt", "html")
+_NET_TERMS = re.compile(r"\bnet\s*\d+\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class RenderedMessage:
-    subject: str
-    text: str
-    html: str
+    """One reminder, ready for a mail transport."""
+
+    subject: str  # one line, no newlines
+    text: str  # plain-text body
+    html: str  # full HTML document
 
 
 def shipped_templates_dir() -> Path:
+    """The templates that ship with sheet-sync (the package `sheet_sync.templates`)."""
     try:
         from importlib.resources import files
 
         path = Path(str(files("sheet_sync.templates")))
-        if (path / "base.html").exists():
+        if (path / "base.html").is_file():
             return path
     except (ModuleNotFoundError, TypeError):
         pass
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+def _locale(language: str) -> str:
+    return LOCALES.get(language, "en_US")
+
+
 def format_money(amount: Decimal, currency: str, language: str) -> str:
-    """`$1,250.00`, `₩1,200,000`, `¥8,800.00`: the currency's own decimals, the language's symbols."""
-    return format_currency(amount, currency, locale=LOCALES.get(language, "en_US"))
+    """Money in the language's style, with the currency's own decimals.
+
+    Examples: `$1,250.00` (en, USD), `₩1,200,000` (ko, KRW), `¥1,250.00` (zh, CNY), `US$1,250.00` (zh, USD).
+    """
+    return format_currency(Decimal(amount), str(currency).strip().upper(), locale=_locale(language))
 
 
-def format_date(day: date, language: str) -> str:
-    """`November 22, 2026`, `2026년 11월 22일`, `2026年11月22日`."""
-    return babel_format_date(day, format="long", locale=LOCALES.get(language, "en_US"))
+def format_date(d: date, language: str) -> str:
+    """A date as the language writes it: `November 22, 2026`, `2026년 11월 22일`, `2026年11月22日`."""
+    return babel_format_date(d, format="long", locale=_locale(language))
+
+
+def format_weekday(d: date, language: str) -> str:
+    """The day of the week: `Friday`, `금요일`, `星期五`."""
+    return babel_format_date(d, format="EEEE", locale=_locale(language))
 
 
 @pass_context
@@ -70,103 +100,264 @@ def _money_filter(ctx, amount: Decimal, currency: str) -> str:
 
 
 @pass_context
-def _date_filter(ctx, day: date) -> str:
-    return format_date(day, ctx.get("language", "en"))
+def _date_filter(ctx, d: date) -> str:
+    return format_date(d, ctx.get("language", "en"))
 
 
-def _environment(templates_dir: Path | str | None) -> SandboxedEnvironment:
-    loaders = []
-    if templates_dir:
-        loaders.append(FileSystemLoader(str(templates_dir)))
-    loaders.append(FileSystemLoader(str(shipped_templates_dir())))
+@pass_context
+def _weekday_filter(ctx, d: date) -> str:
+    return format_weekday(d, ctx.get("language", "en"))
+
+
+@pass_context
+def _number_filter(ctx, value: Decimal) -> str:
+    return format_decimal(Decimal(value), locale=_locale(ctx.get("language", "en")))
+
+
+def _nl2br(value: Any) -> Markup:
+    # Owners type multi-line signatures and instructions into a cell; keep their line breaks in HTML.
+    return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
+
+
+def _href(value: Any) -> str:
+    # The payment link comes from a spreadsheet cell: accept web and mail links, add a missing https://,
+    # and never let a javascript: (or any other scheme) into an href.
+    link = str(value).strip()
+    scheme = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", link)
+    if scheme is None:
+        return "https://" + link if link else ""
+    return link if scheme.group(1).lower() in ("http", "https", "mailto") else ""
+
+
+def _environment(templates_dir: str) -> SandboxedEnvironment:
+    folders = ([templates_dir] if templates_dir else []) + [str(shipped_templates_dir())]
     env = SandboxedEnvironment(
-        loader=ChoiceLoader(loaders),
+        loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
         autoescape=lambda name: bool(name) and name.endswith(".html"),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["money"] = _money_filter
-    env.filters["date"] = _date_filter
+    env.filters.update(money=_money_filter, date=_date_filter, weekday=_weekday_filter, number=_number_filter,
+                       nl2br=_nl2br, href=_href)
     return env
 
 
-_ENVIRONMENTS: dict[str, SandboxedEnvironment] = {}
+@lru_cache(maxsize=16)
+def _cached_environment(templates_dir: str) -> SandboxedEnvironment:
+    # FileSystemLoader checks modification times, so an owner's edit is picked up without a new environment.
+    return _environment(templates_dir)
 
 
-def _env_for(templates_dir: Path | str | None) -> SandboxedEnvironment:
-    key = str(templates_dir or "")
-    if key not in _ENVIRONMENTS:
-        _ENVIRONMENTS[key] = _environment(templates_dir)
-    return _ENVIRONMENTS[key]
+def _describe(filename: str | None, fallback: str, templates_dir: str) -> str:
+    """`en/gentle.txt`, or `en/gentle.txt in your templates folder` when the owner's file is the one used."""
+    if filename:
+        path = Path(filename).resolve()
+        for folder, suffix in ((templates_dir, " in your templates folder"), (str(shipped_templates_dir()), "")):
+            if folder:
+                try:
+                    return path.relative_to(Path(folder).resolve()).as_posix() + suffix
+                except ValueError:
+                    continue
+        return str(path)
+    return fallback
 
 
-def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str:
+def _failing_template(exc: BaseException) -> str | None:
+    # Jinja rewrites the traceback so that template frames carry the template's file name; the innermost
+    # one is the file (maybe an imported _parts file) where rendering failed.
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".txt", ".html")):
+            found = name
+        tb = tb.tb_next
+    return found
+
+
+def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any], templates_dir: str) -> str:
     try:
         return env.get_template(name).render(**context)
     except TemplateNotFound as exc:
-        raise SheetSyncError(f"The template {exc.name} is missing.") from None
-    except TemplateError as exc:
-        where = getattr(exc, "filename", None) or name
-        line = getattr(exc, "lineno", None)
-        at = f" line {line}" if line else ""
-        raise SheetSyncError(f"The template {Path(where).name if where else name}{at} cannot be rendered: {exc.message}.") from None
+        missing = exc.name if exc.name != name else name
+        raise SheetSyncError(f"The template {missing} is missing (needed for {name}).") from None
+    except TemplateSyntaxError as exc:
+        where = _describe(exc.filename, exc.name or name, templates_dir)
+        raise SheetSyncError(f"The template {where} has a mistake on line {exc.lineno}: {exc.message}.") from None
+    except Exception as exc:  # noqa: BLE001 - the owner's template code may fail in any way; name the file
+        where = _describe(_failing_template(exc), name, templates_dir)
+        reason = str(getattr(exc, "message", None) or exc or type(exc).__name__).rstrip(".")
+        raise SheetSyncError(f"The template {where} cannot be rendered: {reason}.") from None
 
 
-def render_reminder(stage: str, language: str, context: Mapping[str, Any],
-                    templates_dir: Path | str | None = None) -> RenderedMessage:
+def _check_names(stage: str, language: str) -> None:
     if stage not in STAGES:
         raise SheetSyncError(f"'{stage}' is not a reminder stage ({', '.join(STAGES)}).")
     if language not in LANGUAGES:
         raise SheetSyncError(f"'{language}' is not a language sheet-sync writes in ({', '.join(LANGUAGES)}).")
-    env = _env_for(templates_dir)
+
+
+def _render_parts(env: SandboxedEnvironment, stage: str, language: str, context: Mapping[str, Any],
+                  templates_dir: str) -> RenderedMessage:
     ctx = dict(context, stage=stage, language=language)
-    subject = re.sub(r"\s+", " ", _render(env, f"{language}/{stage}.subject.txt", ctx)).strip()
-    text = _render(env, f"{language}/{stage}.txt", ctx)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    html = _render(env, f"{language}/{stage}.html", ctx)
+    subject = _render(env, f"{language}/{stage}.subject.txt", ctx, templates_dir)
+    subject = re.sub(r"\s+", " ", subject).strip()
+    text = _render(env, f"{language}/{stage}.txt", ctx, templates_dir)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+    html = _render(env, f"{language}/{stage}.html", ctx, templates_dir)
     return RenderedMessage(subject, text, html)
 
 
+def render_reminder(stage: str, language: str, context: Mapping[str, Any],
+                    templates_dir: Path | str | None = None) -> RenderedMessage:
+    """Render one reminder.
+
+    Args:
+        stage: `upcoming`, `gentle`, `firm` or `final`.
+        language: `en`, `ko` or `zh`; money and dates are formatted for it.
+        context: the data the templates see, shaped as `sample_context()` returns it.
+        templates_dir: the owner's folder, searched before the shipped templates.
+
+    Returns:
+        The subject (one line), the plain-text body and the HTML document.
+
+    Raises:
+        SheetSyncError: an unknown stage or language, a missing template, or a template that fails.
+    """
+    _check_names(stage, language)
+    folder = str(templates_dir or "")
+    return _render_parts(_cached_environment(folder), stage, language, context, folder)
+
+
 def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any]:
-    """A realistic context, for previews and for checking templates."""
-    currency, amount, paid = {"en": ("USD", "1250.00", "250.00"), "ko": ("KRW", "1200000", "200000"),
-                              "zh": ("CNY", "8800.00", "800.00")}[language]
+    """A realistic context for previews and for checking templates (the shape callers pass).
+
+    Every optional field is filled (PO number, payment link, a partial payment, a note, and a discount
+    for `upcoming`), so that a preview shows everything a template can say.
+    """
+    currency, amount, paid, discount = {
+        "en": ("USD", "1250.00", "250.00", "20.00"),
+        "ko": ("KRW", "1200000", "200000", "20000"),
+        "zh": ("CNY", "8800.00", "800.00", "160.00"),
+    }.get(language, ("USD", "1250.00", "250.00", "20.00"))
+    due = date(2026, 11, 16)  # a Monday: every stage below lands on a weekday, as real sends do
     days = {"upcoming": -3, "gentle": 2, "firm": 9, "final": 23}.get(stage, 2)
-    due = date(2026, 11, 20)
-    as_of = date.fromordinal(due.toordinal() + days)
+    as_of = due + timedelta(days=days)
+    friday = as_of + timedelta(days=(4 - as_of.weekday()) % 7 or 7)
+    note = {
+        "en": "As agreed, this invoice covers the October design work only.",
+        "ko": "말씀드린 대로 이번 인보이스에는 10월 디자인 작업분만 포함되어 있습니다.",
+        "zh": "按双方约定，本发票仅包含 10 月份的设计工作。",
+    }.get(language, "")
     return {
-        "business": {"name": "Maple & Pine Studio", "email": "billing@maple-pine.example.com", "phone": "+1 555 0100",
-                     "address": "12 Harbour Street, Portland, ME", "tax_id": "", "signature": "Jamie Lee",
-                     "payment_instructions": "Bank transfer to account 000123456, with the invoice number as reference."},
+        "business": {
+            "name": "Maple & Pine Studio",
+            "email": "billing@maple-pine.example.com",
+            "phone": "+1 555 0100",
+            "address": "12 Harbour Street, Portland, ME 04101",
+            "tax_id": "",
+            "signature": "Jamie Lee",
+            "payment_instructions": "Bank transfer to account 000123456 (Harbour Bank), with the invoice number as reference.",
+        },
         "client": {"client_id": "C-001", "name": "Northwind Traders", "contact_name": "Dana"},
-        "invoice": {"invoice_no": "INV-2026-0042", "issue_date": date(2026, 10, 21), "due_date": due,
-                    "currency": currency, "amount": Decimal(amount), "amount_paid": Decimal(paid),
-                    "balance": Decimal(amount) - Decimal(paid), "po_number": "PO-7731",
-                    "payment_link": "https://pay.example.com/inv/INV-2026-0042", "note_to_client": "",
-                    "days_overdue": days, "terms_days": 30},
+        "invoice": {
+            "invoice_no": "INV-2026-0042",
+            "issue_date": due - timedelta(days=30),
+            "due_date": due,
+            "currency": currency,
+            "amount": Decimal(amount),
+            "amount_paid": Decimal(paid),
+            "balance": Decimal(amount) - Decimal(paid),
+            "po_number": "PO-7731",
+            "payment_link": "https://pay.example.com/inv/INV-2026-0042",
+            "note_to_client": note,
+            "days_overdue": days,
+            "terms_days": 30,
+        },
         "stage": stage,
         "language": language,
         "as_of": as_of,
-        "reply_by": date.fromordinal(as_of.toordinal() + 5),
-        "discount": None,
+        "reply_by": friday,
+        "discount": ({"percent": Decimal("2"), "amount": Decimal(discount), "until": as_of + timedelta(days=2)}
+                     if stage == "upcoming" else None),
     }
 
 
-def check_templates(templates_dir: Path | str | None = None) -> list[str]:
-    """Render every stage in every language with a sample context; one sentence per problem."""
+def _variants(language: str, stage: str) -> list[dict[str, Any]]:
+    """The sample, and the sample with every optional field empty: both branches of each template run."""
+    full = sample_context(language, stage)
+    bare = sample_context(language, stage)
+    bare["client"] = dict(bare["client"], contact_name="")
+    bare["invoice"] = dict(bare["invoice"], amount_paid=Decimal(0), balance=bare["invoice"]["amount"], po_number="",
+                           payment_link="", note_to_client="", terms_days=None)
+    bare["business"] = dict(bare["business"], signature="", phone="", tax_id="DE123456789")
+    bare["discount"] = None
+    return [full, bare]
+
+
+def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language: str, stage: str) -> list[str]:
+    """What every reminder must say (SPEC, Reminders), checked in each rendered part."""
+    inv = ctx["invoice"]
+    must = {
+        "the invoice number": inv["invoice_no"],
+        "the amount due": format_money(inv["balance"], inv["currency"], language),
+        "the due date": format_date(inv["due_date"], language),
+    }
+    if inv["payment_link"]:
+        must["the payment link"] = inv["payment_link"]
+    elif ctx["business"]["payment_instructions"]:
+        must["the payment instructions"] = ctx["business"]["payment_instructions"]
+    if inv["po_number"]:
+        must["the PO number"] = inv["po_number"]
     problems = []
-    if templates_dir and not Path(templates_dir).is_dir():
-        return [f"reminders.templates_dir {templates_dir} is not a folder."]
-    env = _environment(templates_dir)  # fresh: the owner may have just edited a file
+    for part, body in (("txt", message.text), ("html", message.html)):
+        # In HTML a value appears escaped (`Maple &amp; Pine`); in text, as typed.
+        missing = [what for what, value in must.items()
+                   if value not in body and (part == "txt" or str(escape(value)) not in body)]
+        if missing:
+            problems.append(f"The template {language}/{stage}.{part} does not show {', '.join(missing)}.")
+    if inv["invoice_no"] not in message.subject:
+        problems.append(f"The template {language}/{stage}.subject.txt does not show the invoice number.")
+    for part, body in (("subject.txt", message.subject), ("txt", message.text), ("html", message.html)):
+        term = _NET_TERMS.search(body)
+        if term:
+            problems.append(f"The template {language}/{stage}.{part} says '{term.group(0)}'; write it in plain words, "
+                            f"such as 'due within 30 days'.")
+    return problems
+
+
+def check_templates(templates_dir: Path | str | None = None) -> list[str]:
+    """Render every stage in every language with sample data; one plain sentence per problem.
+
+    Args:
+        templates_dir: the owner's folder (searched first), or None for the shipped templates alone.
+
+    Returns:
+        Sentences naming the file and what is wrong with it; an empty list when every template is fine.
+    """
+    folder = str(templates_dir or "")
+    if folder and not Path(folder).is_dir():
+        return [f"The templates folder {folder} (reminders.templates_dir) does not exist or is not a folder."]
+    env = _environment(folder)  # fresh, not cached: the owner may have just edited a file
+    problems: list[str] = []
     for language in LANGUAGES:
         for stage in STAGES:
-            ctx = sample_context(language, stage)
-            for part in PARTS:
-                name = f"{language}/{stage}.{part}"
+            for ctx in _variants(language, stage):
+                ctx = dict(ctx, stage=stage, language=language)
                 try:
-                    _render(env, name, ctx)
+                    message = _render_parts(env, stage, language, ctx, folder)
                 except SheetSyncError as exc:
-                    problems.append(str(exc))
+                    found = [str(exc)]
+                    # A broken subject should not hide a broken body: try each part on its own.
+                    for part in PARTS:
+                        try:
+                            _render(env, f"{language}/{stage}.{part}", ctx, folder)
+                        except SheetSyncError as part_exc:
+                            found.append(str(part_exc))
+                    found = found[1:] or found
+                else:
+                    found = _content_problems(message, ctx, language, stage)
+                problems.extend(p for p in found if p not in problems)
     return problems
