@@ -38,6 +38,12 @@ class Outgoing:
         return ", ".join(self.to + tuple(f"cc {c}" for c in self.cc))
 
 
+def reply_by(as_of: date, min_days: int) -> date:
+    """The end of the week we ask to hear back by: the first Friday at least `min_days` days away."""
+    earliest = as_of + timedelta(days=min_days)
+    return earliest + timedelta(days=(4 - earliest.weekday()) % 7)
+
+
 def reminder_context(
     invoice: Invoice, client: Client, stage: str, balance: Decimal, days_overdue: int, config: Config, as_of: date
 ) -> dict[str, Any]:
@@ -75,7 +81,7 @@ def reminder_context(
         "stage": stage,
         "language": client.language,
         "as_of": as_of,
-        "reply_by": as_of + timedelta(days=r.reply_days),
+        "reply_by": reply_by(as_of, r.reply_days),
         "discount": discount,
     }
 

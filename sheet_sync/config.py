@@ -73,7 +73,7 @@ class RemindersConfig:
     write_off_below: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> amount
     discount_percent: Decimal = Decimal(0)  # early-payment discount offered in `upcoming`
     discount_days: int = 0  # ... when paid within this many days of the issue date
-    reply_days: int = 5  # the final notice asks to hear back within this many days
+    reply_days: int = 3  # the final notice asks to hear back by the first Friday at least this many days away
 
     @property
     def weekmask(self) -> str:
@@ -305,7 +305,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path, source: Path | None = 
         write_off = {currency: _decimal(wob, "reminders.write_off_below")}
     discount_percent = _decimal(r.take("early_payment_discount_percent", (int, float, str), 0), "reminders.early_payment_discount_percent")
     discount_days = r.take("early_payment_discount_days", int, 0)
-    reply_days = r.take("final_reply_days", int, 5)
+    reply_days = r.take("final_reply_days", int, 3)
     r.done()
     reminders = RemindersConfig(
         default_language=lang,

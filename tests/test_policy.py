@@ -159,3 +159,12 @@ def test_needs_attention_suggests_write_off_below_the_limit(tmp_path, config_for
     assert "consider writing it off" in decisions["small"].notes[-1]
     assert "collections agency" in decisions["big"].notes[-1]
     assert decisions["small"].send == "" and decisions["big"].send == ""
+
+
+def test_final_notice_asks_for_an_answer_by_the_end_of_the_week():
+    from sheet_sync.compose import reply_by
+
+    monday = date(2026, 11, 23)
+    assert reply_by(monday, 3) == date(2026, 11, 27)  # that Friday
+    assert reply_by(monday + timedelta(days=2), 3) == date(2026, 11, 27)  # Wednesday: still that Friday
+    assert reply_by(monday + timedelta(days=3), 3) == date(2026, 12, 4)  # Thursday: next Friday
