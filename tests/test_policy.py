@@ -166,5 +166,5 @@ def test_final_notice_asks_for_an_answer_by_the_end_of_the_week():
 
     monday = date(2026, 11, 23)
     assert reply_by(monday, 3) == date(2026, 11, 27)  # that Friday
-    assert reply_by(monday + timedelta(days=2), 3) == date(2026, 11, 27)  # Wednesday: still that Friday
-    assert reply_by(monday + timedelta(days=3), 3) == date(2026, 12, 4)  # Thursday: next Friday
+    assert reply_by(monday + timedelta(days=1), 3) == date(2026, 11, 27)  # Tuesday: still that Friday
+    assert reply_by(monday + timedelta(days=2), 3) == date(2026, 12, 4)  # Wednesday: next Friday
