@@ -166,12 +166,21 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
 
     results: list[Sent] = []
     log_rows: list[LogEntry] = list(run.recovered)
+    rows_of: Mapping[str, int] = {}
     if dry_run:
         results = [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "planned") for o in run.outgoing]
     else:
         backend.check_writable()  # refuse before sending anything if the workbook cannot take the log
         transport = transport or make_transport(config)
-        results, sent_log = _send_all(run.outgoing, transport, journal, config, progress, _clock(config, as_of))
+        clock = _clock(config, as_of)
+        cap = config.mail.daily_cap
+        to_send, over = run.outgoing[:cap], run.outgoing[cap:]
+        pending = [LogEntry(clock(), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, o.message_id,
+                            transport.name, "pending") for o in to_send]
+        rows_of = backend.record_pending(pending) if pending else {}  # a sheet that is its own journal
+        results, sent_log = _send_all(to_send, pending, transport, journal, progress, clock)
+        results += [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "skipped",
+                         f"over the daily cap of {cap}; left for the next run") for o in over]
         log_rows.extend(sent_log)
 
     sent_today = {m.invoice_no: m.stage for m in results if m.state in ("sent", "planned")}
@@ -183,7 +192,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written = False
     if not dry_run:
-        plan_ = _write_plan(config, run, statuses, problems, sent_today, failed_notes, log_rows)
+        plan_ = _write_plan(config, run, statuses, problems, sent_today, failed_notes, log_rows, rows_of)
         backend.write(plan_)
         if journal:
             journal.clear()
@@ -218,25 +227,22 @@ def _clock(config: Config, as_of: date) -> Callable[[], datetime]:
     return lambda: datetime.combine(as_of, datetime.now(tz).time(), tz).astimezone(timezone.utc)
 
 
-def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal | None, config: Config,
+def _send_all(outgoing: list[Outgoing], pending: list[LogEntry], transport: Transport, journal: Journal | None,
               progress: Progress | None, clock: Callable[[], datetime]) -> tuple[list[Sent], list[LogEntry]]:
+    """Send each message, journalled `pending` before and `sent`/`failed`/`unconfirmed` after."""
     results: list[Sent] = []
     log: list[LogEntry] = []
     if not outgoing:
         return results, log
-    cap = config.mail.daily_cap
     try:
         transport.__enter__()
     except (SheetSyncError, SendError) as exc:  # login refused, server unreachable: nothing was sent
-        return [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "failed", str(exc)) for o in outgoing], log
+        for o, entry in zip(outgoing, pending):
+            results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "failed", str(exc)))
+            log.append(replace(entry, logged_at=clock(), state="failed", detail=str(exc)))
+        return results, log
     try:
-        for i, o in enumerate(outgoing):
-            if i >= cap:
-                results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "skipped",
-                                    f"over the daily cap of {cap}; left for the next run"))
-                continue
-            entry = LogEntry(clock(), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject,
-                             o.message_id, transport.name, "pending")
+        for i, (o, entry) in enumerate(zip(outgoing, pending)):
             if journal:
                 journal.record(entry)
             try:
@@ -260,7 +266,7 @@ def _send_all(outgoing: list[Outgoing], transport: Transport, journal: Journal |
 
 def _write_plan(config: Config, run: _Run, statuses: list[str], problems: tuple[Problem, ...],
                 sent_today: Mapping[str, str], failed_notes: Mapping[str, list[str]],
-                log_rows: list[LogEntry]) -> WritePlan:
+                log_rows: list[LogEntry], rows_of: Mapping[str, int]) -> WritePlan:
     rows = tables.invoice_rows(run.report, statuses, run.decisions, problems, sent_today, failed_notes)
     row_updates = {
         p.cell.row: (None, None, None, "Problem", None, None, str(p))
@@ -284,8 +290,20 @@ def _write_plan(config: Config, run: _Run, statuses: list[str], problems: tuple[
         summary_sheet=config.sheet_name(AGING_SUMMARY),
         summary=tables.summary_table(run.report, run.book, finals),
         log_sheet=config.sheet_name(REMINDER_LOG),
-        log_append=tuple(e.as_row() for e in log_rows),
+        log_append=tuple(e.as_row() for e in log_rows if e.message_id not in rows_of),
+        log_updates=_log_updates(run, log_rows, rows_of),
     )
+
+
+def _log_updates(run: _Run, log_rows: list[LogEntry], rows_of: Mapping[str, int]) -> dict[int, tuple]:
+    """Rows already in the Reminder Log that change: this run's pending rows get their outcome, and a
+    `pending` row left by a run that stopped mid-send becomes `unconfirmed`."""
+    updates = {rows_of[e.message_id]: e.as_row() for e in log_rows if e.message_id in rows_of}
+    for e in run.book.log:
+        if e.state == "pending" and e.row and e.row not in updates:
+            updates[e.row] = replace(e, state="unconfirmed",
+                                     detail="the run stopped while sending; outcome unknown").as_row()
+    return updates
 
 
 def _final_notices(run: _Run, sent_today: Mapping[str, str]) -> dict[str, int]:

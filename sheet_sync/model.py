@@ -248,3 +248,4 @@ class WritePlan:
     summary: SummaryTable | None = None
     log_sheet: str = REMINDER_LOG
     log_append: tuple[tuple[Any, ...], ...] = ()  # rows in LOG_COLUMNS order
+    log_updates: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)  # log row -> new values (LOG_COLUMNS order)

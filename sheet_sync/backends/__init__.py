@@ -8,7 +8,7 @@ from typing import Mapping, Protocol
 from sheet_sync.backends.raw import RawSheet
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.model import WritePlan
+from sheet_sync.model import LogEntry, WritePlan
 
 
 class Backend(Protocol):
@@ -18,6 +18,11 @@ class Backend(Protocol):
     def read(self, wanted: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]: ...
 
     def check_writable(self) -> None: ...
+
+    def record_pending(self, entries: list[LogEntry]) -> Mapping[str, int]:
+        """Make the planned sends durable before any is sent; Message ID -> Reminder Log row, when the
+        backend writes them into the log itself ({} when a local journal does the job)."""
+        ...
 
     def run_lock(self) -> AbstractContextManager: ...
 
@@ -58,6 +63,9 @@ class ExcelBackend:
             raise SheetSyncError(
                 f"{self.path.name} is open in Excel (lock file {lock.name}): close it and run again."
             )
+
+    def record_pending(self, entries):
+        return {}  # the journal file beside the workbook records each send as it happens
 
     def write(self, plan: WritePlan):
         from sheet_sync.backends.excel_write import write_workbook

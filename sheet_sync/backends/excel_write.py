@@ -125,8 +125,8 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> Write
         _replace_sheet(wb, plan.aging_sheet, plan.aging)
     if plan.summary is not None:
         _write_summary(_replace_sheet(wb, plan.summary_sheet, plan.summary.table), plan.summary)
-    if plan.log_append:
-        _append_log(wb, plan.log_sheet, plan.log_append)
+    if plan.log_append or plan.log_updates:
+        _append_log(wb, plan.log_sheet, plan.log_append, plan.log_updates)
     wb.calculation.fullCalcOnLoad = True  # openpyxl drops cached formula results: recalculate on open
 
     backup_path = path.with_name(f"{path.stem}.bak{path.suffix}") if backup else None
@@ -284,7 +284,8 @@ def _write_summary(ws: Worksheet, summary: SummaryTable) -> None:
     ws.add_chart(chart, f"A{as_of_row + 2}")
 
 
-def _append_log(wb: openpyxl.Workbook, name: str, rows: tuple[tuple[Any, ...], ...]) -> None:
+def _append_log(wb: openpyxl.Workbook, name: str, rows: tuple[tuple[Any, ...], ...],
+                updates: Mapping[int, tuple[Any, ...]]) -> None:
     ws = find_sheet(wb, name)
     if ws is None:
         ws = wb.create_sheet(name)
@@ -311,6 +312,10 @@ def _append_log(wb: openpyxl.Workbook, name: str, rows: tuple[tuple[Any, ...], .
         if any(ws.cell(r, c).value not in (None, "") for c in cols):
             last = r
             break
+    for r, row in updates.items():
+        if r > hrow:
+            for col, value in zip(cols, row):
+                set_value(ws.cell(r, col), value)
     for i, row in enumerate(rows, start=1):
         for col, value in zip(cols, row):
             set_value(ws.cell(last + i, col), value)

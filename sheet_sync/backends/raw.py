@@ -24,7 +24,7 @@ class RawSheet:
     header_row: int  # 1-based row of the headers
     columns: Mapping[str, int]  # canonical header -> 1-based column number
     frame: pd.DataFrame  # object dtype, raw cell values (NaN/None for blank)
-    headers: tuple[str, ...] = ()  # every header on the sheet, as the owner wrote them
+    headers: tuple[str, ...] = ()  # the whole header row as the owner wrote it ("" for a blank cell)
 
     def column_of(self, canonical: str) -> int:
         return self.columns.get(canonical, 0)
@@ -69,7 +69,7 @@ def raw_sheet(title: str, grid: pd.DataFrame, wanted: Mapping[str, str]) -> RawS
     if len(frame.columns):
         filled = frame.map(lambda v: not is_blank(v)).any(axis=1)
         frame = frame[filled]
-    headers = tuple(str(v).strip() for v in header_values if not is_blank(v))
+    headers = tuple("" if is_blank(v) else str(v).strip() for v in header_values)
     return RawSheet(title, header_idx + 1, columns, frame, headers)
 
 

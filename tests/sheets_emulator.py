@@ -1,0 +1,426 @@
+"""A Google Sheets API v4 emulator for the tests: standard-library HTTP on 127.0.0.1.
+
+It answers the calls sheet-sync's real gspread client makes, with the shapes Google documents:
+spreadsheet metadata; values get / batchGet (A1 ranges with quoted sheet names, trailing empties
+trimmed, UNFORMATTED_VALUE or FORMATTED_VALUE, SERIAL_NUMBER dates); values batchUpdate (RAW or
+USER_ENTERED, nulls skip a cell, writes outside the grid rejected); values append (grows the grid);
+spreadsheets batchUpdate (addSheet, deleteSheet, updateSheetProperties, appendDimension, updateCells,
+repeatCell, setBasicFilter, addChart); the error envelope; 429 quota errors on demand.
+
+Test knobs: `requests` (every request, in order), `before_request` (a hook called before each request
+is handled, so a test can edit the sheet between two requests), `fail_next` (answer the next requests
+with these status codes), `shared_with` (None = anyone; else only that bearer token may open it).
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote, urlparse
+
+EPOCH = date(1899, 12, 30)
+STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
+          500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass
+class Sheet:
+    sheet_id: int
+    title: str
+    rows: int = 1000
+    cols: int = 26
+    cells: dict[tuple[int, int], Any] = field(default_factory=dict)  # (row, col) 1-based -> value
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)  # number format patterns
+    frozen_rows: int = 0
+    basic_filter: dict | None = None
+    charts: list = field(default_factory=list)
+
+    def grid(self) -> list[list[Any]]:
+        if not self.cells:
+            return []
+        max_r = max(r for r, _ in self.cells)
+        max_c = max(c for _, c in self.cells)
+        return [[self.cells.get((r, c)) for c in range(1, max_c + 1)] for r in range(1, max_r + 1)]
+
+    def set_rows(self, rows: list[list[Any]], top: int = 1, left: int = 1) -> None:
+        """Test helper: write a block of values as the owner would type them."""
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if isinstance(v, date):
+                    v = (v - EPOCH).days
+                    self.formats[(top + i, left + j)] = "yyyy-mm-dd"
+                if v is None or v == "":
+                    self.cells.pop((top + i, left + j), None)
+                else:
+                    self.cells[(top + i, left + j)] = v
+        self.rows = max(self.rows, top + len(rows) - 1)
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str):
+        self.code, self.message = code, message
+
+
+@dataclass
+class Range:
+    sheet: Sheet
+    r1: int
+    c1: int
+    r2: int | None  # None = open-ended
+    c2: int | None
+
+
+class Emulator:
+    def __init__(self, key: str = "test-sheet-key", title: str = "Books"):
+        self.key = key
+        self.title = title
+        self.sheets: list[Sheet] = []
+        self.requests: list[tuple[str, str]] = []
+        self.before_request: Callable[[str, str], None] | None = None
+        self.fail_next: list[int] = []
+        self.retry_after: str | None = None
+        self.shared_with: str | None = None
+        self.lock = threading.RLock()
+        self._next_id = 100
+        self.server: ThreadingHTTPServer | None = None
+
+    # ---- set-up helpers ------------------------------------------------------------------
+
+    def add_sheet(self, title: str, rows: list[list[Any]] | None = None, grid_rows: int = 1000, grid_cols: int = 26) -> Sheet:
+        sheet = Sheet(self._new_id(), title, grid_rows, grid_cols)
+        if rows:
+            sheet.set_rows(rows)
+            sheet.cols = max(sheet.cols, max(len(r) for r in rows))
+        self.sheets.append(sheet)
+        return sheet
+
+    def sheet(self, title: str) -> Sheet:
+        return next(s for s in self.sheets if s.title == title)
+
+    def values(self, title: str) -> list[list[Any]]:
+        return self.sheet(title).grid()
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> "Emulator":
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                emulator._handle(self, "GET")
+
+            def do_POST(self):
+                emulator._handle(self, "POST")
+
+            def do_PUT(self):
+                emulator._handle(self, "PUT")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        parsed = urlparse(h.path)
+        path = unquote(parsed.path)
+        query = parse_qs(parsed.query)
+        length = int(h.headers.get("Content-Length") or 0)
+        body = json.loads(h.rfile.read(length) or b"{}") if length else {}
+        self.requests.append((method, path))
+        if self.before_request:
+            self.before_request(method, path)
+        try:
+            if self.fail_next:
+                code = self.fail_next.pop(0)
+                raise ApiError(code, "Quota exceeded for quota metric 'Read requests'." if code == 429 else "Backend error.")
+            token = (h.headers.get("Authorization") or "").removeprefix("Bearer ")
+            with self.lock:
+                result = self._route(method, path, query, body, token)
+            self._send(h, 200, result)
+        except ApiError as exc:
+            headers = {"Retry-After": self.retry_after} if exc.code == 429 and self.retry_after else {}
+            self._send(h, exc.code, {"error": {"code": exc.code, "message": exc.message,
+                                               "status": STATUS.get(exc.code, "UNKNOWN")}}, headers)
+
+    @staticmethod
+    def _send(h, code: int, data: dict, headers: dict | None = None) -> None:
+        raw = json.dumps(data).encode()
+        h.send_response(code)
+        h.send_header("Content-Type", "application/json; charset=UTF-8")
+        h.send_header("Content-Length", str(len(raw)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(raw)
+
+    def _route(self, method: str, path: str, q: dict, body: dict, token: str) -> dict:
+        m = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
+        if not m:
+            raise ApiError(404, "Requested entity was not found.")
+        key, rest = m.groups()
+        if key != self.key:
+            raise ApiError(404, "Requested entity was not found.")
+        if self.shared_with is not None and token != self.shared_with:
+            raise ApiError(403, "The caller does not have permission")
+        if rest == "" and method == "GET":
+            return self._metadata()
+        if rest == ":batchUpdate" and method == "POST":
+            return self._batch_update(body)
+        if rest == "/values:batchGet" and method == "GET":
+            return {"spreadsheetId": self.key, "valueRanges": [self._get(r, q) for r in q.get("ranges", [])]}
+        if rest == "/values:batchUpdate" and method == "POST":
+            return self._values_batch_update(body)
+        m = re.fullmatch(r"/values/(.+):append", rest)
+        if m and method == "POST":
+            return self._append(m.group(1), q, body)
+        m = re.fullmatch(r"/values/(.+)", rest)
+        if m and method == "GET":
+            return self._get(m.group(1), q)
+        raise ApiError(404, f"Method not found: {method} {rest}")
+
+    # ---- ranges and values ---------------------------------------------------------------
+
+    def _range(self, a1: str) -> Range:
+        m = re.fullmatch(r"(?:'((?:[^']|'')+)'|([^!']+))(?:!(.+))?", a1)
+        if not m:
+            raise ApiError(400, f"Unable to parse range: {a1}")
+        title = (m.group(1) or "").replace("''", "'") if m.group(1) is not None else m.group(2)
+        sheet = next((s for s in self.sheets if s.title == title), None)
+        if sheet is None:
+            raise ApiError(400, f"Unable to parse range: {a1}")
+        ref = m.group(3)
+        if not ref:
+            return Range(sheet, 1, 1, None, None)
+        m2 = re.fullmatch(r"([A-Z]*)(\d*)(?::([A-Z]*)(\d*))?", ref.upper())
+        if not m2:
+            raise ApiError(400, f"Unable to parse range: {a1}")
+        c1, r1, c2, r2 = m2.groups()
+        single = c2 is None and r2 is None
+        return Range(sheet, int(r1) if r1 else 1, col_index(c1) if c1 else 1,
+                     (int(r1) if r1 else None) if single else (int(r2) if r2 else None),
+                     (col_index(c1) if c1 else None) if single else (col_index(c2) if c2 else None))
+
+    def _render(self, sheet: Sheet, r: int, c: int, value: Any, option: str) -> Any:
+        if isinstance(value, dict) and "formula" in value:
+            return value["formula"] if option == "FORMULA" else value.get("cached", "")
+        if option == "FORMATTED_VALUE":
+            fmt = sheet.formats.get((r, c), "")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and ("yy" in fmt or "dd" in fmt):
+                d = EPOCH + timedelta(days=int(value))
+                return f"{d.month}/{d.day}/{d.year}"
+            if isinstance(value, bool):
+                return "TRUE" if value else "FALSE"
+            if isinstance(value, float) and value.is_integer():
+                return str(int(value))
+            return str(value)
+        return value
+
+    def _get(self, a1: str, q: dict) -> dict:
+        rng = self._range(a1)
+        sheet = rng.sheet
+        option = (q.get("valueRenderOption") or ["FORMATTED_VALUE"])[0]
+        r2 = rng.r2 or max([r for r, _ in sheet.cells] + [0])
+        c2 = rng.c2 or max([c for _, c in sheet.cells] + [0])
+        rows = []
+        for r in range(rng.r1, r2 + 1):
+            row = [self._render(sheet, r, c, sheet.cells.get((r, c)), option) for c in range(rng.c1, c2 + 1)]
+            while row and row[-1] in (None, ""):
+                row.pop()
+            rows.append(["" if v is None else v for v in row])
+        while rows and not rows[-1]:
+            rows.pop()
+        out = {"range": f"{quote(sheet.title)}!{col_letters(rng.c1)}{rng.r1}:{col_letters(max(c2, rng.c1))}{max(r2, rng.r1)}",
+               "majorDimension": "ROWS"}
+        if rows:
+            out["values"] = rows
+        return out
+
+    def _write(self, a1: str, values: list[list[Any]], option: str) -> tuple[int, int, int]:
+        rng = self._range(a1)
+        sheet = rng.sheet
+        if option not in ("RAW", "USER_ENTERED"):
+            raise ApiError(400, "Invalid valueInputOption: must be RAW or USER_ENTERED")
+        last_r = rng.r1 + len(values) - 1
+        last_c = rng.c1 + max((len(r) for r in values), default=1) - 1
+        if last_r > sheet.rows or last_c > sheet.cols:
+            raise ApiError(400, f"Range ({quote(sheet.title)}!{col_letters(last_c)}{last_r}) exceeds grid limits. "
+                                f"Max rows: {sheet.rows}, max columns: {sheet.cols}")
+        cells = 0
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                if v is None:
+                    continue  # null skips the cell
+                if not isinstance(v, (str, int, float, bool)):
+                    raise ApiError(400, f"Invalid value at 'data.values[{i}][{j}]'")
+                key = (rng.r1 + i, rng.c1 + j)
+                if option == "USER_ENTERED" and isinstance(v, str) and v.startswith("="):
+                    v = {"formula": v}
+                elif option == "USER_ENTERED" and isinstance(v, str) and re.fullmatch(r"\$?-?[\d,]+(\.\d+)?", v):
+                    v = float(v.replace("$", "").replace(",", ""))
+                if v == "":
+                    sheet.cells.pop(key, None)
+                else:
+                    sheet.cells[key] = v
+                cells += 1
+        return len(values), last_c - rng.c1 + 1, cells
+
+    def _values_batch_update(self, body: dict) -> dict:
+        option = body.get("valueInputOption", "")
+        total = [0, 0, 0]
+        responses = []
+        for vr in body.get("data", []):
+            r, c, n = self._write(vr["range"], vr.get("values", []), option)
+            total = [total[0] + r, max(total[1], c), total[2] + n]
+            responses.append({"spreadsheetId": self.key, "updatedRange": vr["range"], "updatedRows": r,
+                              "updatedColumns": c, "updatedCells": n})
+        return {"spreadsheetId": self.key, "totalUpdatedRows": total[0], "totalUpdatedColumns": total[1],
+                "totalUpdatedCells": total[2], "totalUpdatedSheets": len({vr["range"].split("!")[0] for vr in body.get("data", [])}),
+                "responses": responses}
+
+    def _append(self, a1: str, q: dict, body: dict) -> dict:
+        rng = self._range(unquote(a1))
+        sheet = rng.sheet
+        option = (q.get("valueInputOption") or [""])[0]
+        values = body.get("values", [])
+        last = max([r for r, _ in sheet.cells] + [0])
+        start = last + 1
+        need = start + len(values) - 1
+        if need > sheet.rows:
+            sheet.rows = need  # append grows the grid
+        width = max((len(r) for r in values), default=1)
+        sheet.cols = max(sheet.cols, rng.c1 + width - 1)
+        a1_out = f"{quote(sheet.title)}!{col_letters(rng.c1)}{start}:{col_letters(rng.c1 + width - 1)}{need}"
+        _, _, cells = self._write(a1_out, values, option)
+        return {"spreadsheetId": self.key, "tableRange": f"{quote(sheet.title)}!A1:{col_letters(width)}{last}",
+                "updates": {"spreadsheetId": self.key, "updatedRange": a1_out, "updatedRows": len(values),
+                            "updatedColumns": width, "updatedCells": cells}}
+
+    # ---- structure -----------------------------------------------------------------------
+
+    def _metadata(self) -> dict:
+        sheets = []
+        for i, s in enumerate(self.sheets):
+            grid = {"rowCount": s.rows, "columnCount": s.cols}
+            if s.frozen_rows:
+                grid["frozenRowCount"] = s.frozen_rows
+            entry = {"properties": {"sheetId": s.sheet_id, "title": s.title, "index": i, "sheetType": "GRID",
+                                    "gridProperties": grid}}
+            if s.charts:
+                entry["charts"] = s.charts
+            if s.basic_filter:
+                entry["basicFilter"] = s.basic_filter
+            sheets.append(entry)
+        return {"spreadsheetId": self.key, "properties": {"title": self.title, "locale": "en_US",
+                                                           "timeZone": "Etc/GMT"}, "sheets": sheets,
+                "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.key}/edit"}
+
+    def _by_id(self, sheet_id: int) -> Sheet:
+        for s in self.sheets:
+            if s.sheet_id == sheet_id:
+                return s
+        raise ApiError(400, f"Invalid requests: No grid with id: {sheet_id}")
+
+    def _batch_update(self, body: dict) -> dict:
+        replies = []
+        for req in body.get("requests", []):
+            (kind, arg), = req.items()
+            reply: dict = {}
+            if kind == "addSheet":
+                props = arg.get("properties", {})
+                title = props.get("title") or f"Sheet{len(self.sheets) + 1}"
+                if any(s.title == title for s in self.sheets):
+                    raise ApiError(400, f'Invalid requests[0].addSheet: A sheet with the name "{title}" already exists. '
+                                        "Please enter another name.")
+                sid = props.get("sheetId", self._new_id())
+                grid = props.get("gridProperties", {})
+                sheet = Sheet(sid, title, grid.get("rowCount", 1000), grid.get("columnCount", 26),
+                              frozen_rows=grid.get("frozenRowCount", 0))
+                self.sheets.insert(props.get("index", len(self.sheets)), sheet)
+                reply = {"addSheet": {"properties": {"sheetId": sid, "title": title}}}
+            elif kind == "deleteSheet":
+                self.sheets.remove(self._by_id(arg["sheetId"]))
+            elif kind == "updateSheetProperties":
+                sheet = self._by_id(arg["properties"]["sheetId"])
+                grid = arg["properties"].get("gridProperties", {})
+                sheet.rows = grid.get("rowCount", sheet.rows)
+                sheet.cols = grid.get("columnCount", sheet.cols)
+                sheet.frozen_rows = grid.get("frozenRowCount", sheet.frozen_rows)
+            elif kind == "appendDimension":
+                sheet = self._by_id(arg["sheetId"])
+                if arg["dimension"] == "ROWS":
+                    sheet.rows += arg["length"]
+                else:
+                    sheet.cols += arg["length"]
+            elif kind in ("updateCells", "repeatCell"):
+                grid_range = arg["range"]
+                sheet = self._by_id(grid_range["sheetId"])
+                r1, r2 = grid_range.get("startRowIndex", 0) + 1, grid_range.get("endRowIndex", sheet.rows)
+                c1, c2 = grid_range.get("startColumnIndex", 0) + 1, grid_range.get("endColumnIndex", sheet.cols)
+                if kind == "updateCells" and "userEnteredValue" in arg.get("fields", "") and not arg.get("rows"):
+                    for key in [k for k in sheet.cells if r1 <= k[0] <= r2 and c1 <= k[1] <= c2]:
+                        del sheet.cells[key]
+                pattern = (arg.get("cell", {}).get("userEnteredFormat", {}).get("numberFormat", {}) or {}).get("pattern")
+                if kind == "repeatCell" and pattern:
+                    for r in range(r1, r2 + 1):
+                        for c in range(c1, c2 + 1):
+                            sheet.formats[(r, c)] = pattern
+            elif kind == "setBasicFilter":
+                self._by_id(arg["filter"]["range"]["sheetId"]).basic_filter = arg["filter"]
+            elif kind == "addChart":
+                anchor = arg["chart"]["position"]["overlayPosition"]["anchorCell"]["sheetId"]
+                chart = dict(arg["chart"], chartId=self._new_id())
+                self._by_id(anchor).charts.append(chart)
+                reply = {"addChart": {"chart": chart}}
+            elif kind in ("updateDimensionProperties", "autoResizeDimensions", "clearBasicFilter"):
+                if kind == "clearBasicFilter":
+                    self._by_id(arg["sheetId"]).basic_filter = None
+            else:
+                raise ApiError(400, f"Invalid requests: unknown request {kind}")
+            replies.append(reply)
+        return {"spreadsheetId": self.key, "replies": replies}
+
+
+def serial(d: date) -> int:
+    return (d - EPOCH).days
+
+
+__all__ = ["Emulator", "Sheet", "serial", "datetime"]
