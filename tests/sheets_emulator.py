@@ -390,6 +390,19 @@ class Emulator:
                     sheet.rows += arg["length"]
                 else:
                     sheet.cols += arg["length"]
+            elif kind == "updateCells" and arg.get("rows"):
+                start = arg["start"]
+                sheet = self._by_id(start["sheetId"])
+                r0, c0 = start.get("rowIndex", 0) + 1, start.get("columnIndex", 0) + 1
+                for i, row in enumerate(arg["rows"]):
+                    for j, cell in enumerate(row.get("values", [])):
+                        uev = cell.get("userEnteredValue")
+                        if uev is None:
+                            continue
+                        if r0 + i > sheet.rows or c0 + j > sheet.cols:
+                            raise ApiError(400, "Invalid requests: updateCells range exceeds grid limits.")
+                        (_, v), = uev.items()
+                        sheet.cells[(r0 + i, c0 + j)] = v
             elif kind in ("updateCells", "repeatCell"):
                 grid_range = arg["range"]
                 sheet = self._by_id(grid_range["sheetId"])

@@ -75,7 +75,9 @@ class ExcelBackend:
 
 def get_backend(config: Config) -> Backend:
     if config.workbook.google_sheet:
-        raise SheetSyncError("Google Sheets workbooks are not supported yet; use workbook.path with an .xlsx file.")
+        from sheet_sync.backends.gsheets import GoogleSheetsBackend
+
+        return GoogleSheetsBackend(config)
     if config.workbook.path is None:
         raise SheetSyncError("The config names no workbook: set workbook.path (an .xlsx file).")
     if config.workbook.path.suffix.lower() not in (".xlsx", ".xlsm"):

@@ -1,0 +1,516 @@
+"""Google Sheets as the workbook, through gspread, in a constant number of API requests.
+
+A sync makes at most six requests, whatever the number of rows:
+
+1. the spreadsheet's metadata (sheet titles, ids, grid sizes);
+2. one `values:batchGet` of every sheet read (UNFORMATTED_VALUE + SERIAL_NUMBER: numbers and date
+   serials, never text in the sheet's locale);
+3. when reminders are due: one `batchUpdate` that creates missing tool sheets and writes the planned
+   messages into the Reminder Log as `pending`, before any is sent (a crash then leaves them
+   `pending`, which the next run turns into `unconfirmed`: never sent twice, even on a fresh runner);
+4. just before writing, the Invoice No column again, so that a sort or an inserted row since the read
+   never puts a status on the wrong invoice;
+5. one `batchUpdate` for structure and formats (tool sheets, grid sizes, filters, the chart);
+6. one `values:batchUpdate` for every value written (RAW: nothing is parsed as a formula).
+
+gspread's client is used as it is, with an HTTP client that can point it at another base URL
+(`google.api_endpoint` or SHEET_SYNC_GOOGLE_API_ENDPOINT, for tests and trials) and that retries
+429 and 5xx answers a bounded number of times, honouring Retry-After.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from contextlib import nullcontext
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from sheet_sync.backends.raw import RawSheet, find_sheet, grid_from_rows, raw_sheet
+from sheet_sync.config import Config
+from sheet_sync.errors import SheetSyncError
+from sheet_sync.model import (
+    LOG_COLUMNS, LogEntry, SheetTable, SummaryTable, WritePlan, column_letter, invoice_key, normalize_name, quote_sheet,
+)
+
+GOOGLE_BASE = "https://sheets.googleapis.com"
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+EXCEL_EPOCH = date(1899, 12, 30)
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_TRIES = 5
+MAX_WAIT = 64.0  # seconds for one wait
+DATE_PATTERN = "yyyy-mm-dd"
+
+
+def spreadsheet_key(url_or_key: str) -> str:
+    m = re.search(r"/spreadsheets/d/([a-zA-Z0-9-_]+)", url_or_key)
+    key = m.group(1) if m else url_or_key.strip()
+    if not re.fullmatch(r"[a-zA-Z0-9-_]{10,}", key):
+        raise SheetSyncError(f"workbook.google_sheet '{url_or_key}' is neither a Google Sheet URL nor a key; "
+                             "copy the address of the sheet from your browser.")
+    return key
+
+
+def is_loopback(endpoint: str) -> bool:
+    host = urlparse(endpoint).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def load_credentials(endpoint: str):
+    """Service-account credentials (scope: spreadsheets only); none needed for a loopback emulator."""
+    if endpoint and is_loopback(endpoint):
+        from google.oauth2.credentials import Credentials
+
+        return Credentials(token="sheet-sync-emulator"), "the emulator"
+    from google.oauth2 import service_account
+
+    raw = os.environ.get("GOOGLE_SERVICE_ACCOUNT_JSON", "").strip()
+    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
+    try:
+        if raw:
+            info = json.loads(raw)
+        elif path:
+            with open(path, encoding="utf-8") as fh:
+                info = json.load(fh)
+        else:
+            raise SheetSyncError("No Google credentials: put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON "
+                                 "(or its file path in GOOGLE_APPLICATION_CREDENTIALS).")
+        creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, KeyError, OSError) as exc:
+        source = "GOOGLE_SERVICE_ACCOUNT_JSON" if raw else "GOOGLE_APPLICATION_CREDENTIALS"
+        reason = exc.strerror if isinstance(exc, OSError) else "not a service account key"
+        raise SheetSyncError(f"The credentials in {source} cannot be used ({reason}); download a JSON key for the "
+                             "service account from the Google Cloud console.") from None
+    return creds, info.get("client_email", "the service account")
+
+
+def make_client(endpoint: str, credentials, counter: list | None = None):
+    """A real gspread Client whose HTTP client rewrites the base URL and retries within bounds."""
+    import gspread
+    from gspread.exceptions import APIError
+
+    base = (endpoint or GOOGLE_BASE).rstrip("/")
+
+    class BoundedHTTPClient(gspread.HTTPClient):
+        requests_made = counter if counter is not None else []
+
+        def request(self, method, endpoint, *args, **kwargs):
+            url = endpoint.replace(GOOGLE_BASE, base, 1) if endpoint.startswith(GOOGLE_BASE) else endpoint
+            waited = 0.0
+            for attempt in range(1, MAX_TRIES + 1):
+                self.requests_made.append((method.upper(), url))
+                try:
+                    return super().request(method, url, *args, **kwargs)
+                except APIError as exc:
+                    code = exc.response.status_code
+                    if code not in RETRY_STATUSES or attempt == MAX_TRIES:
+                        raise
+                    delay = _retry_after(exc.response) or min(2 ** (attempt - 1), MAX_WAIT)
+                    delay = min(delay, MAX_WAIT)
+                    waited += delay
+                    time.sleep(delay)
+            raise AssertionError("unreachable")
+
+    return gspread.Client(credentials, http_client=BoundedHTTPClient)
+
+
+def _retry_after(response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _cell(value: Any) -> Any:
+    """A Python value as the Sheets API takes it (None stays None: skip the cell)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return (value - EXCEL_EPOCH).days
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _blank(value: Any) -> Any:
+    """For a cell the tool owns: None means clear it."""
+    v = _cell(value)
+    return "" if v is None else v
+
+
+class GoogleSheetsBackend:
+    name = "google"
+    journal_path = None  # the Reminder Log in the sheet is the journal
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.key = spreadsheet_key(config.workbook.google_sheet)
+        self.endpoint = config.google.api_endpoint or os.environ.get("SHEET_SYNC_GOOGLE_API_ENDPOINT", "").strip()
+        credentials, self.identity = load_credentials(self.endpoint)
+        self.requests: list = []
+        self.http = make_client(self.endpoint, credentials, self.requests).http_client
+        self.meta: dict = {}
+        self.raw: dict[str, RawSheet] = {}
+        self._log_rows = 0  # last used row of the Reminder Log at read time
+        self._pending_rows: dict[str, int] = {}
+        self._made: set[str] = set()  # tool sheets created by record_pending
+
+    # ---- errors ----------------------------------------------------------------------------
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        from gspread.exceptions import APIError
+        from requests.exceptions import RequestException
+
+        try:
+            return fn(*args, **kwargs)
+        except APIError as exc:
+            code = exc.response.status_code
+            message = (exc.error or {}).get("message", "") if isinstance(exc.error, dict) else str(exc)
+            if code == 403:
+                raise SheetSyncError(f"The Google Sheet is not shared with {self.identity}: open the sheet, click Share "
+                                     "and add that address as an Editor.") from None
+            if code == 404:
+                raise SheetSyncError(f"There is no Google Sheet with the key {self.key}; check workbook.google_sheet.") from None
+            if code in RETRY_STATUSES:
+                raise SheetSyncError(f"Google Sheets kept answering {code} ({message}) while {what}, after {MAX_TRIES} "
+                                     "tries; nothing more was written. Run again in a few minutes.") from None
+            raise SheetSyncError(f"Google Sheets refused {what}: {message}") from None
+        except RequestException as exc:
+            raise SheetSyncError(f"Cannot reach Google Sheets while {what} ({type(exc).__name__}).") from None
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def _sheets(self) -> dict[str, dict]:
+        return {s["properties"]["title"]: s["properties"] for s in self.meta.get("sheets", [])}
+
+    def read(self, wanted: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]:
+        self.meta = self._call("opening the sheet", self.http.fetch_sheet_metadata, self.key)
+        titles = list(self._sheets())
+        found = {canonical: find_sheet(titles, owner) for canonical, (owner, _) in wanted.items()}
+        present = {c: t for c, t in found.items() if t}
+        if not present:
+            return {}
+        params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                  "majorDimension": "ROWS"}
+        ranges = [quote_sheet_always(t) for t in present.values()]
+        resp = self._call("reading the sheet", self.http.values_batch_get, self.key, ranges, params=params)
+        out: dict[str, RawSheet] = {}
+        for (canonical, title), vr in zip(present.items(), resp.get("valueRanges", [])):
+            rows = [[None if v == "" else v for v in row] for row in vr.get("values", [])]
+            grid = grid_from_rows(rows) if rows else pd.DataFrame(dtype=object)
+            out[canonical] = raw_sheet(title, grid, wanted[canonical][1])
+            if canonical == "Reminder Log":
+                self._log_rows = len(rows)
+        self.raw = out
+        return out
+
+    def check_writable(self) -> None:
+        return None  # a sheet shared read-only answers 403 at the first write, which says so
+
+    def run_lock(self):
+        return nullcontext()
+
+    # ---- before sending: the journal in the sheet --------------------------------------------
+
+    def record_pending(self, entries: list[LogEntry]) -> dict[str, int]:
+        """One batchUpdate: create the Reminder Log if missing and write the planned sends as pending rows."""
+        title = self._title_or(self.config.sheet_name("Reminder Log"))
+        requests: list[dict] = []
+        sheets = self._sheets()
+        if title not in sheets:
+            sheet_id = self._new_sheet_id()
+            requests.append({"addSheet": {"properties": {
+                "sheetId": sheet_id, "title": title,
+                "gridProperties": {"rowCount": len(entries) + 100, "columnCount": len(LOG_COLUMNS), "frozenRowCount": 1}}}})
+            requests.append(_rows_request(sheet_id, 0, [list(LOG_COLUMNS)]))
+            requests.append(_bold_header(sheet_id, len(LOG_COLUMNS)))
+            self.meta.setdefault("sheets", []).append(
+                {"properties": {"sheetId": sheet_id, "title": title,
+                                "gridProperties": {"rowCount": len(entries) + 100, "columnCount": len(LOG_COLUMNS)}}})
+            self._made.add(title)
+            start = 1
+            cols = list(range(len(LOG_COLUMNS)))
+        else:
+            props = sheets[title]
+            sheet_id = props["sheetId"]
+            start = max(self._log_rows, 1)
+            need = start + len(entries) - props["gridProperties"]["rowCount"]
+            if need > 0:
+                requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
+                props["gridProperties"]["rowCount"] += need + 50
+            cols = self._log_columns()
+        width = max(cols) + 1
+        rows = []
+        for e in entries:
+            row: list[Any] = [None] * width
+            for c, value in zip(cols, e.as_row()):
+                row[c] = value
+            rows.append(row)
+        requests.append(_rows_request(sheet_id, start, rows))
+        self._call("recording the reminders about to be sent", self.http.batch_update, self.key, {"requests": requests})
+        self._pending_rows = {e.message_id: start + 1 + i for i, e in enumerate(entries)}
+        return dict(self._pending_rows)
+
+    def _log_columns(self) -> list[int]:
+        """0-based columns of LOG_COLUMNS in the existing log sheet (new ones after the last header)."""
+        raw = self.raw.get("Reminder Log")
+        headers = list(raw.headers) if raw else []
+        keys = [normalize_name(h) for h in headers]
+        cols, nxt = [], len(headers)
+        for h in LOG_COLUMNS:
+            if normalize_name(h) in keys:
+                cols.append(keys.index(normalize_name(h)))
+            else:
+                cols.append(nxt)
+                nxt += 1
+        return cols
+
+    def _title_or(self, name: str) -> str:
+        return find_sheet(self._sheets(), name) or name
+
+    def _new_sheet_id(self) -> int:
+        used = {p["sheetId"] for p in self._sheets().values()}
+        n = 1000 + len(used)
+        while n in used:
+            n += 1
+        return n
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def write(self, plan: WritePlan) -> dict:
+        inv = self.raw["Invoices"]
+        title = inv.title
+        props = self._sheets()[title]
+        header_row = inv.header_row
+        headers = list(inv.headers)
+        keys = [normalize_name(h) for h in headers]
+        no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
+
+        # Where the tool columns are (new ones go after the last header).
+        tool_cols, added = [], []
+        nxt = len(headers) + 1
+        for name in plan.tool_columns:
+            if normalize_name(name) in keys:
+                tool_cols.append(keys.index(normalize_name(name)) + 1)
+            else:
+                tool_cols.append(nxt)
+                added.append((nxt, name))
+                nxt += 1
+
+        # 4. re-read the Invoice No column just before writing: rows are found by number, now.
+        col = column_letter(no_col)
+        resp = self._call("re-reading the invoice numbers", self.http.values_get, self.key,
+                          f"{quote_sheet_always(title)}!{col}{header_row + 1}:{col}",
+                          params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"})
+        numbers = (resp.get("values") or [[]])[0]
+        rows_by_no: dict[str, list[int]] = {}
+        for i, value in enumerate(numbers):
+            key = invoice_key(value)
+            if key:
+                rows_by_no.setdefault(key, []).append(header_row + 1 + i)
+        blank_rows = {header_row + 1 + i for i, v in enumerate(numbers) if not invoice_key(v)}
+        last_row = header_row + len(numbers)
+
+        requests: list[dict] = []
+        data: list[dict] = []
+        sheet_id = props["sheetId"]
+        grid = props["gridProperties"]
+        if nxt - 1 > grid["columnCount"]:
+            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                                 "length": nxt - 1 - grid["columnCount"]}})
+        for c, name in added:
+            data.append({"range": f"{quote_sheet_always(title)}!{column_letter(c)}{header_row}", "values": [[name]]})
+
+        # Tool columns: one range per column over the data rows; None leaves a cell alone.
+        n_rows = max(last_row - header_row, 0)
+        columns = [[None] * n_rows for _ in tool_cols]
+        for no, values in plan.invoice_updates.items():
+            for r in rows_by_no.get(no, ()):
+                for k, v in enumerate(values):
+                    columns[k][r - header_row - 1] = _blank(v)
+        for r, values in plan.row_updates.items():
+            if r in blank_rows:
+                for k, v in enumerate(values):
+                    columns[k][r - header_row - 1] = _blank(v)
+        if n_rows:
+            for c, values in zip(tool_cols, columns):
+                letter = column_letter(c)
+                data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
+                             "values": [[v] for v in values]})
+        if plan.amount_paid:
+            paid_col = keys.index(normalize_name(plan.amount_paid_header)) + 1 if normalize_name(plan.amount_paid_header) in keys else 0
+            if paid_col and n_rows:
+                values = [None] * n_rows
+                for no, amount in plan.amount_paid.items():
+                    for r in rows_by_no.get(no, ()):
+                        values[r - header_row - 1] = _cell(amount)
+                letter = column_letter(paid_col)
+                data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
+                             "values": [[v] for v in values]})
+        balance_col = tool_cols[0]
+        requests.append(_number_format(sheet_id, header_row, last_row, balance_col - 1, balance_col, "#,##0.00"))
+
+        if plan.aging is not None:
+            self._table(plan.aging_sheet, plan.aging, requests, data, recreate=False)
+        if plan.summary is not None:
+            self._table(plan.summary_sheet, plan.summary.table, requests, data, recreate=True, summary=plan.summary)
+        self._log(plan, requests, data)
+
+        # 5. structure and formats, then 6. every value, RAW.
+        if requests:
+            self._call("preparing the sheets", self.http.batch_update, self.key, {"requests": requests})
+        if data:
+            self._call("writing the results", self.http.values_batch_update, self.key,
+                       {"valueInputOption": "RAW", "data": data})
+        return {"requests": len(self.requests), "rows_matched": sum(len(rows_by_no.get(n, ())) for n in plan.invoice_updates)}
+
+    def _table(self, name: str, table: SheetTable, requests: list, data: list, recreate: bool,
+               summary: SummaryTable | None = None) -> None:
+        sheets = self._sheets()
+        title = self._title_or(name)
+        n_rows = len(table.rows) + 1 + (3 if summary else 0)
+        n_cols = len(table.headers)
+        grid = {"rowCount": max(n_rows + 20, 100), "columnCount": max(n_cols, 12), "frozenRowCount": 1}
+        if title in sheets and recreate:
+            sheet_id = sheets[title]["sheetId"]
+            index = next(i for i, s in enumerate(self.meta["sheets"]) if s["properties"]["title"] == title)
+            requests.append({"deleteSheet": {"sheetId": sheet_id}})
+            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "index": index,
+                                                         "gridProperties": grid}}})
+        elif title in sheets:
+            sheet_id = sheets[title]["sheetId"]
+            requests.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": grid},
+                                                       "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}})
+            requests.append({"updateCells": {"range": {"sheetId": sheet_id}, "fields": "userEnteredValue"}})
+        else:
+            sheet_id = self._new_sheet_id()
+            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": grid}}})
+            self.meta.setdefault("sheets", []).append({"properties": {"sheetId": sheet_id, "title": title,
+                                                                       "gridProperties": grid}})
+        requests.append(_bold_header(sheet_id, n_cols))
+        requests.append({"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id, "startRowIndex": 0,
+                                                                  "endRowIndex": len(table.rows) + 1,
+                                                                  "startColumnIndex": 0, "endColumnIndex": n_cols}}}})
+        for c, header in enumerate(table.headers):
+            fmt = table.formats.get(header, "")
+            if fmt == "date":
+                requests.append(_number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, DATE_PATTERN, "DATE"))
+            elif fmt.startswith("money:"):
+                requests.append(_number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, "#,##0.00"))
+        values = [list(table.headers)] + [[_blank(v) for v in row] for row in table.rows]
+        data.append({"range": f"{quote_sheet_always(title)}!A1:{column_letter(n_cols)}{len(values)}", "values": values})
+        if summary is not None:
+            as_of_row = len(table.rows) + 3
+            data.append({"range": f"{quote_sheet_always(title)}!A{as_of_row}:B{as_of_row}",
+                         "values": [["As of", _cell(summary.as_of)]]})
+            requests.append(_number_format(sheet_id, as_of_row - 1, as_of_row, 1, 2, DATE_PATTERN, "DATE"))
+            if summary.total_rows:
+                requests.append(_chart(sheet_id, table, summary, as_of_row + 1))
+
+    def _log(self, plan: WritePlan, requests: list, data: list) -> None:
+        if not plan.log_append and not plan.log_updates:
+            return
+        title = self._title_or(plan.log_sheet)
+        sheets = self._sheets()
+        cols = list(range(len(LOG_COLUMNS))) if title in self._made or title not in sheets else self._log_columns()
+        if title not in sheets:
+            sheet_id = self._new_sheet_id()
+            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": {
+                "rowCount": len(plan.log_append) + 100, "columnCount": len(LOG_COLUMNS), "frozenRowCount": 1}}}})
+            data.append({"range": f"{quote_sheet_always(title)}!A1", "values": [list(LOG_COLUMNS)]})
+            requests.append(_bold_header(sheet_id, len(LOG_COLUMNS)))
+            last = 1
+            grid_rows = len(plan.log_append) + 100
+        else:
+            sheet_id = sheets[title]["sheetId"]
+            last = max([self._log_rows, 1] + list(self._pending_rows.values()))
+            grid_rows = sheets[title]["gridProperties"]["rowCount"]
+        need = last + len(plan.log_append) - grid_rows
+        if need > 0:
+            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
+
+        def put(row_number: int, values: tuple) -> None:
+            width = max(cols) + 1
+            row: list[Any] = [None] * width
+            for c, v in zip(cols, values):
+                row[c] = _blank(v)
+            data.append({"range": f"{quote_sheet_always(title)}!A{row_number}:{column_letter(width)}{row_number}",
+                         "values": [row]})
+
+        for r, values in plan.log_updates.items():
+            put(r, values)
+        for i, values in enumerate(plan.log_append, start=1):
+            put(last + i, values)
+
+
+def quote_sheet_always(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _rows_request(sheet_id: int, start_row: int, rows: list[list[Any]]) -> dict:
+    """Values inside a structural batchUpdate (used for the pending log rows, before any send)."""
+    def cell(v: Any) -> dict:
+        v = _cell(v)
+        if v is None:
+            return {}
+        if isinstance(v, bool):
+            return {"userEnteredValue": {"boolValue": v}}
+        if isinstance(v, (int, float)):
+            return {"userEnteredValue": {"numberValue": v}}
+        return {"userEnteredValue": {"stringValue": str(v)}}
+
+    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": start_row, "columnIndex": 0},
+                            "rows": [{"values": [cell(v) for v in row]} for row in rows],
+                            "fields": "userEnteredValue"}}
+
+
+def _bold_header(sheet_id: int, n_cols: int) -> dict:
+    return {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0,
+                                     "endColumnIndex": n_cols},
+                           "cell": {"userEnteredFormat": {"textFormat": {"bold": True},
+                                                          "backgroundColor": {"red": 0.85, "green": 0.9, "blue": 0.97}}},
+                           "fields": "userEnteredFormat(textFormat,backgroundColor)"}}
+
+
+def _number_format(sheet_id: int, r1: int, r2: int, c1: int, c2: int, pattern: str, kind: str = "NUMBER") -> dict:
+    return {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": r1, "endRowIndex": r2,
+                                     "startColumnIndex": c1, "endColumnIndex": c2},
+                           "cell": {"userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}}},
+                           "fields": "userEnteredFormat.numberFormat"}}
+
+
+def _chart(sheet_id: int, table: SheetTable, summary: SummaryTable, anchor_row: int) -> dict:
+    headers = list(table.headers)
+    b1 = headers.index(summary.bucket_labels[0])
+    b2 = headers.index(summary.bucket_labels[-1]) + 1
+    first_total = len(table.rows) + 1 - summary.total_rows
+
+    def src(r1: int, r2: int) -> dict:
+        return {"sourceRange": {"sources": [{"sheetId": sheet_id, "startRowIndex": r1, "endRowIndex": r2,
+                                             "startColumnIndex": b1, "endColumnIndex": b2}]}}
+
+    return {"addChart": {"chart": {
+        "spec": {"title": "Open balance by age", "basicChart": {
+            "chartType": "COLUMN", "legendPosition": "BOTTOM_LEGEND",
+            "axis": [{"position": "BOTTOM_AXIS", "title": "Days overdue"}, {"position": "LEFT_AXIS", "title": "Amount"}],
+            "domains": [{"domain": src(0, 1)}],
+            "series": [{"series": src(r, r + 1), "targetAxis": "LEFT_AXIS"} for r in range(first_total, len(table.rows) + 1)],
+            "headerCount": 0}},
+        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": anchor_row, "columnIndex": 0}}}}}}
+
+
+__all__ = ["GoogleSheetsBackend", "spreadsheet_key", "make_client", "load_credentials", "Iterable", "json"]
