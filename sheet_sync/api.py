@@ -117,12 +117,21 @@ class _Run:
     outgoing: list[Outgoing]
     recovered: list[LogEntry]
     compose_problems: list[Problem] = field(default_factory=list)
+    stale: list[LogEntry] = field(default_factory=list)  # pending rows left by a stopped run
+
+
+STOPPED_WHILE_SENDING = "the run stopped while sending; outcome unknown"
 
 
 def _prepare(config: Config, as_of: date, book: Book, journal: Journal | None) -> _Run:
     recovered = recover(journal.read(), book.log) if journal else []
     if recovered:
         book = replace(book, log=book.log + tuple(recovered))
+    # A `pending` row in the log was written by a run that stopped before it could record the outcome.
+    stale = [e for e in book.log if e.state == "pending"]
+    if stale:
+        book = replace(book, log=tuple(replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING)
+                                       if e.state == "pending" else e for e in book.log))
     report = age(book, config, as_of)
     calendar = make_calendar(config, as_of)
     decisions = plan(report, book, config, calendar)
@@ -140,7 +149,7 @@ def _prepare(config: Config, as_of: date, book: Book, journal: Journal | None) -
                                     d.references, config, as_of))
         except SheetSyncError as exc:
             problems.append(Problem(None, f"Invoice {no}: the {d.send} reminder could not be written: {exc}", no))
-    return _Run(book, report, decisions, outgoing, recovered, problems)
+    return _Run(book, report, decisions, outgoing, recovered, problems, stale)
 
 
 def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
@@ -299,10 +308,9 @@ def _log_updates(run: _Run, log_rows: list[LogEntry], rows_of: Mapping[str, int]
     """Rows already in the Reminder Log that change: this run's pending rows get their outcome, and a
     `pending` row left by a run that stopped mid-send becomes `unconfirmed`."""
     updates = {rows_of[e.message_id]: e.as_row() for e in log_rows if e.message_id in rows_of}
-    for e in run.book.log:
-        if e.state == "pending" and e.row and e.row not in updates:
-            updates[e.row] = replace(e, state="unconfirmed",
-                                     detail="the run stopped while sending; outcome unknown").as_row()
+    for e in run.stale:
+        if e.row and e.row not in updates:
+            updates[e.row] = replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING).as_row()
     return updates
 
 

@@ -7,9 +7,12 @@ USER_ENTERED, nulls skip a cell, writes outside the grid rejected); values appen
 spreadsheets batchUpdate (addSheet, deleteSheet, updateSheetProperties, appendDimension, updateCells,
 repeatCell, setBasicFilter, addChart); the error envelope; 429 quota errors on demand.
 
-Test knobs: `requests` (every request, in order), `before_request` (a hook called before each request
+A `/token` endpoint plays Google's OAuth server for service accounts: it checks the JWT's RS256
+signature against the key `service_account_key()` made, and issues an access token for that email.
+
+Test knobs: `requests` (every Sheets request, in order), `before_request` (a hook called before each request
 is handled, so a test can edit the sheet between two requests), `fail_next` (answer the next requests
-with these status codes), `shared_with` (None = anyone; else only that bearer token may open it).
+with these status codes), `shared_with` (None = anyone; else only that service account email, or bare token, may open it).
 """
 from __future__ import annotations
 
@@ -103,6 +106,10 @@ class Emulator:
         self.fail_next: list[int] = []
         self.retry_after: str | None = None
         self.shared_with: str | None = None
+        self.service_accounts: dict[str, Any] = {}  # email -> public key that signs its JWTs
+        self.tokens: dict[str, str] = {}  # access token -> service account email
+        self.scopes_asked: list[str] = []
+        self.token_requests = 0
         self.lock = threading.RLock()
         self._next_id = 100
         self.server: ThreadingHTTPServer | None = None
@@ -164,7 +171,11 @@ class Emulator:
         path = unquote(parsed.path)
         query = parse_qs(parsed.query)
         length = int(h.headers.get("Content-Length") or 0)
-        body = json.loads(h.rfile.read(length) or b"{}") if length else {}
+        raw = h.rfile.read(length) if length else b""
+        if path == "/token" and method == "POST":
+            self.token_requests += 1
+            return self._token(h, parse_qs(raw.decode()))
+        body = json.loads(raw or b"{}")
         self.requests.append((method, path))
         if self.before_request:
             self.before_request(method, path)
@@ -174,12 +185,35 @@ class Emulator:
                 raise ApiError(code, "Quota exceeded for quota metric 'Read requests'." if code == 429 else "Backend error.")
             token = (h.headers.get("Authorization") or "").removeprefix("Bearer ")
             with self.lock:
-                result = self._route(method, path, query, body, token)
+                result = self._route(method, path, query, body, self.tokens.get(token, token))
             self._send(h, 200, result)
         except ApiError as exc:
-            headers = {"Retry-After": self.retry_after} if exc.code == 429 and self.retry_after else {}
+            headers = {"Retry-After": self.retry_after} if exc.code in (429, 503) and self.retry_after else {}
             self._send(h, exc.code, {"error": {"code": exc.code, "message": exc.message,
                                                "status": STATUS.get(exc.code, "UNKNOWN")}}, headers)
+
+    def _token(self, h: BaseHTTPRequestHandler, form: dict) -> None:
+        """Google's OAuth token endpoint for a service account: a signed JWT in, an access token out."""
+        assertion = (form.get("assertion") or [""])[0]
+        if (form.get("grant_type") or [""])[0] != "urn:ietf:params:oauth:grant-type:jwt-bearer" or assertion.count(".") != 2:
+            return self._send(h, 400, {"error": "invalid_request", "error_description": "Bad Request"})
+        head, payload, signature = assertion.split(".")
+        claims = json.loads(_b64(payload))
+        email = claims.get("iss", "")
+        public_key = self.service_accounts.get(email)
+        try:
+            if public_key is None:
+                raise ValueError(email)
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric import padding
+
+            public_key.verify(_b64(signature), f"{head}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except Exception:
+            return self._send(h, 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+        token = f"ya29.emulator-{len(self.tokens) + 1}"
+        self.tokens[token] = email
+        self.scopes_asked.append(claims.get("scope", ""))
+        self._send(h, 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     @staticmethod
     def _send(h, code: int, data: dict, headers: dict | None = None) -> None:
@@ -268,8 +302,15 @@ class Emulator:
             rows.append(["" if v is None else v for v in row])
         while rows and not rows[-1]:
             rows.pop()
+        dimension = (q.get("majorDimension") or ["ROWS"])[0]
+        if dimension == "COLUMNS" and rows:
+            width = max(len(r) for r in rows)
+            rows = [[r[j] if j < len(r) else "" for r in rows] for j in range(width)]
+            for col in rows:
+                while col and col[-1] in (None, ""):
+                    col.pop()
         out = {"range": f"{quote(sheet.title)}!{col_letters(rng.c1)}{rng.r1}:{col_letters(max(c2, rng.c1))}{max(r2, rng.r1)}",
-               "majorDimension": "ROWS"}
+               "majorDimension": dimension}
         if rows:
             out["values"] = rows
         return out
@@ -430,6 +471,25 @@ class Emulator:
                 raise ApiError(400, f"Invalid requests: unknown request {kind}")
             replies.append(reply)
         return {"spreadsheetId": self.key, "replies": replies}
+
+
+def _b64(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def service_account_key(emulator: Emulator, email: str = "sheet-sync@books-123.iam.gserviceaccount.com") -> dict:
+    """A service account's JSON key (a fresh RSA key) whose token endpoint is the emulator."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    emulator.service_accounts[email] = key.public_key()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return {"type": "service_account", "project_id": "books-123", "private_key_id": "k1", "private_key": pem,
+            "client_email": email, "client_id": "1", "token_uri": f"{emulator.url}/token"}
 
 
 def serial(d: date) -> int:

@@ -62,30 +62,36 @@ def is_loopback(endpoint: str) -> bool:
 
 
 def load_credentials(endpoint: str):
-    """Service-account credentials (scope: spreadsheets only); none needed for a loopback emulator."""
-    if endpoint and is_loopback(endpoint):
-        from google.oauth2.credentials import Credentials
+    """Service-account credentials (scope: spreadsheets only) and the address to share the sheet with.
 
-        return Credentials(token="sheet-sync-emulator"), "the emulator"
+    With no credentials in the environment, a loopback endpoint (an emulator) gets a token that is never
+    refreshed; any other endpoint needs a service account."""
     from google.oauth2 import service_account
 
     raw = os.environ.get("GOOGLE_SERVICE_ACCOUNT_JSON", "").strip()
     path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
+    if not raw and not path:
+        if endpoint and is_loopback(endpoint):
+            from google.oauth2.credentials import Credentials
+
+            return Credentials(token="sheet-sync-emulator"), "the emulator"
+        raise SheetSyncError("No Google credentials: put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON "
+                             "(or its file path in GOOGLE_APPLICATION_CREDENTIALS).")
+    source = "GOOGLE_SERVICE_ACCOUNT_JSON" if raw else f"GOOGLE_APPLICATION_CREDENTIALS ({path})"
     try:
         if raw:
             info = json.loads(raw)
-        elif path:
+        else:
             with open(path, encoding="utf-8") as fh:
                 info = json.load(fh)
-        else:
-            raise SheetSyncError("No Google credentials: put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON "
-                                 "(or its file path in GOOGLE_APPLICATION_CREDENTIALS).")
+        if not isinstance(info, dict) or info.get("type") != "service_account":
+            raise ValueError("not a service account key")
         creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
-    except (ValueError, KeyError, OSError) as exc:
-        source = "GOOGLE_SERVICE_ACCOUNT_JSON" if raw else "GOOGLE_APPLICATION_CREDENTIALS"
-        reason = exc.strerror if isinstance(exc, OSError) else "not a service account key"
-        raise SheetSyncError(f"The credentials in {source} cannot be used ({reason}); download a JSON key for the "
-                             "service account from the Google Cloud console.") from None
+    except OSError as exc:
+        raise SheetSyncError(f"Cannot read the Google credentials file named by {source}: {exc.strerror}.") from None
+    except (ValueError, KeyError, TypeError):
+        raise SheetSyncError(f"The credentials in {source} are not a service account's JSON key; download one "
+                             "(Google Cloud console > IAM > Service accounts > Keys > Add key > JSON).") from None
     return creds, info.get("client_email", "the service account")
 
 
@@ -101,7 +107,6 @@ def make_client(endpoint: str, credentials, counter: list | None = None):
 
         def request(self, method, endpoint, *args, **kwargs):
             url = endpoint.replace(GOOGLE_BASE, base, 1) if endpoint.startswith(GOOGLE_BASE) else endpoint
-            waited = 0.0
             for attempt in range(1, MAX_TRIES + 1):
                 self.requests_made.append((method.upper(), url))
                 try:
@@ -110,9 +115,8 @@ def make_client(endpoint: str, credentials, counter: list | None = None):
                     code = exc.response.status_code
                     if code not in RETRY_STATUSES or attempt == MAX_TRIES:
                         raise
-                    delay = _retry_after(exc.response) or min(2 ** (attempt - 1), MAX_WAIT)
-                    delay = min(delay, MAX_WAIT)
-                    waited += delay
+                    asked = _retry_after(exc.response)
+                    delay = min(asked if asked is not None else 2 ** (attempt - 1), MAX_WAIT)
                     time.sleep(delay)
             raise AssertionError("unreachable")
 
@@ -173,6 +177,7 @@ class GoogleSheetsBackend:
 
     def _call(self, what: str, fn, *args, **kwargs):
         from gspread.exceptions import APIError
+        from google.auth.exceptions import RefreshError
         from requests.exceptions import RequestException
 
         try:
@@ -189,6 +194,10 @@ class GoogleSheetsBackend:
                 raise SheetSyncError(f"Google Sheets kept answering {code} ({message}) while {what}, after {MAX_TRIES} "
                                      "tries; nothing more was written. Run again in a few minutes.") from None
             raise SheetSyncError(f"Google Sheets refused {what}: {message}") from None
+        except RefreshError as exc:
+            reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "no reason given"
+            raise SheetSyncError(f"Google refused the service account's key {self.identity} ({reason}); the key may "
+                                 "have been deleted: create a new JSON key and update the secret.") from None
         except RequestException as exc:
             raise SheetSyncError(f"Cannot reach Google Sheets while {what} ({type(exc).__name__}).") from None
 
@@ -322,8 +331,10 @@ class GoogleSheetsBackend:
             key = invoice_key(value)
             if key:
                 rows_by_no.setdefault(key, []).append(header_row + 1 + i)
-        blank_rows = {header_row + 1 + i for i, v in enumerate(numbers) if not invoice_key(v)}
-        last_row = header_row + len(numbers)
+        # Trailing rows without a number are trimmed from the answer: the rows read before are still there.
+        last_row = max(header_row + len(numbers), max(plan.row_updates, default=0))
+        padded = list(numbers) + [None] * (last_row - header_row - len(numbers))
+        blank_rows = {header_row + 1 + i for i, v in enumerate(padded) if not invoice_key(v)}
 
         requests: list[dict] = []
         data: list[dict] = []

