@@ -102,6 +102,7 @@ class Emulator:
         self.title = title
         self.sheets: list[Sheet] = []
         self.requests: list[tuple[str, str]] = []
+        self.request_bytes: list[int] = []  # body size of each request
         self.before_request: Callable[[str, str], None] | None = None
         self.fail_next: list[int] = []
         self.retry_after: str | None = None
@@ -177,6 +178,7 @@ class Emulator:
             return self._token(h, parse_qs(raw.decode()))
         body = json.loads(raw or b"{}")
         self.requests.append((method, path))
+        self.request_bytes.append(length)
         if self.before_request:
             self.before_request(method, path)
         try:

@@ -15,7 +15,9 @@ from sheet_sync.cli import main
 from sheet_sync.config import load_config
 from sheet_sync.errors import SheetSyncError
 from sheets_emulator import EPOCH, Emulator, service_account_key, serial
-from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book, write_config
+from workbooks import (
+    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, many_invoices, simple_book, write_config,
+)
 
 AS_OF = date(2026, 11, 23)  # Monday
 TOOL = ["Balance", "Days Overdue", "Aging Bucket", "Sync Status", "Last Reminder", "Next Reminder", "Sync Notes"]
@@ -152,21 +154,10 @@ def test_a_sync_reads_and_writes_in_at_most_six_requests(tmp_path, emulator):
     assert len(emulator.values("Reminder Log")) == 2  # header and one row: nothing doubled
 
 
-def big_book(emulator: Emulator, n: int) -> None:
-    """n invoices, a few hundred due for a reminder, the rest current or paid."""
-    clients = [[f"C{k}", f"Client {k}", f"ap{k}@client{k}.example.com", "", "", "en", "Net 30", ""] for k in range(200)]
-    rows = []
-    for i in range(n):
-        late = i % 250 == 0
-        due = AS_OF - timedelta(days=2) if late else AS_OF + timedelta(days=20 + i % 30)
-        paid = None if late or i % 3 else 100 + i % 900
-        rows.append(invoice(f"INV-{i:05d}", f"C{i % 200}", due=due, amount=100 + i % 900, paid=paid))
-    google_book(emulator, rows, clients)
-
-
 @pytest.mark.parametrize("n", [10, 1_000, 50_000])
 def test_request_count_does_not_grow_with_the_rows(tmp_path, emulator, n):
-    big_book(emulator, n)
+    clients, rows = many_invoices(n, AS_OF)
+    google_book(emulator, rows, clients)
     config = sheet_config(tmp_path, emulator)
     result = api.sync(config, as_of=AS_OF)
     assert len(result.sent) == (n + 249) // 250

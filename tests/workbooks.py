@@ -49,6 +49,18 @@ def simple_book(path: Path, invoices: Sequence[Sequence[Any]], clients: Sequence
     return make_workbook(path, sheets)
 
 
+def many_invoices(n: int, as_of: date) -> tuple[list[list[Any]], list[list[Any]]]:
+    """(clients, invoices) for n invoices over 200 clients: one in 250 due a reminder, the rest current or paid."""
+    clients = [[f"C{k}", f"Client {k}", f"ap{k}@client{k}.example.com", "", "", "en", "Net 30", ""] for k in range(200)]
+    rows = []
+    for i in range(n):
+        late = i % 250 == 0
+        due = as_of - timedelta(days=2) if late else as_of + timedelta(days=20 + i % 30)
+        paid = None if late or i % 3 else 100 + i % 900
+        rows.append(invoice(f"INV-{i:05d}", f"C{i % 200}", due=due, amount=100 + i % 900, paid=paid))
+    return clients, rows
+
+
 def write_config(folder: Path, workbook: Path, extra: str = ""):
     """A config for `workbook`; `extra` TOML is appended (a [mail] table in it replaces the outbox one)."""
     mail = "" if "[mail]" in extra else f"""

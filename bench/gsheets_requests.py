@@ -1,0 +1,70 @@
+"""How many Sheets API requests a sync makes, and how long it takes, for 10 to 50,000 invoices.
+
+Runs the real gspread client against the emulator in tests/ on 127.0.0.1 (no account, no network)
+and prints one line per size. The Sheets API allows 60 requests a minute per user: a script that
+wrote each tool cell with its own request would need rows x 7 of them.
+
+    python bench/gsheets_requests.py [SIZES...]
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from sheets_emulator import Emulator  # noqa: E402
+from workbooks import CLIENT_HEADERS, INVOICE_HEADERS, many_invoices  # noqa: E402
+
+from sheet_sync import api  # noqa: E402
+from sheet_sync.config import load_config  # noqa: E402
+
+AS_OF = date(2026, 11, 23)
+
+
+def run(n: int) -> str:
+    em = Emulator().start()
+    try:
+        clients, rows = many_invoices(n, AS_OF)
+        em.add_sheet("Clients", [CLIENT_HEADERS, *clients])
+        em.add_sheet("Invoices", [INVOICE_HEADERS, *rows])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "sheet-sync.toml"
+            path.write_text(f"""
+[business]
+name = "Bench Studio"
+[workbook]
+google_sheet = "{em.key}"
+[google]
+api_endpoint = "{em.url}"
+[mail]
+transport = "outbox"
+from = "billing@bench.example.com"
+outbox_dir = "outbox"
+""", encoding="utf-8")
+            config = load_config(path)
+            started = time.perf_counter()
+            result = api.sync(config, as_of=AS_OF)
+            first = time.perf_counter() - started
+            first_requests = len(em.requests)
+            biggest = max(em.request_bytes) / 1e6
+            kinds = Counter(path.rsplit("/", 1)[-1].split("!")[0].replace(em.key, "spreadsheet") for _, path in em.requests)
+            em.requests.clear()
+            started = time.perf_counter()
+            api.sync(config, as_of=AS_OF)
+            again = time.perf_counter() - started
+        return (f"{n:>7,} invoices: {first_requests} requests ({len(result.sent)} reminders sent), {first:6.2f} s; "
+                f"largest body {biggest:.1f} MB; re-run {len(em.requests)} requests, {again:6.2f} s; cell by cell would be {n * 7:,} writes | "
+                + ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items())))
+    finally:
+        em.stop()
+
+
+if __name__ == "__main__":
+    sizes = [int(a) for a in sys.argv[1:]] or [10, 1_000, 50_000]
+    for size in sizes:
+        print(run(size), flush=True)
