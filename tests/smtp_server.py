@@ -78,20 +78,22 @@ def authenticator(handler: Handler):
 
 
 class SmtpServer:
-    def __init__(self, ca, handler: Handler | None = None):
+    def __init__(self, ca, handler: Handler | None = None, implicit_tls: bool = False):
+        """STARTTLS on a plain port (587's way), or with `implicit_tls` TLS from the first byte (465's,
+        as Gmail does)."""
         self.handler = handler or Handler()
         self.port = free_port()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(ctx)
+        tls = {"ssl_context": ctx} if implicit_tls else {"tls_context": ctx, "require_starttls": True}
         self.controller = Controller(
             self.handler,
             hostname="127.0.0.1",
             port=self.port,
-            tls_context=ctx,
-            require_starttls=True,
+            **tls,
             auth_required=True,
-            auth_require_tls=True,
+            auth_require_tls=not implicit_tls,  # aiosmtpd sees only STARTTLS; an implicit-TLS socket is TLS already
             authenticator=authenticator(self.handler),
             ready_timeout=10,
         )

@@ -192,3 +192,46 @@ def test_secrets_never_appear_in_output_logs_or_files(tmp_path, config_for, smtp
             blobs.append(path.read_bytes().decode("utf-8", "replace"))
     for secret in ("wrong-Zq81-secret", PASSWORD):
         assert not [b for b in blobs if secret in b], secret
+
+
+def test_gmail_transport_over_implicit_tls_with_app_password_and_bcc(tmp_path, config_for, ca, trusted_ca, monkeypatch):
+    """The `gmail` transport as it reaches smtp.gmail.com:465 (TLS from the first byte, login), pointed at a
+    local server that speaks the same way; a BCC to the owner goes in the envelope only."""
+    import sheet_sync.mail.smtp as smtp_module
+
+    with SmtpServer(ca, implicit_tls=True) as server:
+        monkeypatch.setattr(smtp_module, "GMAIL_HOST", "127.0.0.1")
+        monkeypatch.setattr(smtp_module, "GMAIL_SSL_PORT", server.port)
+        monkeypatch.setenv("GMAIL_APP_PASSWORD", PASSWORD)
+        wb = three_invoices(tmp_path / "book.xlsx")
+        config = config_for(wb, f"""
+[mail]
+transport = "gmail"
+from = "{USER}"
+bcc = "books@studio.example.com"
+[mail.gmail]
+user = "{USER}"
+""")
+        result = api.sync(config, as_of=AS_OF)
+        assert [m.state for m in result.messages] == ["sent", "sent", "sent"], result.messages[0].detail
+        assert server.handler.logins == 1
+        by_invoice = {r.message["X-Sheet-Sync-Invoice"]: r for r in server.received}
+        assert sorted(by_invoice["K-1"].rcpt_tos) == ["billing@hanbit.example.co.kr", "books@studio.example.com"]
+        assert by_invoice["K-1"].message["Bcc"] is None and b"books@studio.example.com" not in by_invoice["K-1"].data
+        assert [r["Transport"] for r in log_rows(wb)] == ["gmail"] * 3
+
+
+def test_smtp_security_ssl_verifies_and_delivers(tmp_path, config_for, ca, monkeypatch):
+    with SmtpServer(ca, implicit_tls=True) as server:
+        monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+        wb = three_invoices(tmp_path / "book.xlsx")
+        config = config_for(wb, smtp_config(server.port).replace('security = "starttls"', 'security = "ssl"'))
+        refused = api.sync(config, as_of=AS_OF)  # the test CA is not trusted yet
+        assert {m.state for m in refused.messages} == {"failed"} and "cannot be trusted" in refused.messages[0].detail
+        assert server.received == []
+        pem = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(pem))
+        monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+        again = api.sync(config, as_of=AS_OF)
+        assert [m.state for m in again.messages] == ["sent", "sent", "sent"]
+        assert len(server.received) == 3

@@ -115,7 +115,8 @@ class SmtpTransport:
                 "check mail.smtp.host, or set SSL_CERT_FILE to your company's CA file."
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise LoginFailed(f"Cannot connect to {self.where}: {_scrub(str(exc) or type(exc).__name__, self._secrets)}.") from None
+            raise LoginFailed(f"Cannot connect to {self.where}: "
+                              f"{_scrub(str(exc) or type(exc).__name__, self._secrets).rstrip('.')}.") from None
         self._yag = yag
         return yag.smtp
 
