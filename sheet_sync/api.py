@@ -43,6 +43,18 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Attention:
+    """An invoice that needs the owner's decision, and why."""
+
+    invoice_no: str
+    client: str
+    currency: str
+    balance: Decimal | None
+    days_overdue: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class SyncResult:
     as_of: date
     workbook: str
@@ -59,6 +71,8 @@ class SyncResult:
     outbox_dir: str = ""
     written: bool = False
     sending_day: bool = True
+    attention: tuple[Attention, ...] = ()
+    digest: str = ""  # what happened to the owner's digest: "", "sent", or why it was not
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:
@@ -208,7 +222,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         written = True
 
     frame = run.report.frame
-    return SyncResult(
+    result = SyncResult(
         as_of=as_of,
         workbook=str(config.workbook.path or config.workbook.google_sheet),
         invoices_read=len(frame),
@@ -224,7 +238,47 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         outbox_dir=str(config.mail.outbox_dir) if config.mail.transport == "outbox" else "",
         written=written,
         sending_day=sending_day,
+        attention=_attention(run, statuses),
     )
+    if not dry_run:
+        result = _send_digest(config, result, transport)
+    return result
+
+
+def _send_digest(config: Config, result: SyncResult, transport: Transport | None) -> SyncResult:
+    """One email to the owner about this run, when asked for and worth it. Its failure never changes the
+    outcome of the reminders; the result says what became of it."""
+    from sheet_sync.digest import build_digest
+
+    try:
+        message = build_digest(result, config)
+    except SheetSyncError as exc:
+        return replace(result, digest=f"not sent: {exc}")
+    if message is None:
+        return result
+    to = config.mail.digest_to
+    transport = transport or make_transport(config)
+    try:
+        with transport:
+            transport.send(message, [to])
+    except (SheetSyncError, SendError) as exc:
+        return replace(result, digest=f"not sent to {to}: {exc}")
+    return replace(result, digest=f"sent to {to}")
+
+
+def _attention(run: _Run, statuses: list[str]) -> tuple[Attention, ...]:
+    frame = run.report.frame
+    out = []
+    for row, status in zip(frame.itertuples(index=False), statuses):
+        if status != "Needs Attention":
+            continue
+        client = run.book.clients.get(row.client_id)
+        decision = run.decisions.get(row.invoice_no)
+        reason = " ".join(decision.notes) if decision and decision.notes else "The final notice brought no payment."
+        days = int(row.days_overdue) if row.days_overdue == row.days_overdue else 0
+        out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
+                             row.balance, days, reason))
+    return tuple(out)
 
 
 def _clock(config: Config, as_of: date) -> Callable[[], datetime]:

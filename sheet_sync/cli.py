@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_as_of, metavar="DATE", help="run as if today were DATE (YYYY-MM-DD)")
     p.add_argument("--dry-run", action="store_true", help="read and report only: write nothing, send nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--report", metavar="FILE", help="also write the result as JSON to FILE")
 
     p = sub.add_parser("check", parents=[common, with_config], help="validate config, workbook and templates",
                        description="Validate the config, the workbook and the templates; list every problem with its "
@@ -98,7 +99,26 @@ def cmd_sync(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
     print(to_json(result) if args.json else render_summary(result))
+    if args.report:
+        Path(args.report).write_text(to_json(result) + "\n", encoding="utf-8")
+    _job_summary(result)
     return result.exit_code
+
+
+def _job_summary(result: api.SyncResult) -> None:
+    """In a GitHub Actions run, add the run's Markdown summary to the job's page."""
+    import os
+
+    target = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    if not target:
+        return
+    from sheet_sync.job_summary import markdown_summary
+
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(markdown_summary(result))
+    except OSError as exc:
+        print(f"sheet-sync: could not write the job summary ({exc.strerror}).", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -192,6 +212,8 @@ def render_summary(r: api.SyncResult) -> str:
             lines.append(f"    ... and {len(blocking) - 20} more (see Sync Notes, or run sheet-sync check)")
     if r.outbox_dir and r.sent:
         lines.append(f"  outbox: {r.outbox_dir}")
+    if r.digest:
+        lines.append(f"  digest: {r.digest}")
     return "\n".join(lines)
 
 
@@ -219,6 +241,10 @@ def to_json(r: api.SyncResult) -> str:
         "reminders_by_stage": r.by_stage(),
         "messages": [asdict(m) for m in r.messages],
         "needs_attention": list(r.needs_attention),
+        "attention": [{"invoice_no": a.invoice_no, "client": a.client, "currency": a.currency,
+                       "balance": None if a.balance is None else str(a.balance), "days_overdue": a.days_overdue,
+                       "reason": a.reason} for a in r.attention],
+        "digest": r.digest,
         "unconfirmed": list(r.unconfirmed),
         "problems": [_problem_json(p) for p in r.problems],
         "exit_code": r.exit_code,

@@ -102,6 +102,7 @@ class MailConfig:
     from_name: str = ""
     reply_to: str = ""
     bcc: str = ""
+    digest_to: str = ""  # the owner's digest after each run that sent something or needs a decision
     outbox_dir: Path = Path("outbox")
     redirect_to: str = ""
     pause_seconds: float = 0.0
@@ -329,6 +330,13 @@ def parse_config(data: Mapping[str, Any], base_dir: Path, source: Path | None = 
     from_name = r.take("from_name", str, "")
     reply_to = r.take("reply_to", str, "")
     bcc = r.take("bcc", str, "")
+    digest_to = r.take("digest_to", str, "").strip()
+    if digest_to:
+        from sheet_sync.cells import check_email
+
+        why = check_email(digest_to)
+        if why:
+            raise SheetSyncError(f"Config: mail.digest_to: {why}")
     outbox_dir = path(r.take("outbox_dir", str, "outbox"))
     redirect = r.take("redirect_to", str, "").strip()
     pause = r.take("pause_seconds", float, 0.0)
@@ -351,7 +359,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path, source: Path | None = 
     g.done()
     r.done()
     mail = MailConfig(
-        transport=transport, from_=mail_from, from_name=from_name, reply_to=reply_to, bcc=bcc,
+        transport=transport, from_=mail_from, from_name=from_name, reply_to=reply_to, bcc=bcc, digest_to=digest_to,
         outbox_dir=outbox_dir, redirect_to=redirect, pause_seconds=pause, daily_cap=cap, smtp=smtp, gmail=gmail,
     )
 

@@ -231,6 +231,13 @@ def render_reminder(stage: str, language: str, context: Mapping[str, Any],
     return _render_parts(_cached_environment(folder), stage, language, context, folder)
 
 
+def render_document(name: str, context: Mapping[str, Any], templates_dir: Path | str | None = None) -> str:
+    """Render one template by its file name (the owner's digest: `digest.txt`, `digest.html`), the owner's
+    folder first; `.html` files are autoescaped."""
+    folder = str(templates_dir or "")
+    return _render(_cached_environment(folder), name, context, folder)
+
+
 def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any]:
     """A realistic context for previews and for checking templates (the shape callers pass).
 

@@ -29,9 +29,11 @@ class OutboxTransport:
         return None
 
     def send(self, message: EmailMessage, recipients: Sequence[str]) -> str:
-        invoice = message.get("X-Sheet-Sync-Invoice", "message")
-        stage = message.get("X-Sheet-Sync-Stage", "")
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{invoice}-{stage}").strip("_") or "message"
+        if message.get("X-Sheet-Sync-Digest"):
+            label = f"digest-{message['X-Sheet-Sync-Digest']}"
+        else:
+            label = f"{message.get('X-Sheet-Sync-Invoice', 'message')}-{message.get('X-Sheet-Sync-Stage', '')}"
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_") or "message"
         path = self.folder / f"{name}.eml"
         n = 2
         while path.exists():

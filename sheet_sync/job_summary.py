@@ -1,0 +1,117 @@
+"""A run as Markdown for a GitHub Actions job summary ($GITHUB_STEP_SUMMARY): pure, from a SyncResult.
+
+Totals per currency and bucket, a Mermaid bar chart per currency, the reminders by stage and to whom,
+the failures, the invoices that need a decision and why, the problems with their cells. Everything that
+comes from the sheet is escaped: a client name cannot break the table or inject markup.
+"""
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from babel.numbers import format_currency
+
+MAX_ROWS = 50  # per table; the rest is counted
+
+
+def cell(value: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())  # no newlines
+    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`")
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    if amount is None:
+        return ""
+    try:
+        return format_currency(amount, currency, locale="en_US")
+    except Exception:  # an unknown currency code: the number and the code
+        return f"{amount:,} {currency}"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str = "") -> list[str]:
+    rows = list(rows)
+    out = ["| " + " | ".join(cell(h) for h in headers) + " |",
+           "|" + "|".join(("---:" if a == "r" else "---") for a in (align or "l" * len(headers)).ljust(len(headers), "l")) + "|"]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        out.append(f"\n… and {len(rows) - MAX_ROWS} more.")
+    return out
+
+
+def mermaid_bars(currency: str, labels: Sequence[str], totals) -> list[str]:
+    def quoted(text: str) -> str:
+        return '"' + str(text).replace('"', "'") + '"'
+
+    values = ", ".join(format(Decimal(totals.get(label, 0)).quantize(Decimal("0.01")), "f") for label in labels)
+    return ["```mermaid", "xychart-beta", f"    title {quoted(f'{currency} open balance by days overdue')}",
+            "    x-axis [" + ", ".join(quoted(label) for label in labels) + "]",
+            f"    y-axis {quoted(currency)}", f"    bar [{values}]", "```"]
+
+
+def markdown_summary(result) -> str:
+    r = result
+    lines: list[str] = []
+    mode = " (dry run: nothing written, nothing sent)" if r.dry_run else ""
+    lines.append(f"## sheet-sync, {r.as_of.isoformat()}{mode}")
+    stages = r.by_stage()
+    verb = "would send" if r.dry_run else "sent"
+    facts = [f"**{r.invoices_read}** invoices read",
+             f"**{sum(stages.values())}** reminders {verb}" if r.sending_day else f"no reminders ({r.as_of:%A} is not a sending day)",
+             f"**{len(r.attention)}** need a decision",
+             f"**{len(r.blocking_problems)}** problems"]
+    if r.failed:
+        facts.append(f"**{len(r.failed)}** failed to send")
+    lines.append(" · ".join(facts))
+    lines.append("")
+
+    if r.failed:
+        lines.append("### ⚠️ Not sent")
+        lines += table(["Invoice", "Stage", "To", "State", "Why"],
+                       [(m.invoice_no, m.stage, m.to, m.state, m.detail) for m in r.failed])
+        lines.append("")
+
+    if r.totals:
+        lines.append("### Open balances")
+        labels = list(r.labels)
+        lines += table(["Currency", *labels, "Total"],
+                       [(c, *(money(t.get(label), c) for label in labels), money(t.get("Total"), c)) for c, t in r.totals.items()],
+                       "l" + "r" * (len(labels) + 1))
+        lines.append("")
+        for currency, t in r.totals.items():
+            lines += mermaid_bars(currency, labels, t)
+        lines.append("")
+
+    if stages:
+        lines.append("### Reminders")
+        lines += table(["Stage", "Count"], list(stages.items()), "lr")
+        lines.append("")
+        done = [m for m in r.messages if m.state in ("sent", "planned")]
+        lines.append("<details><summary>To whom</summary>\n")
+        lines += table(["Invoice", "Stage", "To", "Subject"], [(m.invoice_no, m.stage, m.to, m.subject) for m in done])
+        lines.append("\n</details>\n")
+
+    skipped = [m for m in r.messages if m.state == "skipped"]
+    if skipped:
+        lines.append(f"{len(skipped)} reminders are over the daily cap and wait for the next run.\n")
+
+    if r.attention:
+        lines.append("### Needs your decision")
+        lines += table(["Invoice", "Client", "Balance", "Days overdue", "Why"],
+                       [(a.invoice_no, a.client, money(a.balance, a.currency), a.days_overdue, a.reason) for a in r.attention],
+                       "llrrl")
+        lines.append("")
+
+    if r.unconfirmed:
+        lines.append("### Unconfirmed sends")
+        lines.append("These may or may not have arrived; they are not sent again unless you set their State to "
+                     "`retry` in the Reminder Log: " + ", ".join(cell(n) for n in r.unconfirmed[:MAX_ROWS]) + "\n")
+
+    blocking = r.blocking_problems
+    if blocking:
+        lines.append("### Problems in the sheet")
+        lines += table(["Cell", "Problem"], [(str(p.cell) if p.cell else "", p.message) for p in blocking])
+        lines.append("")
+    return "\n".join(lines) + "\n"
