@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", choices=["upcoming", "gentle", "firm", "final"], help="render this stage")
     p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
     p.add_argument("--html", action="store_true", help="print the HTML body instead of the text")
+
+    p = sub.add_parser("doctor", parents=[common, with_config], help="check the whole set-up; sends and writes nothing",
+                       description="Check the set-up end to end without sending or writing anything: the config, the "
+                                   "credentials, the workbook, the mail login, the templates, the time zone and the "
+                                   "holidays. One line per check, with a fix for each failure; exit code 2 if any fails.")
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
     return parser
 
 
@@ -162,7 +168,18 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview}
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from sheet_sync import doctor
+
+    def show_traceback(name: str, text: str) -> None:  # already scrubbed of secrets
+        print(f"--- {name} ---\n{text}", file=sys.stderr)
+
+    checks = doctor.run_checks(Path(args.config), on_error=show_traceback if args.debug else None)
+    print(doctor.checks_json(checks) if args.json else doctor.format_checks(checks))
+    return doctor.exit_code(checks)
+
+
+COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "doctor": cmd_doctor}
 
 
 # ---- rendering results -----------------------------------------------------------------------
