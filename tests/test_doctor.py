@@ -90,7 +90,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path, smtp_server, login_attempts,
                                                                         trusted_ca, monkeypatch):
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    cfg = book(tmp_path, smtp_toml(smtp_server.port) + '[aging]\ntimezone = "Asia/Seoul"\n[reminders]\nholidays = "KR"\n')
+    calendar = '[aging]\ntimezone = "Asia/Seoul"\n[reminders]\nholidays = "KR"\n'
+    cfg = book(tmp_path, smtp_toml(smtp_server.port) + calendar)
     before = snapshot(tmp_path)
 
     checks = run_checks(cfg)
@@ -105,7 +106,8 @@ def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path,
     assert named(checks, "mail login").detail == f"127.0.0.1:{smtp_server.port} accepted the login; nothing was sent"
     assert named(checks, "templates").detail == "4 stages render in 3 languages (en, ko, zh)"
     assert named(checks, "time zone").detail.startswith("Asia/Seoul: it is ")
-    assert named(checks, "holidays").detail.startswith(f"KR: ") and "public holidays in" in named(checks, "holidays").detail
+    holidays = named(checks, "holidays").detail
+    assert holidays.startswith("KR: ") and "public holidays in" in holidays
     assert all(c.fix == "" for c in checks)
     assert smtp_server.received == []
     assert list(login_attempts.values()) == [["PLAIN"]] and smtp_server.handler.logins == 1
@@ -178,7 +180,8 @@ def test_wrong_password_fails_the_login_with_one_attempt_and_no_message(tmp_path
     assert login.state == "fail"
     assert login.detail == (f"127.0.0.1:{smtp_server.port} refused the login (535): check the user and the password "
                             "(for Gmail, an app password, not your account password).")
-    assert login.fix == f"check mail.smtp.user ({USER}) and the password in SMTP_PASSWORD, then run sheet-sync doctor again"
+    assert login.fix == (f"check mail.smtp.user ({USER}) and the password in SMTP_PASSWORD, then run sheet-sync "
+                         "doctor again")
     assert [n for n, s in states(checks) if s != "ok"] == ["mail login"]
     assert list(login_attempts.values()) == [["PLAIN", "LOGIN"]]  # one login, no second connection to retry
     assert smtp_server.received == [] and smtp_server.handler.logins == 0
@@ -240,7 +243,8 @@ def test_missing_google_credentials_skip_the_workbook(tmp_path):
     assert states(checks)[:5] == [("config", "ok"), ("google key", "fail"), ("mail secret", "ok"), ("workbook", "skip"),
                                   ("sheets", "skip")]
     key = named(checks, "google key")
-    assert key.detail.startswith("No Google credentials: put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON")
+    assert key.detail.startswith("No Google credentials: put the service account's JSON key in "
+                                 "GOOGLE_SERVICE_ACCOUNT_JSON")
     assert "GOOGLE_SERVICE_ACCOUNT_JSON" in key.fix
     assert named(checks, "workbook").detail == "needs the Google credentials"
 
@@ -302,8 +306,9 @@ def test_workbook_open_in_excel_still_reads_the_sheets(tmp_path):
     (tmp_path / "~$book.xlsx").write_bytes(b"owner")
     checks = run_checks(cfg)
     assert states(checks)[2:4] == [("workbook", "fail"), ("sheets", "ok")]
-    assert named(checks, "workbook").detail == "book.xlsx is open in Excel (lock file ~$book.xlsx): close it and run again."
-    assert named(checks, "workbook").fix.startswith("close book.xlsx in Excel; if Excel is not running, delete the leftover")
+    workbook = named(checks, "workbook")
+    assert workbook.detail == "book.xlsx is open in Excel (lock file ~$book.xlsx): close it and run again."
+    assert workbook.fix.startswith("close book.xlsx in Excel; if Excel is not running, delete the leftover")
 
 
 def test_a_file_that_is_not_a_workbook(tmp_path):
