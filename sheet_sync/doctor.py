@@ -288,17 +288,11 @@ class _Doctor:
     def _gmail_oauth2(self, path: Path) -> Check:
         fix = ("make the file once with yagmail's OAuth2 set-up (see https://github.com/kootenpv/yagmail), or use an "
                f"app password in GMAIL_APP_PASSWORD instead and remove mail.gmail.oauth2_file, {RERUN}")
-        if not path.is_file():
-            return self._fail("mail secret", f"mail.gmail.oauth2_file {path} does not exist.", fix)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
-            return self._fail("mail secret", f"mail.gmail.oauth2_file {path} cannot be read as JSON.", fix)
-        needed = ("google_client_id", "google_client_secret", "google_refresh_token")
-        # A client-secrets file (`installed`) would make yagmail ask questions and rewrite the file.
-        if not isinstance(data, dict) or "installed" in data or not all(data.get(k) for k in needed):
-            return self._fail("mail secret", f"mail.gmail.oauth2_file {path} does not hold a Gmail refresh token "
-                                             f"({', '.join(needed)}).", fix)
+        from sheet_sync.mail.smtp import oauth2_problem
+
+        problem = oauth2_problem(path)  # a client-secrets file would make yagmail ask questions and rewrite it
+        if problem:
+            return self._fail("mail secret", problem, fix)
         return Check("mail secret", OK, f"the Gmail OAuth2 file {path.name} holds a refresh token")
 
     # ---- the workbook --------------------------------------------------------------------

@@ -184,7 +184,7 @@ def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any], te
         raise SheetSyncError(f"The template {missing} is missing (needed for {name}).") from None
     except TemplateSyntaxError as exc:
         where = _describe(exc.filename, exc.name or name, templates_dir)
-        raise SheetSyncError(f"The template {where} has a mistake on line {exc.lineno}: {exc.message}.") from None
+        raise SheetSyncError(f"The template {where} has a mistake on line {exc.lineno}: {str(exc.message).rstrip('.')}.") from None
     except Exception as exc:  # noqa: BLE001 - the owner's template code may fail in any way; name the file
         where = _describe(_failing_template(exc), name, templates_dir)
         reason = str(getattr(exc, "message", None) or exc or type(exc).__name__).rstrip(".")

@@ -15,12 +15,14 @@ Secrets come from the environment and never appear in messages or errors.
 """
 from __future__ import annotations
 
+import json
 import os
 import smtplib
 import socket
 import ssl
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Sequence
 
 from sheet_sync.config import Config
@@ -29,6 +31,21 @@ from sheet_sync.mail.transport import SendError, Unconfirmed
 
 GMAIL_HOST = "smtp.gmail.com"
 GMAIL_SSL_PORT = 465
+
+
+def oauth2_problem(path: Path) -> str:
+    """'' when `path` is a yagmail OAuth2 file with a refresh token, else why not. Anything else would make
+    yagmail ask questions on the terminal and rewrite the file: a scheduled run would hang."""
+    if not path.is_file():
+        return f"mail.gmail.oauth2_file {path} does not exist."
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return f"mail.gmail.oauth2_file {path} cannot be read as JSON."
+    needed = ("google_client_id", "google_client_secret", "google_refresh_token")
+    if not isinstance(data, dict) or "installed" in data or not all(data.get(k) for k in needed):
+        return f"mail.gmail.oauth2_file {path} does not hold a Gmail refresh token ({', '.join(needed)})."
+    return ""
 
 
 class LoginFailed(SheetSyncError):
@@ -61,8 +78,10 @@ class SmtpTransport:
             user = mail.gmail.user or mail.from_
             common = dict(host=GMAIL_HOST, port=GMAIL_SSL_PORT, smtp_ssl=True, context=ctx)
             if mail.gmail.oauth2_file:
-                if not mail.gmail.oauth2_file.exists():
-                    raise SheetSyncError(f"mail.gmail.oauth2_file {mail.gmail.oauth2_file} does not exist.")
+                problem = oauth2_problem(mail.gmail.oauth2_file)
+                if problem:
+                    raise SheetSyncError(problem + " Make it once with yagmail's OAuth2 set-up, or use an app password "
+                                                   "in GMAIL_APP_PASSWORD.")
                 self._yag_args = dict(user=user, oauth2_file=str(mail.gmail.oauth2_file), **common)
             else:
                 password = os.environ.get("GMAIL_APP_PASSWORD", "")
