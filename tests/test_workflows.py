@@ -231,11 +231,15 @@ def test_zizmor_reports_an_input_pasted_into_the_actions_script(tmp_path):
     assert ("template-injection", "High") in found
 
 
-def test_zizmor_reports_an_action_pinned_by_tag(tmp_path):
+@pytest.mark.parametrize(("pin", "tag"), [
+    ("actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", "actions/checkout@v4"),
+    # why the example names the owner's sheet-sync by a (placeholder) commit SHA, not by @v1
+    ("your-github-user/sheet-sync@0000000000000000000000000000000000000000", "your-github-user/sheet-sync@v1"),
+])
+def test_zizmor_reports_an_action_pinned_by_tag(tmp_path, pin, tag):
     text = EXAMPLE.read_text(encoding="utf-8")
-    pin = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"
     assert pin in text
-    (tmp_path / "sheet-sync.yml").write_text(text.replace(pin, "actions/checkout@v4"), encoding="utf-8")
+    (tmp_path / "sheet-sync.yml").write_text(text.replace(pin, tag), encoding="utf-8")
     found = {(f["ident"], f["determinations"]["severity"]) for f in zizmor(tmp_path / "sheet-sync.yml")}
     assert ("unpinned-uses", "High") in found
 
