@@ -144,9 +144,9 @@ def test_a_sync_reads_and_writes_in_at_most_six_requests(tmp_path, emulator):
     config = sheet_config(tmp_path, emulator)
     first = api.sync(config, as_of=AS_OF)
     assert [(m.invoice_no, m.state) for m in first.messages] == [("R-1", "sent")]
-    kinds = [(method, path.rsplit("/", 1)[-1].split("!")[0]) for method, path in emulator.requests]
+    kinds = [(method, path.rsplit("/", 1)[-1]) for method, path in emulator.requests]
     assert kinds == [("GET", "test-sheet-key"), ("GET", "values:batchGet"), ("POST", "test-sheet-key:batchUpdate"),
-                     ("GET", "'Invoices'"), ("POST", "test-sheet-key:batchUpdate"), ("POST", "values:batchUpdate")]
+                     ("GET", "values:batchGet"), ("POST", "test-sheet-key:batchUpdate"), ("POST", "values:batchUpdate")]
     emulator.requests.clear()
     again = api.sync(config, as_of=AS_OF)
     assert again.messages == ()
@@ -176,7 +176,7 @@ def test_a_sort_and_an_insert_between_read_and_write_land_every_status_on_its_in
     sheet = emulator.sheet("Invoices")
 
     def owner_edits(method: str, path: str) -> None:
-        if method == "GET" and "/values/" in path and "Invoices" in path:  # the re-read just before writing
+        if method == "GET" and path.endswith("values:batchGet") and len(emulator.requests) > 2:  # the re-read
             data = [[sheet.cells.get((r, c)) for c in range(1, len(INVOICE_HEADERS) + 1)] for r in range(2, 9)]
             data.sort(key=lambda row: row[0], reverse=True)  # the owner sorts Z→A
             data.insert(3, ["NEW-1", "C1", serial(AS_OF), serial(AS_OF), "USD", 5])  # and inserts a row
@@ -194,6 +194,54 @@ def test_a_sort_and_an_insert_between_read_and_write_land_every_status_on_its_in
     emulator.before_request = None
     api.sync(config, as_of=AS_OF)
     assert records(emulator.values("Invoices"))["NEW-1"]["Sync Status"] == "Due Soon"
+
+
+def reread_hook(emulator: Emulator, edit):
+    """Call `edit(sheet)` once, just before the re-read that precedes the writes."""
+    def hook(method: str, path: str) -> None:
+        if method == "GET" and path.endswith("values:batchGet") and len(emulator.requests) > 2:
+            emulator.before_request = None
+            edit(emulator.sheet("Invoices"))
+    return hook
+
+
+def shift_right(sheet, from_col: int, header: str) -> None:
+    """The owner inserts a column at `from_col` (1-based)."""
+    moved = {(r, c + 1 if c >= from_col else c): v for (r, c), v in sheet.cells.items()}
+    sheet.cells = moved
+    sheet.cols += 1
+    sheet.cells[(1, from_col)] = header
+
+
+def test_a_column_inserted_before_invoice_no_between_read_and_write(tmp_path, emulator):
+    rows = [invoice(f"S-{n}", due=AS_OF - timedelta(days=n * 10)) for n in range(1, 4)]
+    google_book(emulator, rows)
+    config = sheet_config(tmp_path, emulator)
+    api.sync(config, as_of=AS_OF)  # the tool columns exist now
+    emulator.before_request = reread_hook(emulator, lambda sheet: shift_right(sheet, 1, "Owner Flag"))
+    emulator.requests.clear()
+    api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert len(emulator.requests) == 6  # one more read for the moved column, no pending rows to record
+    got = records(emulator.values("Invoices"))
+    assert list(got["S-1"])[0] == "Owner Flag"
+    for n in range(1, 4):
+        assert got[f"S-{n}"]["Days Overdue"] == n * 10 + 1, n
+    headers = emulator.values("Invoices")[0]
+    assert headers.count("Balance") == 1 and headers.count("Sync Status") == 1  # no second set of tool columns
+
+
+def test_an_invoice_no_column_renamed_mid_run_leaves_invoices_alone_but_logs_the_sends(tmp_path, emulator):
+    google_book(emulator, [invoice("G-1", due=AS_OF - timedelta(days=2))])
+    config = sheet_config(tmp_path, emulator)
+
+    def rename(sheet):
+        sheet.cells[(1, 1)] = "Number"
+
+    emulator.before_request = reread_hook(emulator, rename)
+    result = api.sync(config, as_of=AS_OF)
+    assert [m.state for m in result.messages] == ["sent"]
+    assert "Sync Status" not in emulator.values("Invoices")[0]
+    assert [row[8] for row in emulator.values("Reminder Log")[1:]] == ["sent"]
 
 
 def test_text_that_looks_like_a_formula_is_written_raw(tmp_path, emulator):

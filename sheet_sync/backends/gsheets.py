@@ -24,6 +24,7 @@ import os
 import re
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -305,9 +306,14 @@ class GoogleSheetsBackend:
         title = inv.title
         props = self._sheets()[title]
         header_row = inv.header_row
-        headers = list(inv.headers)
+
+        # 4. Just before writing, the header row and the Invoice No column again, in one request: rows are
+        # found by number now, and columns by name now, whatever the owner sorted, inserted or moved meanwhile.
+        headers, numbers = self._reread(title, header_row, list(inv.headers), plan.invoice_no_header)
         keys = [normalize_name(h) for h in headers]
-        no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
+        if numbers is None:  # the Invoice No column is gone: leave the Invoices sheet alone, write the rest
+            plan = replace(plan, tool_columns=(), invoice_updates={}, row_updates={}, amount_paid={})
+            numbers = []
 
         # Where the tool columns are (new ones go after the last header).
         tool_cols, added = [], []
@@ -320,12 +326,6 @@ class GoogleSheetsBackend:
                 added.append((nxt, name))
                 nxt += 1
 
-        # 4. re-read the Invoice No column just before writing: rows are found by number, now.
-        col = column_letter(no_col)
-        resp = self._call("re-reading the invoice numbers", self.http.values_get, self.key,
-                          f"{quote_sheet_always(title)}!{col}{header_row + 1}:{col}",
-                          params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"})
-        numbers = (resp.get("values") or [[]])[0]
         rows_by_no: dict[str, list[int]] = {}
         for i, value in enumerate(numbers):
             key = invoice_key(value)
@@ -372,8 +372,9 @@ class GoogleSheetsBackend:
                 letter = column_letter(paid_col)
                 data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
                              "values": [[v] for v in values]})
-        balance_col = tool_cols[0]
-        requests.append(_number_format(sheet_id, header_row, last_row, balance_col - 1, balance_col, "#,##0.00"))
+        if tool_cols:
+            balance_col = tool_cols[0]
+            requests.append(_number_format(sheet_id, header_row, last_row, balance_col - 1, balance_col, "#,##0.00"))
 
         if plan.aging is not None:
             self._table(plan.aging_sheet, plan.aging, requests, data, recreate=False)
@@ -388,6 +389,32 @@ class GoogleSheetsBackend:
             self._call("writing the results", self.http.values_batch_update, self.key,
                        {"valueInputOption": "RAW", "data": data})
         return {"requests": len(self.requests), "rows_matched": sum(len(rows_by_no.get(n, ())) for n in plan.invoice_updates)}
+
+    def _reread(self, title: str, header_row: int, headers: list[str], no_header: str) -> tuple[list[str], list | None]:
+        """The header row and the Invoice No column as they are now (one request; a second one only when the
+        owner moved the Invoice No column since the read)."""
+        keys = [normalize_name(h) for h in headers]
+        no_col = keys.index(normalize_name(no_header)) + 1
+        params = {"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"}
+        sheet = quote_sheet_always(title)
+
+        def column_range(col: int) -> str:
+            return f"{sheet}!{column_letter(col)}{header_row + 1}:{column_letter(col)}"
+
+        resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key,
+                          [f"{sheet}!{header_row}:{header_row}", column_range(no_col)], params=params)
+        header_cols, number_cols = [vr.get("values") or [] for vr in resp.get("valueRanges", [{}, {}])]
+        now = ["" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols]
+        now_keys = [normalize_name(h) for h in now]
+        numbers = number_cols[0] if number_cols else []
+        if normalize_name(no_header) not in now_keys:
+            return headers, None  # renamed or deleted meanwhile: no row can be matched this time
+        moved_to = now_keys.index(normalize_name(no_header)) + 1
+        if moved_to != no_col:
+            again = self._call("re-reading the invoice numbers", self.http.values_get, self.key, column_range(moved_to),
+                               params=params)
+            numbers = (again.get("values") or [[]])[0]
+        return now, numbers
 
     def _table(self, name: str, table: SheetTable, requests: list, data: list, recreate: bool,
                summary: SummaryTable | None = None) -> None:
