@@ -151,7 +151,7 @@ def test_gentle_offers_to_resend_or_review_the_invoice():
 def test_firm_asks_for_a_payment_date_and_says_work_will_pause():
     texts = {lang: render_reminder("firm", lang, sample_context(lang, "firm")).text for lang in LANGS}
     assert "we will need to pause any ongoing work for Northwind Traders until this invoice is settled" in texts["en"]
-    assert "reply to this email by Friday, November 27, 2026 to let us know the date" in texts["en"]
+    assert "By Friday, November 27, 2026, please either settle the balance or reply to this email" in texts["en"]
     assert "작업을 부득이하게 잠시 중단하게 되는 점" in texts["ko"] and "2026년 11월 27일 금요일까지" in texts["ko"]
     assert "暂停正在为您进行的工作" in texts["zh"] and "2026年11月27日（星期五）前回复本邮件" in texts["zh"]
 
