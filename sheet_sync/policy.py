@@ -220,10 +220,13 @@ def _blocked_reason(invoice: Invoice, client: Client | None, status: str, balanc
 
 
 def _attention_note(balance: Decimal | None, currency: str, final_day: date, config: Config) -> str:
+    from sheet_sync.render import format_money
+
     threshold = config.reminders.write_off_below.get(currency)
-    amount = f"{balance} {currency}"
+    amount = format_money(balance, currency, "en") if balance is not None else f"the balance in {currency}"
     if threshold is not None and balance is not None and balance < threshold:
         return (f"The final notice went out on {final_day.isoformat()} with no payment since. {amount} is below "
-                f"the write-off limit of {threshold} {currency}: consider writing it off (Status = Written Off).")
+                f"the write-off limit of {format_money(threshold, currency, 'en')}: consider writing it off "
+                "(Status = Written Off).")
     return (f"The final notice went out on {final_day.isoformat()} with no payment since. Please decide: call the "
             f"client, hand {amount} to a collections agency, or write it off (Status = Written Off).")
