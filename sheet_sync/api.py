@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Callable, Mapping
 
 from sheet_sync.aging import AgingReport, age, totals_by_currency
@@ -23,7 +22,7 @@ from sheet_sync.journal import Journal, recover
 from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail.transport import SendError, Transport, Unconfirmed
 from sheet_sync.model import (
-    INVOICES, LOG_COLUMNS, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem, WritePlan, normalize_name,
+    INVOICES, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem, WritePlan, normalize_name,
 )
 from sheet_sync.policy import Decision, make_calendar, plan
 from sheet_sync import report as tables

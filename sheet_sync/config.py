@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.model import LANGUAGES, STAGES
+from sheet_sync.model import LANGUAGES
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DATE_ORDERS = ("DMY", "MDY", "YMD")

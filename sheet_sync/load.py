@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Mapping
 
 from babel.numbers import list_currencies
 

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from sheet_sync.cli import COMMANDS, build_parser
 from workbooks import invoice, simple_book, write_config

@@ -7,7 +7,6 @@ import sys
 from datetime import date, timedelta
 
 import openpyxl
-import pytest
 
 from sheet_sync import api
 from smtp_server import PASSWORD, USER, Handler, SmtpServer

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import zipfile
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 
 import openpyxl

@@ -63,7 +63,7 @@ def many_invoices(n: int, as_of: date) -> tuple[list[list[Any]], list[list[Any]]
 
 def write_config(folder: Path, workbook: Path, extra: str = ""):
     """A config for `workbook`; `extra` TOML is appended (a [mail] table in it replaces the outbox one)."""
-    mail = "" if "[mail]" in extra else f"""
+    mail = "" if "[mail]" in extra else """
 [mail]
 transport = "outbox"
 from = "billing@studio.example.com"

@@ -27,7 +27,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -36,7 +36,7 @@ from sheet_sync.backends.raw import RawSheet, find_sheet, grid_from_rows, raw_sh
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    LOG_COLUMNS, LogEntry, SheetTable, SummaryTable, WritePlan, column_letter, invoice_key, normalize_name, quote_sheet,
+    LOG_COLUMNS, LogEntry, SheetTable, SummaryTable, WritePlan, column_letter, invoice_key, normalize_name,
 )
 
 GOOGLE_BASE = "https://sheets.googleapis.com"
@@ -551,4 +551,4 @@ def _chart(sheet_id: int, table: SheetTable, summary: SummaryTable, anchor_row: 
         "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": anchor_row, "columnIndex": 0}}}}}}
 
 
-__all__ = ["GoogleSheetsBackend", "spreadsheet_key", "make_client", "load_credentials", "Iterable", "json"]
+__all__ = ["GoogleSheetsBackend", "spreadsheet_key", "make_client", "load_credentials"]
