@@ -249,3 +249,14 @@ class WritePlan:
     log_sheet: str = REMINDER_LOG
     log_append: tuple[tuple[Any, ...], ...] = ()  # rows in LOG_COLUMNS order
     log_updates: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)  # log row -> new values (LOG_COLUMNS order)
+
+
+def money_pattern(currency: str) -> str:
+    """The number format for an amount in `currency`: its minor unit's places (₩ and ¥ have none)."""
+    from babel.numbers import get_currency_precision
+
+    try:
+        places = get_currency_precision(currency) if currency else 2
+    except Exception:  # noqa: BLE001 - an unknown code: two places
+        places = 2
+    return "#,##0" if places == 0 else "#,##0." + "0" * places

@@ -138,6 +138,18 @@ def test_same_results_as_the_excel_backend(tmp_path, emulator):
         assert sorted(p.name for p in (gdir / "outbox").glob("*.eml")) == sorted(p.name for p in (xdir / "outbox").glob("*.eml"))
     assert len(x.messages) > 0  # the last day sent something too: the logs were read back on both
 
+    # money shown in each row's currency, as in Excel: ₩ and ¥ without decimals, $ with two
+    book = openpyxl.load_workbook(wb)
+    for sheet, column in (("Invoices", "Balance"), ("Aging", "Balance"), ("Aging Summary", "Total Open")):
+        ws = book[sheet]
+        col = [c.value for c in ws[1]].index(column) + 1
+        for r in range(2, ws.max_row + 1):
+            if isinstance(ws.cell(r, col).value, (int, float)):
+                assert emulator.sheet(sheet).formats.get((r, col)) == ws.cell(r, col).number_format, (sheet, r)
+    krw_row = next(r for r, row in enumerate(emulator.values("Invoices"), start=1) if row[0] == "P-2")
+    balance_col = emulator.values("Invoices")[0].index("Balance") + 1
+    assert emulator.sheet("Invoices").formats[(krw_row, balance_col)] == "#,##0"
+
 
 def test_a_sync_reads_and_writes_in_at_most_six_requests(tmp_path, emulator):
     google_book(emulator, [invoice("R-1", due=AS_OF - timedelta(days=2)), invoice("R-2", due=AS_OF + timedelta(days=40))])

@@ -25,7 +25,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_sync.backends.xlsx_cache import restore_cached_results
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.model import LOG_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
+from sheet_sync.model import (
+    LOG_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, money_pattern, normalize_name,
+)
 
 HEADER_SEARCH_ROWS = 10
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -55,13 +57,7 @@ def excel_lock_file(path: Path) -> Path | None:
 
 
 def money_format(currency: str) -> str:
-    from babel.numbers import get_currency_precision
-
-    try:
-        places = get_currency_precision(currency) if currency else 2
-    except Exception:
-        places = 2
-    return "#,##0" if places == 0 else "#,##0." + "0" * places
+    return money_pattern(currency)
 
 
 def set_value(cell, value: Any) -> None:

@@ -36,7 +36,8 @@ from sheet_sync.backends.raw import RawSheet, find_sheet, grid_from_rows, raw_sh
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    LOG_COLUMNS, LogEntry, SheetTable, SummaryTable, WritePlan, column_letter, invoice_key, normalize_name,
+    LOG_COLUMNS, LogEntry, SheetTable, SummaryTable, WritePlan, column_letter, invoice_key, money_pattern,
+    normalize_name,
 )
 
 GOOGLE_BASE = "https://sheets.googleapis.com"
@@ -309,7 +310,8 @@ class GoogleSheetsBackend:
 
         # 4. Just before writing, the header row and the Invoice No column again, in one request: rows are
         # found by number now, and columns by name now, whatever the owner sorted, inserted or moved meanwhile.
-        headers, numbers = self._reread(title, header_row, list(inv.headers), plan.invoice_no_header)
+        headers, numbers, currencies = self._reread(title, header_row, list(inv.headers), plan.invoice_no_header,
+                                                    plan.currency_header)
         keys = [normalize_name(h) for h in headers]
         if numbers is None:  # the Invoice No column is gone: leave the Invoices sheet alone, write the rest
             plan = replace(plan, tool_columns=(), invoice_updates={}, row_updates={}, amount_paid={})
@@ -362,6 +364,7 @@ class GoogleSheetsBackend:
                 letter = column_letter(c)
                 data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
                              "values": [[v] for v in values]})
+        paid_col = 0
         if plan.amount_paid:
             paid_col = keys.index(normalize_name(plan.amount_paid_header)) + 1 if normalize_name(plan.amount_paid_header) in keys else 0
             if paid_col and n_rows:
@@ -372,9 +375,12 @@ class GoogleSheetsBackend:
                 letter = column_letter(paid_col)
                 data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
                              "values": [[v] for v in values]})
-        if tool_cols:
-            balance_col = tool_cols[0]
-            requests.append(_number_format(sheet_id, header_row, last_row, balance_col - 1, balance_col, "#,##0.00"))
+        patterns = [money_pattern(str(c or "").strip().upper() or self.config.aging.default_currency) for c in currencies]
+        patterns += [money_pattern(self.config.aging.default_currency)] * (n_rows - len(patterns))
+        if tool_cols:  # Balance, in each row's currency
+            requests += _format_runs(sheet_id, tool_cols[0] - 1, header_row, patterns[:n_rows])
+        if plan.amount_paid and paid_col:
+            requests += _format_runs(sheet_id, paid_col - 1, header_row, patterns[:n_rows])
 
         if plan.aging is not None:
             self._table(plan.aging_sheet, plan.aging, requests, data, recreate=False)
@@ -390,31 +396,36 @@ class GoogleSheetsBackend:
                        {"valueInputOption": "RAW", "data": data})
         return {"requests": len(self.requests), "rows_matched": sum(len(rows_by_no.get(n, ())) for n in plan.invoice_updates)}
 
-    def _reread(self, title: str, header_row: int, headers: list[str], no_header: str) -> tuple[list[str], list | None]:
-        """The header row and the Invoice No column as they are now (one request; a second one only when the
-        owner moved the Invoice No column since the read)."""
+    def _reread(self, title: str, header_row: int, headers: list[str], no_header: str,
+                currency_header: str) -> tuple[list[str], list | None, list]:
+        """The header row, the Invoice No column and the Currency column (for the money formats) as they are
+        now: one request; a second one only when the owner moved the Invoice No column since the read."""
         keys = [normalize_name(h) for h in headers]
         no_col = keys.index(normalize_name(no_header)) + 1
+        cur_col = keys.index(normalize_name(currency_header)) + 1 if normalize_name(currency_header) in keys else 0
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"}
         sheet = quote_sheet_always(title)
 
         def column_range(col: int) -> str:
             return f"{sheet}!{column_letter(col)}{header_row + 1}:{column_letter(col)}"
 
-        resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key,
-                          [f"{sheet}!{header_row}:{header_row}", column_range(no_col)], params=params)
-        header_cols, number_cols = [vr.get("values") or [] for vr in resp.get("valueRanges", [{}, {}])]
+        ranges = [f"{sheet}!{header_row}:{header_row}", column_range(no_col)] + ([column_range(cur_col)] if cur_col else [])
+        resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, ranges, params=params)
+        answers = [vr.get("values") or [] for vr in resp.get("valueRanges", [])] + [[], [], []]
+        header_cols, number_cols, currency_cols = answers[:3]
         now = ["" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols]
         now_keys = [normalize_name(h) for h in now]
         numbers = number_cols[0] if number_cols else []
+        still_there = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == normalize_name(currency_header)
+        currencies = currency_cols[0] if currency_cols and still_there else []
         if normalize_name(no_header) not in now_keys:
-            return headers, None  # renamed or deleted meanwhile: no row can be matched this time
+            return headers, None, []  # renamed or deleted meanwhile: no row can be matched this time
         moved_to = now_keys.index(normalize_name(no_header)) + 1
         if moved_to != no_col:
             again = self._call("re-reading the invoice numbers", self.http.values_get, self.key, column_range(moved_to),
                                params=params)
             numbers = (again.get("values") or [[]])[0]
-        return now, numbers
+        return now, numbers, currencies
 
     def _table(self, name: str, table: SheetTable, requests: list, data: list, recreate: bool,
                summary: SummaryTable | None = None) -> None:
@@ -443,12 +454,18 @@ class GoogleSheetsBackend:
         requests.append({"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id, "startRowIndex": 0,
                                                                   "endRowIndex": len(table.rows) + 1,
                                                                   "startColumnIndex": 0, "endColumnIndex": n_cols}}}})
-        for c, header in enumerate(table.headers):
+        headers = list(table.headers)
+        for c, header in enumerate(headers):
             fmt = table.formats.get(header, "")
             if fmt == "date":
                 requests.append(_number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, DATE_PATTERN, "DATE"))
+            elif fmt == "int":
+                requests.append(_number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, "0"))
             elif fmt.startswith("money:"):
-                requests.append(_number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, "#,##0.00"))
+                by = fmt.split(":", 1)[1]
+                at = headers.index(by) if by in headers else None
+                patterns = [money_pattern(str(row[at] or "") if at is not None else "") for row in table.rows]
+                requests += _format_runs(sheet_id, c, 1, patterns)
         values = [list(table.headers)] + [[_blank(v) for v in row] for row in table.rows]
         data.append({"range": f"{quote_sheet_always(title)}!A1:{column_letter(n_cols)}{len(values)}", "values": values})
         if summary is not None:
@@ -514,6 +531,24 @@ def _rows_request(sheet_id: int, start_row: int, rows: list[list[Any]]) -> dict:
     return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": start_row, "columnIndex": 0},
                             "rows": [{"values": [cell(v) for v in row]} for row in rows],
                             "fields": "userEnteredValue"}}
+
+
+MAX_FORMAT_RUNS = 500  # beyond this many changes of currency down a column, one format for all
+
+
+def _format_runs(sheet_id: int, col: int, first_row: int, patterns: list[str]) -> list[dict]:
+    """Number formats down one column (0-based `col`, from 0-based row `first_row`), one request per run
+    of rows with the same pattern; the most common pattern for all when the runs are too many."""
+    runs: list[list] = []
+    for i, pattern in enumerate(patterns):
+        if runs and runs[-1][2] == pattern:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i, i + 1, pattern])
+    if len(runs) > MAX_FORMAT_RUNS:
+        common = max(set(patterns), key=patterns.count)
+        runs = [[0, len(patterns), common]]
+    return [_number_format(sheet_id, first_row + a, first_row + b, col, col + 1, pattern) for a, b, pattern in runs]
 
 
 def _bold_header(sheet_id: int, n_cols: int) -> dict:
