@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from email.message import EmailMessage
@@ -74,3 +75,30 @@ def build_digest(result, config: Config, when: datetime | None = None) -> EmailM
         message_id=f"<digest.{result.as_of.isoformat()}.{digest_id}@{domain_of(sender)}>",
         extra_headers=[("X-Sheet-Sync-Digest", result.as_of.isoformat())], when=when,
     )
+
+
+def check_digest(config: Config) -> list[str]:
+    """Render the digest (the owner's override of digest.txt/digest.html included) for a sample run;
+    what fails, as sentences."""
+    from datetime import date
+
+    from sheet_sync.api import Attention, Sent, SyncResult
+    from sheet_sync.errors import SheetSyncError
+    from sheet_sync.model import CellRef, Problem
+
+    labels = ("Current", "1-30", "31-60", "61-90", "90+")
+    sample = SyncResult(
+        as_of=date(2026, 11, 23), workbook="invoices.xlsx", invoices_read=3,
+        problems=(Problem(CellRef("Invoices", 4, 6), "'abc' is not an amount."),),
+        totals={"USD": {**{label: Decimal(0) for label in labels}, "1-30": Decimal("1250.00"), "Total": Decimal("1250.00")}},
+        labels=labels,
+        messages=(Sent("INV-1", "C1", "gentle", "ap@client.example.com", "Payment reminder", "sent"),
+                  Sent("INV-2", "C1", "firm", "ap@client.example.com", "Payment reminder", "failed", "refused")),
+        needs_attention=("INV-3",), unconfirmed=(), statuses={"Overdue": 2}, dry_run=False, transport="outbox",
+        attention=(Attention("INV-3", "Client & Co", "USD", Decimal("480.00"), 45, "The final notice brought no payment."),),
+    )
+    try:
+        build_digest(sample, replace(config, mail=replace(config.mail, digest_to=config.mail.digest_to or "you@example.com")))
+    except SheetSyncError as exc:
+        return [str(exc)]
+    return []

@@ -442,13 +442,18 @@ class _Doctor:
 
         folder = self.config.reminders.templates_dir
         problems = check_templates(folder)
+        if self.config.mail.digest_to:
+            from sheet_sync.digest import check_digest
+
+            problems += check_digest(self.config)
         if problems:
             fix = (f"correct the file named above in {folder}, or delete it to use the shipped one, {RERUN}" if folder
                    else "the shipped templates are damaged: reinstall sheet-sync")
             return self._fail("templates", problems[0], fix, problems[1:])
         mine = f", with your templates from {folder}" if folder else ""
+        digest = " and your digest" if self.config.mail.digest_to else ""
         return Check("templates", OK, f"{len(STAGES)} stages render in {len(LANGUAGES)} languages "
-                                      f"({', '.join(LANGUAGES)}){mine}")
+                                      f"({', '.join(LANGUAGES)}){digest}{mine}")
 
     def _time_zone(self) -> Check:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -145,9 +145,20 @@ def _environment(templates_dir: str) -> SandboxedEnvironment:
 
 
 @lru_cache(maxsize=16)
-def _cached_environment(templates_dir: str) -> SandboxedEnvironment:
-    # FileSystemLoader checks modification times, so an owner's edit is picked up without a new environment.
+def _environment_for(templates_dir: str, files: tuple[str, ...]) -> SandboxedEnvironment:
     return _environment(templates_dir)
+
+
+def _cached_environment(templates_dir: str) -> SandboxedEnvironment:
+    """FileSystemLoader checks modification times, so an owner's edit is picked up by the same environment;
+    a file added to (or removed from) the owner's folder is not, so the folder's listing is part of the key."""
+    files: tuple[str, ...] = ()
+    if templates_dir:
+        try:
+            files = tuple(sorted(str(p.relative_to(templates_dir)) for p in Path(templates_dir).rglob("*")))
+        except OSError:
+            files = ()
+    return _environment_for(templates_dir, files)
 
 
 def _describe(filename: str | None, fallback: str, templates_dir: str) -> str:

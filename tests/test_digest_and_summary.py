@@ -137,3 +137,19 @@ def test_cli_writes_the_step_summary_and_the_json_report(tmp_path, config_for):
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["exit_code"] == 1 and data["reminders_by_stage"]
     assert "sheet-sync as of 2026-11-23" in proc.stdout  # the human summary still goes to the log
+
+
+def test_doctor_renders_the_digest_and_names_a_broken_override(tmp_path, config_for):
+    from sheet_sync.doctor import run_checks
+
+    path = simple_book(tmp_path / "book.xlsx", [invoice("N-1", due=AS_OF + timedelta(days=20))])
+    mine = tmp_path / "my-templates"
+    mine.mkdir()
+    config_for(path, f'[mail]\ntransport = "outbox"\nfrom = "b@studio.example.com"\ndigest_to = "owner@studio.example.com"\n'
+                     f'[reminders]\ntemplates_dir = "{mine}"')
+    good = {c.name: c for c in run_checks(tmp_path / "sheet-sync.toml")}
+    assert good["templates"].state == "ok" and "your digest" in good["templates"].detail
+    (mine / "digest.html").write_text("<p>{{ sent | length }</p>", encoding="utf-8")  # a typo
+    bad = {c.name: c for c in run_checks(tmp_path / "sheet-sync.toml")}
+    assert bad["templates"].state == "fail"
+    assert "digest.html in your templates folder has a mistake on line 1" in bad["templates"].detail
