@@ -134,17 +134,26 @@ class _Run:
 
 
 STOPPED_WHILE_SENDING = "the run stopped while sending; outcome unknown"
+STOPPED_BEFORE_SENDING = "the run stopped before sending it; planned again"
+
+
+def _settled(e: LogEntry) -> LogEntry:
+    if e.state == "pending":
+        return replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING)
+    if e.state == "queued":
+        return replace(e, state="skipped", detail=STOPPED_BEFORE_SENDING)
+    return e
 
 
 def _prepare(config: Config, as_of: date, book: Book, journal: Journal | None) -> _Run:
     recovered = recover(journal.read(), book.log) if journal else []
     if recovered:
         book = replace(book, log=book.log + tuple(recovered))
-    # A `pending` row in the log was written by a run that stopped before it could record the outcome.
-    stale = [e for e in book.log if e.state == "pending"]
+    # A `pending` row in the log was written by a run that stopped before it could record the outcome;
+    # a `queued` one by a run that stopped before it came to that message (it is planned again).
+    stale = [e for e in book.log if e.state in ("pending", "queued")]
     if stale:
-        book = replace(book, log=tuple(replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING)
-                                       if e.state == "pending" else e for e in book.log))
+        book = replace(book, log=tuple(_settled(e) for e in book.log))
     report = age(book, config, as_of)
     calendar = make_calendar(config, as_of)
     decisions = plan(report, book, config, calendar)
@@ -199,8 +208,13 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         to_send, over = run.outgoing[:cap], run.outgoing[cap:]
         pending = [LogEntry(clock(), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, o.message_id,
                             transport.name, "pending") for o in to_send]
-        rows_of = backend.record_pending(pending) if pending else {}  # a sheet that is its own journal
-        results, sent_log = _send_all(to_send, pending, transport, journal, progress, clock)
+        # A sheet that is its own journal holds the planned sends before any goes out: a window of them
+        # `pending` (may be sent before the next record), the rest `queued` (surely not sent yet).
+        window = getattr(backend, "send_window", None) if transport.name != "outbox" else None
+        planned = [e if not window or i < window else replace(e, state="queued") for i, e in enumerate(pending)]
+        rows_of = backend.record_pending(planned) if pending else {}
+        advance = backend.advance if window and rows_of else None
+        results, sent_log = _send_all(to_send, pending, transport, journal, progress, clock, window, advance)
         results += [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "skipped",
                          f"over the daily cap of {cap}; left for the next run") for o in over]
         log_rows.extend(sent_log)
@@ -290,8 +304,12 @@ def _clock(config: Config, as_of: date) -> Callable[[], datetime]:
 
 
 def _send_all(outgoing: list[Outgoing], pending: list[LogEntry], transport: Transport, journal: Journal | None,
-              progress: Progress | None, clock: Callable[[], datetime]) -> tuple[list[Sent], list[LogEntry]]:
-    """Send each message, journalled `pending` before and `sent`/`failed`/`unconfirmed` after."""
+              progress: Progress | None, clock: Callable[[], datetime], window: int | None = None,
+              advance: Callable[[list[LogEntry], list[LogEntry]], None] | None = None,
+              ) -> tuple[list[Sent], list[LogEntry]]:
+    """Send each message, journalled `pending` before and `sent`/`failed`/`unconfirmed` after: in the
+    journal file, or, for a sheet that is its own journal, a window at a time (`advance` records the
+    outcomes so far and makes the next window `pending` before any of it is sent)."""
     results: list[Sent] = []
     log: list[LogEntry] = []
     if not outgoing:
@@ -304,7 +322,18 @@ def _send_all(outgoing: list[Outgoing], pending: list[LogEntry], transport: Tran
             log.append(replace(entry, logged_at=clock(), state="failed", detail=str(exc)))
         return results, log
     try:
+        since = 0  # first outcome not yet in the sheet
         for i, (o, entry) in enumerate(zip(outgoing, pending)):
+            if advance and window and i and i % window == 0:
+                try:
+                    advance(log[since:], pending[i:i + window])
+                    since = len(log)
+                except SheetSyncError as exc:  # cannot record: stop, so that nothing unknowable is sent
+                    why = f"not sent: the Reminder Log could not be updated ({exc}); left for the next run"
+                    for o2, e2 in zip(outgoing[i:], pending[i:]):
+                        results.append(Sent(o2.invoice_no, o2.client_id, o2.stage, o2.to_text, o2.subject, "skipped", why))
+                        log.append(replace(e2, logged_at=clock(), state="skipped", detail=why))
+                    break
             if journal:
                 journal.record(entry)
             try:
@@ -363,7 +392,7 @@ def _log_updates(run: _Run, log_rows: list[LogEntry], rows_of: Mapping[str, int]
     updates = {rows_of[e.message_id]: e.as_row() for e in log_rows if e.message_id in rows_of}
     for e in run.stale:
         if e.row and e.row not in updates:
-            updates[e.row] = replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING).as_row()
+            updates[e.row] = _settled(e).as_row()
     return updates
 
 

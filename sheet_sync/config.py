@@ -114,6 +114,7 @@ class MailConfig:
 @dataclass(frozen=True)
 class GoogleConfig:
     api_endpoint: str = ""
+    send_window: int = 20  # at most this many sends are `pending` at once in the sheet (0: all of them)
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,10 @@ def parse_config(data: Mapping[str, Any], base_dir: Path, source: Path | None = 
 
     r = _Reader(data.get("google", {}), "google")
     root.table.pop("google", None)
-    google = GoogleConfig(api_endpoint=r.take("api_endpoint", str, "").strip())
+    window = r.take("send_window", int, 20)
+    if window < 0:
+        raise SheetSyncError("Config: google.send_window must be 0 or more.")
+    google = GoogleConfig(api_endpoint=r.take("api_endpoint", str, "").strip(), send_window=window)
     r.done()
 
     if root.table:

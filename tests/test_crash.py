@@ -88,3 +88,81 @@ timeout = 10
         if latest[mid] == "sent":
             assert mid in delivered, no  # nothing is logged sent that did not arrive
     assert not journal.exists()
+
+
+GOOGLE_INVOICES = 24
+
+
+def test_sigkill_while_sending_to_a_google_sheet_never_duplicates(tmp_path, ca, trusted_ca):
+    """The same under a Google Sheet, whose Reminder Log is the only journal (a fresh runner has no file):
+    the planned sends are in the sheet before any goes out, a window of them `pending` and the rest
+    `queued`; each window's outcomes are recorded before the next one opens. A kill leaves at most a
+    window unknown (`unconfirmed`); the queued ones are sent by the next run."""
+    from sheets_emulator import Emulator
+    from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS
+
+    handler = Handler(delay=0.2)
+    rng = random.Random(20261125)
+    emulator = Emulator().start()
+    try:
+        with SmtpServer(ca, handler) as server:
+            emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+            emulator.add_sheet("Invoices", [INVOICE_HEADERS, *[
+                invoice(f"G-{n:02d}", ["C1", "C2", "C3"][n % 3], due=AS_OF - timedelta(days=2)) for n in range(GOOGLE_INVOICES)]])
+            (tmp_path / "sheet-sync.toml").write_text(f"""
+[business]
+name = "Test Studio"
+[workbook]
+google_sheet = "{emulator.key}"
+[google]
+api_endpoint = "{emulator.url}"
+send_window = 3
+[mail]
+transport = "smtp"
+from = "{USER}"
+[mail.smtp]
+host = "127.0.0.1"
+port = {server.port}
+user = "{USER}"
+timeout = 10
+""", encoding="utf-8")
+            env = dict(os.environ, SMTP_PASSWORD=PASSWORD, SSL_CERT_FILE=str(trusted_ca))
+            cmd = [sys.executable, "-m", "sheet_sync", "sync", "--as-of", AS_OF.isoformat()]
+            kills = 0
+            for _ in range(6):
+                before = len(server.received)
+                proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                deadline = time.monotonic() + 30
+                while len(server.received) <= before and proc.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                if proc.poll() is not None:
+                    break
+                time.sleep(rng.uniform(0.05, 0.4))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+                kills += 1
+            final = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            assert final.returncode in (0, 3), final.stderr
+            time.sleep(0.3)
+            received = [r.message["Message-ID"] for r in server.received]
+        log = emulator.values("Reminder Log")
+    finally:
+        emulator.stop()
+
+    assert [mid for mid, n in Counter(received).items() if n > 1] == []
+    headers = log[0]
+    states: dict[str, list[str]] = {}
+    for row in log[1:]:
+        states.setdefault(row[headers.index("Message ID")], []).append(row[headers.index("State")])
+    assert len(states) == GOOGLE_INVOICES
+    delivered = set(received)
+    unconfirmed = {mid for mid, s in states.items() if "unconfirmed" in s}
+    for mid, s in states.items():
+        assert set(s) <= {"sent", "unconfirmed", "skipped"}, (mid, s)  # nothing left pending or queued
+        assert s.count("sent") + s.count("unconfirmed") == 1, (mid, s)  # one attempt per reminder
+        assert ("sent" in s) <= (mid in delivered), mid  # nothing logged sent that did not arrive
+        assert mid in delivered or "unconfirmed" in s, mid  # every due reminder arrived or is flagged
+    assert kills >= 3
+    assert len(unconfirmed) <= 3 * kills  # at most one window per kill is unknown; the rest was sent later
+    print(f"\nGoogle Sheet: SIGKILL {kills} times while sending; {len(delivered)} of {GOOGLE_INVOICES} delivered, "
+          f"none twice; {len(unconfirmed)} unconfirmed (window of 3)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from sheet_sync.cli import main
 from sheet_sync.config import load_config
 from sheet_sync.errors import SheetSyncError
 from sheets_emulator import EPOCH, Emulator, service_account_key, serial
+from smtp_server import PASSWORD as SMTP_PASSWORD, USER as SMTP_USER
 from workbooks import (
     CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, many_invoices, simple_book, write_config,
 )
@@ -411,3 +413,105 @@ def test_the_sample_workbook_gives_the_same_results_on_both_backends(tmp_path, e
             assert grid(emulator.values(sheet)) == excel_grid(Path(wb), sheet), (day, sheet)
         sent += len(g.sent)
     assert sent > 50
+
+
+def smtp_sheet_config(tmp_path, emulator, server, window: int):
+    """The sheet config with real mail to the local SMTP server and the given send window."""
+    sheet_config(tmp_path, emulator, f"""
+[mail.smtp]
+host = "127.0.0.1"
+port = {server.port}
+user = "{SMTP_USER}"
+""")
+    text = (tmp_path / "sheet-sync.toml").read_text(encoding="utf-8")
+    text = text.replace('transport = "outbox"', 'transport = "smtp"').replace(
+        'from = "billing@studio.example.com"', f'from = "{SMTP_USER}"')
+    text = text.replace("[google]\n", f"[google]\nsend_window = {window}\n")
+    (tmp_path / "sheet-sync.toml").write_text(text, encoding="utf-8")
+    return load_config(tmp_path / "sheet-sync.toml")
+
+
+def log_states(emulator) -> list[str]:
+    log = emulator.values("Reminder Log")
+    return [row[log[0].index("State")] for row in log[1:]]
+
+
+def test_real_mail_goes_out_a_window_at_a_time_each_recorded_before_the_next(tmp_path, emulator, smtp_server,
+                                                                           trusted_ca, monkeypatch):
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+    google_book(emulator, [invoice(f"W-{n:02d}", due=AS_OF - timedelta(days=2)) for n in range(45)])
+    config = smtp_sheet_config(tmp_path, emulator, smtp_server, 20)
+    seen = []
+
+    def at_each_advance(method: str, path: str) -> None:
+        if method == "GET" and "/values/" in path and "Reminder Log" in path:
+            seen.append((len(smtp_server.received), Counter(log_states(emulator))))
+
+    emulator.before_request = at_each_advance
+    result = api.sync(config, as_of=AS_OF)
+    assert len(result.sent) == 45
+    # before the second window: 20 delivered, 20 pending, 25 queued; before the third: 40, 20 sent, ...
+    assert seen == [(20, Counter(pending=20, queued=25)), (40, Counter(sent=20, pending=20, queued=5))]
+    assert len(emulator.requests) == 6 + 2 * 2
+    assert log_states(emulator) == ["sent"] * 45
+
+
+def test_when_the_log_cannot_be_updated_sending_stops_and_the_rest_go_next_run(tmp_path, emulator, smtp_server,
+                                                                              trusted_ca, monkeypatch):
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+    google_book(emulator, [invoice(f"X-{n:02d}", due=AS_OF - timedelta(days=2)) for n in range(7)])
+    config = smtp_sheet_config(tmp_path, emulator, smtp_server, 3)
+    emulator.retry_after = "0"
+
+    def quota_gone(method: str, path: str) -> None:
+        if method == "GET" and "/values/" in path and "Reminder Log" in path:
+            emulator.fail_next = [429] * 5
+
+    emulator.before_request = quota_gone
+    result = api.sync(config, as_of=AS_OF)
+    assert [m.state for m in result.messages] == ["sent"] * 3 + ["skipped"] * 4
+    assert "the Reminder Log could not be updated" in result.messages[-1].detail
+    assert len(smtp_server.received) == 3
+    assert log_states(emulator) == ["sent"] * 3 + ["skipped"] * 4
+    emulator.before_request = None
+    again = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert [m.invoice_no for m in again.sent] == [f"X-{n:02d}" for n in range(3, 7)]
+    assert len({r.message["Message-ID"] for r in smtp_server.received}) == len(smtp_server.received) == 7
+
+
+def test_a_sorted_reminder_log_keeps_each_outcome_on_its_own_row(tmp_path, emulator):
+    google_book(emulator, [invoice("L-1", due=AS_OF - timedelta(days=2)), invoice("L-2", due=AS_OF - timedelta(days=3))])
+    config = sheet_config(tmp_path, emulator)
+    api.sync(config, as_of=AS_OF)  # gentle for both
+    emulator.retry_after = "0"
+
+    def values_write_fails(method: str, path: str) -> None:
+        if path.endswith("values:batchUpdate"):
+            emulator.fail_next = [503] * 5
+
+    emulator.before_request = values_write_fails
+    with pytest.raises(SheetSyncError):
+        api.sync(config, as_of=AS_OF + timedelta(days=7))  # firm for both, left pending
+    assert log_states(emulator) == ["sent", "sent", "pending", "pending"]
+    emulator.fail_next = []
+
+    log = emulator.sheet("Reminder Log")
+
+    def owner_sorts_the_log(sheet) -> None:  # newest first
+        rows = sorted(((r, {c: v for (rr, c), v in log.cells.items() if rr == r}) for r in range(2, 6)),
+                      key=lambda item: item[1][1], reverse=True)
+        for key in [k for k in log.cells if k[0] >= 2]:
+            del log.cells[key]
+        for new_r, (_, cells) in enumerate(rows, start=2):
+            for c, v in cells.items():
+                log.cells[(new_r, c)] = v
+
+    emulator.requests.clear()
+    emulator.before_request = reread_hook(emulator, owner_sorts_the_log)
+    api.sync(config, as_of=AS_OF + timedelta(days=8))
+    assert emulator.before_request is None  # the owner did sort, between the read and the write
+    rows = emulator.values("Reminder Log")
+    h = rows[0]
+    got = sorted((r[h.index("Invoice No")], r[h.index("Stage")], r[h.index("State")]) for r in rows[1:])
+    assert got == [("L-1", "firm", "unconfirmed"), ("L-1", "gentle", "sent"),
+                   ("L-2", "firm", "unconfirmed"), ("L-2", "gentle", "sent")]

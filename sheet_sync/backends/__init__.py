@@ -26,6 +26,9 @@ class Backend(Protocol):
 
     def run_lock(self) -> AbstractContextManager: ...
 
+    # Optional, for a backend whose sheet is its journal: `checkpoint_seconds` (None: no checkpoints) and
+    # `record_outcomes(entries)`, called while sending to record the outcomes so far.
+
     def write(self, plan: WritePlan) -> object: ...
 
 

@@ -165,6 +165,9 @@ class GoogleSheetsBackend:
     def __init__(self, config: Config):
         self.config = config
         self.key = spreadsheet_key(config.workbook.google_sheet)
+        # While sending, at most this many sends are `pending` in the sheet at once; the others wait as
+        # `queued` (see advance()). A run killed mid-send leaves at most a window's worth unknown.
+        self.send_window = config.google.send_window or None
         self.endpoint = config.google.api_endpoint or os.environ.get("SHEET_SYNC_GOOGLE_API_ENDPOINT", "").strip()
         credentials, self.identity = load_credentials(self.endpoint)
         self.requests: list = []
@@ -174,6 +177,7 @@ class GoogleSheetsBackend:
         self._log_rows = 0  # last used row of the Reminder Log at read time
         self._pending_rows: dict[str, int] = {}
         self._made: set[str] = set()  # tool sheets created by record_pending
+        self._log_rows_now: dict[str, list[int]] | None = None  # Message ID -> log rows, as re-read lately
 
     # ---- errors ----------------------------------------------------------------------------
 
@@ -238,7 +242,8 @@ class GoogleSheetsBackend:
     # ---- before sending: the journal in the sheet --------------------------------------------
 
     def record_pending(self, entries: list[LogEntry]) -> dict[str, int]:
-        """One batchUpdate: create the Reminder Log if missing and write the planned sends as pending rows."""
+        """One batchUpdate: create the Reminder Log if missing and write the planned sends into it, as they
+        come (`pending` for the first window, `queued` for the rest), before any is sent."""
         title = self._title_or(self.config.sheet_name("Reminder Log"))
         requests: list[dict] = []
         sheets = self._sheets()
@@ -264,14 +269,7 @@ class GoogleSheetsBackend:
                 requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
                 props["gridProperties"]["rowCount"] += need + 50
             cols = self._log_columns()
-        width = max(cols) + 1
-        rows = []
-        for e in entries:
-            row: list[Any] = [None] * width
-            for c, value in zip(cols, e.as_row()):
-                row[c] = value
-            rows.append(row)
-        requests.append(_rows_request(sheet_id, start, rows))
+        requests.append(_rows_request(sheet_id, start, [_spread(cols, e.as_row()) for e in entries]))
         self._call("recording the reminders about to be sent", self.http.batch_update, self.key, {"requests": requests})
         self._pending_rows = {e.message_id: start + 1 + i for i, e in enumerate(entries)}
         return dict(self._pending_rows)
@@ -396,6 +394,66 @@ class GoogleSheetsBackend:
                        {"valueInputOption": "RAW", "data": data})
         return {"requests": len(self.requests), "rows_matched": sum(len(rows_by_no.get(n, ())) for n in plan.invoice_updates)}
 
+    def _message_id_range(self) -> str:
+        """The Reminder Log's Message ID column below its header, when the log exists."""
+        title = self._title_or(self.config.sheet_name("Reminder Log"))
+        if title not in self._sheets():
+            return ""
+        cols = list(range(len(LOG_COLUMNS))) if title in self._made else self._log_columns()
+        letter = column_letter(cols[LOG_COLUMNS.index("Message ID")] + 1)
+        return f"{quote_sheet_always(title)}!{letter}2:{letter}"
+
+    def _remember_log_rows(self, ids: list) -> None:
+        """Where each message's rows are now (the owner may have sorted the log since the read)."""
+        rows: dict[str, list[int]] = {}
+        for i, v in enumerate(ids):
+            if str(v).strip():
+                rows.setdefault(str(v).strip(), []).append(2 + i)
+        self._log_rows_now = rows
+        self._log_rows = max(self._log_rows, 1 + len(ids))
+
+    def _place(self, updates: list[tuple[int, tuple]]) -> tuple[list[tuple[int, tuple]], list[tuple]]:
+        """Rows to overwrite, found again by Message ID: (expected row, values) -> (row now, values), and the
+        values whose row is gone. A row still where it was keeps its place; two rows of one message (a
+        send planned again after a crash) take the two updates in either order: each is a whole row."""
+        id_at = LOG_COLUMNS.index("Message ID")
+        if self._log_rows_now is None:
+            return updates, []
+        free = {k: list(v) for k, v in self._log_rows_now.items()}
+        placed, waiting, gone = [], [], []
+        for row, values in updates:
+            rows = free.get(str(values[id_at]).strip(), [])
+            if row in rows:
+                rows.remove(row)
+                placed.append((row, values))
+            else:
+                waiting.append(values)
+        for values in waiting:
+            rows = free.get(str(values[id_at]).strip(), [])
+            if rows:
+                placed.append((rows.pop(0), values))
+            else:
+                gone.append(values)
+        return placed, gone
+
+    def advance(self, outcomes: list[LogEntry], next_pending: list[LogEntry]) -> None:
+        """Between two windows of sends: the outcomes so far and the next window's `pending` into their rows,
+        found again by Message ID (one read, one write). Raises SheetSyncError when the sheet cannot take
+        it; the run then stops sending, because what it sent next could not be known after a crash."""
+        title = self._title_or(self.config.sheet_name("Reminder Log"))
+        resp = self._call("re-reading the Reminder Log", self.http.values_get, self.key, self._message_id_range(),
+                          params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"})
+        self._remember_log_rows((resp.get("values") or [[]])[0])
+        sheet_id = self._sheets()[title]["sheetId"]
+        cols = list(range(len(LOG_COLUMNS))) if title in self._made else self._log_columns()
+        entries = list(outcomes) + list(next_pending)
+        placed, gone = self._place([(self._pending_rows.get(e.message_id, 0), e.as_row()) for e in entries])
+        if gone:
+            raise SheetSyncError(f"{len(gone)} planned reminders are no longer in the Reminder Log (rows deleted "
+                                 "while sending?); the rest are left for the next run.")
+        requests = [_rows_request(sheet_id, row - 1, [_spread(cols, values)]) for row, values in placed]
+        self._call("recording the reminders sent so far", self.http.batch_update, self.key, {"requests": requests})
+
     def _reread(self, title: str, header_row: int, headers: list[str], no_header: str,
                 currency_header: str) -> tuple[list[str], list | None, list]:
         """The header row, the Invoice No column and the Currency column (for the money formats) as they are
@@ -409,10 +467,15 @@ class GoogleSheetsBackend:
         def column_range(col: int) -> str:
             return f"{sheet}!{column_letter(col)}{header_row + 1}:{column_letter(col)}"
 
-        ranges = [f"{sheet}!{header_row}:{header_row}", column_range(no_col)] + ([column_range(cur_col)] if cur_col else [])
+        ranges = [f"{sheet}!{header_row}:{header_row}", column_range(no_col), column_range(cur_col or no_col)]
+        log_range = self._message_id_range()
+        if log_range:
+            ranges.append(log_range)
         resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, ranges, params=params)
-        answers = [vr.get("values") or [] for vr in resp.get("valueRanges", [])] + [[], [], []]
-        header_cols, number_cols, currency_cols = answers[:3]
+        answers = [vr.get("values") or [] for vr in resp.get("valueRanges", [])] + [[], [], [], []]
+        header_cols, number_cols, currency_cols, log_cols = answers[:4]
+        if log_range:
+            self._remember_log_rows(log_cols[0] if log_cols else [])
         now = ["" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols]
         now_keys = [normalize_name(h) for h in now]
         numbers = number_cols[0] if number_cols else []
@@ -494,22 +557,30 @@ class GoogleSheetsBackend:
             sheet_id = sheets[title]["sheetId"]
             last = max([self._log_rows, 1] + list(self._pending_rows.values()))
             grid_rows = sheets[title]["gridProperties"]["rowCount"]
-        need = last + len(plan.log_append) - grid_rows
-        if need > 0:
-            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
-
         def put(row_number: int, values: tuple) -> None:
-            width = max(cols) + 1
-            row: list[Any] = [None] * width
-            for c, v in zip(cols, values):
-                row[c] = _blank(v)
-            data.append({"range": f"{quote_sheet_always(title)}!A{row_number}:{column_letter(width)}{row_number}",
+            row = [_blank(v) for v in _spread(cols, values)]
+            data.append({"range": f"{quote_sheet_always(title)}!A{row_number}:{column_letter(len(row))}{row_number}",
                          "values": [row]})
 
-        for r, values in plan.log_updates.items():
-            put(r, values)
-        for i, values in enumerate(plan.log_append, start=1):
+        # Rows to update are found again by Message ID (the log may have been sorted since the read);
+        # one that is gone is appended instead.
+        placed, gone = self._place(list(plan.log_updates.items()))
+        for row, values in placed:
+            put(row, values)
+        appends = list(plan.log_append) + gone
+        need = last + len(appends) - grid_rows
+        if need > 0:
+            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
+        for i, values in enumerate(appends, start=1):
             put(last + i, values)
+
+
+def _spread(cols: list[int], values: tuple) -> list[Any]:
+    """A log row's values placed in the sheet's own columns (None: leave the cell alone)."""
+    row: list[Any] = [None] * (max(cols) + 1)
+    for c, v in zip(cols, values):
+        row[c] = v
+    return row
 
 
 def quote_sheet_always(title: str) -> str:
