@@ -111,6 +111,7 @@ class Emulator:
         self.tokens: dict[str, str] = {}  # access token -> service account email
         self.scopes_asked: list[str] = []
         self.token_requests = 0
+        self.developer_metadata: list[dict] = []  # spreadsheet-level developer metadata
         self.lock = threading.RLock()
         self._next_id = 100
         self.server: ThreadingHTTPServer | None = None
@@ -392,8 +393,9 @@ class Emulator:
             if s.basic_filter:
                 entry["basicFilter"] = s.basic_filter
             sheets.append(entry)
-        return {"spreadsheetId": self.key, "properties": {"title": self.title, "locale": "en_US",
-                                                           "timeZone": "Etc/GMT"}, "sheets": sheets,
+        extra = {"developerMetadata": [dict(m) for m in self.developer_metadata]} if self.developer_metadata else {}
+        return {"spreadsheetId": self.key, **extra, "properties": {"title": self.title, "locale": "en_US",
+                                                                   "timeZone": "Etc/GMT"}, "sheets": sheets,
                 "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.key}/edit"}
 
     def _by_id(self, sheet_id: int) -> Sheet:
@@ -466,6 +468,27 @@ class Emulator:
                 chart = dict(arg["chart"], chartId=self._new_id())
                 self._by_id(anchor).charts.append(chart)
                 reply = {"addChart": {"chart": chart}}
+            elif kind == "createDeveloperMetadata":
+                meta = dict(arg["developerMetadata"])
+                if not meta.get("location", {}).get("spreadsheet"):
+                    raise ApiError(400, "Invalid requests: only spreadsheet-level developer metadata is emulated")
+                meta.setdefault("metadataId", self._new_id())
+                if any(m["metadataId"] == meta["metadataId"] for m in self.developer_metadata):
+                    raise ApiError(400, f"Invalid requests: metadata ID {meta['metadataId']} is already in use")
+                self.developer_metadata.append(meta)
+                reply = {"createDeveloperMetadata": {"developerMetadata": meta}}
+            elif kind in ("updateDeveloperMetadata", "deleteDeveloperMetadata"):
+                filters = arg["dataFilters"] if kind == "updateDeveloperMetadata" else [arg["dataFilter"]]
+                ids = {f["developerMetadataLookup"]["metadataId"] for f in filters}
+                hit = [m for m in self.developer_metadata if m["metadataId"] in ids]
+                if kind == "deleteDeveloperMetadata":
+                    self.developer_metadata = [m for m in self.developer_metadata if m["metadataId"] not in ids]
+                    reply = {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": hit}}
+                else:
+                    for m in hit:
+                        for name in arg["fields"].split(","):
+                            m[name.strip()] = arg["developerMetadata"][name.strip()]
+                    reply = {"updateDeveloperMetadata": {"developerMetadata": hit}}
             elif kind in ("updateDimensionProperties", "autoResizeDimensions", "clearBasicFilter"):
                 if kind == "clearBasicFilter":
                     self._by_id(arg["sheetId"]).basic_filter = None

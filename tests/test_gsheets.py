@@ -515,3 +515,49 @@ def test_a_sorted_reminder_log_keeps_each_outcome_on_its_own_row(tmp_path, emula
     got = sorted((r[h.index("Invoice No")], r[h.index("Stage")], r[h.index("State")]) for r in rows[1:])
     assert got == [("L-1", "firm", "unconfirmed"), ("L-1", "gentle", "sent"),
                    ("L-2", "firm", "unconfirmed"), ("L-2", "gentle", "sent")]
+
+
+def test_a_second_run_on_the_same_sheet_stops_before_sending(tmp_path, emulator):
+    """Google Sheets has no lock: a run that sends marks the sheet (developer metadata) in the request that
+    logs its planned sends, and clears it with its final write; another run meanwhile stops before sending."""
+    google_book(emulator, [invoice("M-1", due=AS_OF - timedelta(days=2)), invoice("M-2", due=AS_OF - timedelta(days=2))])
+    config = sheet_config(tmp_path, emulator)
+    second: list = []
+
+    def someone_else_runs(sheet) -> None:  # while the first run is between sending and writing
+        assert [m["metadataKey"] for m in emulator.developer_metadata] == ["sheet-sync-run"]
+        try:
+            api.sync(config, as_of=AS_OF)
+        except SheetSyncError as exc:
+            second.append(str(exc))
+
+    emulator.before_request = reread_hook(emulator, someone_else_runs)
+    first = api.sync(config, as_of=AS_OF)
+    assert len(first.sent) == 2
+    assert len(second) == 1 and "Another sheet-sync run" in second[0] and "wait for it to finish" in second[0]
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2  # the second run sent nothing
+    assert emulator.developer_metadata == []  # the first run's final write cleared its mark
+    assert api.sync(config, as_of=AS_OF, dry_run=True).messages == ()  # and the sheet is free again
+
+
+def test_a_mark_left_by_a_run_that_died_expires(tmp_path, emulator, capsys):
+    google_book(emulator, [invoice("M-1", due=AS_OF - timedelta(days=2))])
+    sheet_config(tmp_path, emulator)
+    now = datetime.now().astimezone()
+
+    def mark(minutes_ago: int) -> None:
+        at = (now - timedelta(minutes=minutes_ago)).isoformat()
+        emulator.developer_metadata = [{"metadataId": 77, "metadataKey": "sheet-sync-run", "location": {"spreadsheet": True},
+                                        "visibility": "DOCUMENT", "metadataValue": json.dumps(
+                                            {"host": "runner-7", "started": at, "refreshed": at})}]
+
+    args = ["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF.isoformat()]
+    mark(minutes_ago=5)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Another sheet-sync run (runner-7)" in err and "the mark expires at" in err
+    assert main(args + ["--dry-run"]) == 0  # a dry run sends nothing and needs no mark
+    mark(minutes_ago=45)  # its run died long ago
+    assert main(args) == 0
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    assert emulator.developer_metadata == []

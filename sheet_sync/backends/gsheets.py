@@ -23,9 +23,11 @@ import json
 import os
 import re
 import time
-from contextlib import nullcontext
+import random
+import socket
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Mapping
 from urllib.parse import urlparse
@@ -47,6 +49,12 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_TRIES = 5
 MAX_WAIT = 64.0  # seconds for one wait
 DATE_PATTERN = "yyyy-mm-dd"
+RUN_MARK_KEY = "sheet-sync-run"
+RUN_MARK_STALE = 30 * 60  # seconds without a refresh after which a run's mark belongs to a run that died
+
+
+def _run_mark(meta: Mapping) -> dict | None:
+    return next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == RUN_MARK_KEY), None)
 
 
 def spreadsheet_key(url_or_key: str) -> str:
@@ -178,6 +186,9 @@ class GoogleSheetsBackend:
         self._pending_rows: dict[str, int] = {}
         self._made: set[str] = set()  # tool sheets created by record_pending
         self._log_rows_now: dict[str, list[int]] | None = None  # Message ID -> log rows, as re-read lately
+        self._locking = False  # inside run_lock(): a sync that may send
+        self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
+        self._mark: dict = {}
 
     # ---- errors ----------------------------------------------------------------------------
 
@@ -214,6 +225,8 @@ class GoogleSheetsBackend:
 
     def read(self, wanted: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]:
         self.meta = self._call("opening the sheet", self.http.fetch_sheet_metadata, self.key)
+        if self._locking:
+            self._check_run_mark()
         titles = list(self._sheets())
         found = {canonical: find_sheet(titles, owner) for canonical, (owner, _) in wanted.items()}
         present = {c: t for c, t in found.items() if t}
@@ -236,8 +249,66 @@ class GoogleSheetsBackend:
     def check_writable(self) -> None:
         return None  # a sheet shared read-only answers 403 at the first write, which says so
 
+    @contextmanager
     def run_lock(self):
-        return nullcontext()
+        """Google Sheets has no lock: a run that is about to send marks the sheet (developer metadata, in
+        the same request that logs its planned sends) and clears the mark with its final write. A run that
+        finds a fresh mark when it reads stops before sending; a mark older than RUN_MARK_STALE is a run
+        that died. It costs no request of its own."""
+        self._locking = True
+        try:
+            yield
+        finally:
+            self._locking = False
+            if self._mark_id is not None:  # the run stopped before its final write: clear the mark if we can
+                try:
+                    self.http.batch_update(self.key, {"requests": self._clear_mark_request()})
+                except Exception:  # noqa: BLE001 - Google unreachable: the mark expires by itself
+                    pass
+
+    def _check_run_mark(self) -> None:
+        mark = _run_mark(self.meta)
+        if mark is None:
+            return
+        try:
+            info = json.loads(mark.get("metadataValue") or "{}")
+            refreshed = datetime.fromisoformat(info["refreshed"])
+        except (ValueError, KeyError, TypeError):
+            return
+        age = (datetime.now(timezone.utc) - refreshed).total_seconds()
+        if 0 <= age < RUN_MARK_STALE:
+            until = (refreshed + timedelta(seconds=RUN_MARK_STALE)).strftime("%H:%M UTC")
+            raise SheetSyncError(
+                f"Another sheet-sync run ({info.get('host', 'somewhere')}) has been sending reminders from this Google "
+                f"Sheet since {info.get('started', '?')[11:16]} UTC; wait for it to finish. If none is running, the "
+                f"last one stopped without finishing and the mark expires at {until}.")
+
+    def _mark_requests(self, create: bool) -> list[dict]:
+        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        if create:
+            requests = []
+            old = _run_mark(self.meta)
+            if old is not None:  # a dead run's mark
+                requests.append({"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {
+                    "metadataId": old["metadataId"]}}}})
+            self._mark_id = random.randint(10_000_000, 2_000_000_000)
+            self._mark = {"host": socket.gethostname(), "pid": os.getpid(), "started": now, "refreshed": now}
+            requests.append({"createDeveloperMetadata": {"developerMetadata": {
+                "metadataId": self._mark_id, "metadataKey": RUN_MARK_KEY, "metadataValue": json.dumps(self._mark),
+                "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}})
+            return requests
+        if self._mark_id is None:
+            return []
+        self._mark["refreshed"] = now
+        return [{"updateDeveloperMetadata": {
+            "dataFilters": [{"developerMetadataLookup": {"metadataId": self._mark_id}}],
+            "developerMetadata": {"metadataValue": json.dumps(self._mark)}, "fields": "metadataValue"}}]
+
+    def _clear_mark_request(self) -> list[dict]:
+        if self._mark_id is None:
+            return []
+        mark_id, self._mark_id = self._mark_id, None
+        return [{"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {"metadataId": mark_id}}}}]
 
     # ---- before sending: the journal in the sheet --------------------------------------------
 
@@ -270,6 +341,8 @@ class GoogleSheetsBackend:
                 props["gridProperties"]["rowCount"] += need + 50
             cols = self._log_columns()
         requests.append(_rows_request(sheet_id, start, [_spread(cols, e.as_row()) for e in entries]))
+        if self._locking:
+            requests += self._mark_requests(create=True)
         self._call("recording the reminders about to be sent", self.http.batch_update, self.key, {"requests": requests})
         self._pending_rows = {e.message_id: start + 1 + i for i, e in enumerate(entries)}
         return dict(self._pending_rows)
@@ -386,7 +459,8 @@ class GoogleSheetsBackend:
             self._table(plan.summary_sheet, plan.summary.table, requests, data, recreate=True, summary=plan.summary)
         self._log(plan, requests, data)
 
-        # 5. structure and formats, then 6. every value, RAW.
+        # 5. structure and formats (and the run's mark cleared), then 6. every value, RAW.
+        requests += self._clear_mark_request()
         if requests:
             self._call("preparing the sheets", self.http.batch_update, self.key, {"requests": requests})
         if data:
@@ -452,6 +526,7 @@ class GoogleSheetsBackend:
             raise SheetSyncError(f"{len(gone)} planned reminders are no longer in the Reminder Log (rows deleted "
                                  "while sending?); the rest are left for the next run.")
         requests = [_rows_request(sheet_id, row - 1, [_spread(cols, values)]) for row, values in placed]
+        requests += self._mark_requests(create=False)
         self._call("recording the reminders sent so far", self.http.batch_update, self.key, {"requests": requests})
 
     def _reread(self, title: str, header_row: int, headers: list[str], no_header: str,
