@@ -53,6 +53,16 @@ RUN_MARK_KEY = "sheet-sync-run"
 RUN_MARK_STALE = 30 * 60  # seconds without a refresh after which a run's mark belongs to a run that died
 
 
+def _process_alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _run_mark(meta: Mapping) -> dict | None:
     return next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == RUN_MARK_KEY), None)
 
@@ -276,6 +286,8 @@ class GoogleSheetsBackend:
         except (ValueError, KeyError, TypeError):
             return
         age = (datetime.now(timezone.utc) - refreshed).total_seconds()
+        if info.get("host") == socket.gethostname() and not _process_alive(info.get("pid")):
+            return  # a run on this machine that is gone (killed): its mark is stale now
         if 0 <= age < RUN_MARK_STALE:
             until = (refreshed + timedelta(seconds=RUN_MARK_STALE)).strftime("%H:%M UTC")
             raise SheetSyncError(
