@@ -240,7 +240,7 @@ class _Doctor:
     # ---- credentials ---------------------------------------------------------------------
 
     def _google_key(self) -> Check:
-        from sheet_sync.backends.gsheets import load_credentials
+        from sheet_sync.backends.google_client import load_credentials
 
         try:
             _, identity = load_credentials(self._endpoint)

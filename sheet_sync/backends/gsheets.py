@@ -6,35 +6,39 @@ A sync makes at most six requests, whatever the number of rows:
 2. one `values:batchGet` of every sheet read (UNFORMATTED_VALUE + SERIAL_NUMBER: numbers and date
    serials, never text in the sheet's locale);
 3. when reminders are due: one `batchUpdate` that creates missing tool sheets and writes the planned
-   messages into the Reminder Log as `pending`, before any is sent (a crash then leaves them
-   `pending`, which the next run turns into `unconfirmed`: never sent twice, even on a fresh runner);
-4. just before writing, the Invoice No column again, so that a sort or an inserted row since the read
-   never puts a status on the wrong invoice;
+   messages into the Reminder Log (`pending`, or `queued` beyond the first window) before any is sent:
+   a crash leaves them there, and the next run turns `pending` into `unconfirmed` (never sent twice,
+   even on a fresh runner) and `queued` into `skipped` (planned again);
+4. just before writing, the header row, the Invoice No and Currency columns and the log's Message IDs
+   again, so that a sort, an inserted row or column since the read never puts a value on the wrong row;
 5. one `batchUpdate` for structure and formats (tool sheets, grid sizes, filters, the chart);
 6. one `values:batchUpdate` for every value written (RAW: nothing is parsed as a formula).
 
-gspread's client is used as it is, with an HTTP client that can point it at another base URL
-(`google.api_endpoint` or SHEET_SYNC_GOOGLE_API_ENDPOINT, for tests and trials) and that retries
-429 and 5xx answers a bounded number of times, honouring Retry-After.
+With real mail the sends go a window at a time (`advance()`: two more requests per window), and a run
+that sends marks the sheet so that a second run keeps out (`run_lock()`: no request of its own).
+
+The client (credentials, base URL, bounded retries) is in google_client.py; the request bodies are
+built in sheets_requests.py.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
-import time
 import random
 import socket
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
-from urllib.parse import urlparse
 
 import pandas as pd
 
+from sheet_sync.backends.google_client import MAX_TRIES, RETRY_STATUSES, load_credentials, make_client, spreadsheet_key
 from sheet_sync.backends.raw import RawSheet, find_sheet, grid_from_rows, raw_sheet
+from sheet_sync.backends.sheets_requests import (
+    DATE_PATTERN, blank_value, bold_header, cell_value, chart_request, format_runs, number_format, quote_sheet_always,
+    rows_request, spread,
+)
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
@@ -42,13 +46,6 @@ from sheet_sync.model import (
     normalize_name,
 )
 
-GOOGLE_BASE = "https://sheets.googleapis.com"
-SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
-EXCEL_EPOCH = date(1899, 12, 30)
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-MAX_TRIES = 5
-MAX_WAIT = 64.0  # seconds for one wait
-DATE_PATTERN = "yyyy-mm-dd"
 RUN_MARK_KEY = "sheet-sync-run"
 RUN_MARK_STALE = 30 * 60  # seconds without a refresh after which a run's mark belongs to a run that died
 
@@ -65,115 +62,6 @@ def _process_alive(pid: Any) -> bool:
 
 def _run_mark(meta: Mapping) -> dict | None:
     return next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == RUN_MARK_KEY), None)
-
-
-def spreadsheet_key(url_or_key: str) -> str:
-    m = re.search(r"/spreadsheets/d/([a-zA-Z0-9-_]+)", url_or_key)
-    key = m.group(1) if m else url_or_key.strip()
-    if not re.fullmatch(r"[a-zA-Z0-9-_]{10,}", key):
-        raise SheetSyncError(f"workbook.google_sheet '{url_or_key}' is neither a Google Sheet URL nor a key; "
-                             "copy the address of the sheet from your browser.")
-    return key
-
-
-def is_loopback(endpoint: str) -> bool:
-    host = urlparse(endpoint).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def load_credentials(endpoint: str):
-    """Service-account credentials (scope: spreadsheets only) and the address to share the sheet with.
-
-    With no credentials in the environment, a loopback endpoint (an emulator) gets a token that is never
-    refreshed; any other endpoint needs a service account."""
-    from google.oauth2 import service_account
-
-    raw = os.environ.get("GOOGLE_SERVICE_ACCOUNT_JSON", "").strip()
-    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
-    if not raw and not path:
-        if endpoint and is_loopback(endpoint):
-            from google.oauth2.credentials import Credentials
-
-            return Credentials(token="sheet-sync-emulator"), "the emulator"
-        raise SheetSyncError("No Google credentials: put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON "
-                             "(or its file path in GOOGLE_APPLICATION_CREDENTIALS).")
-    source = "GOOGLE_SERVICE_ACCOUNT_JSON" if raw else f"GOOGLE_APPLICATION_CREDENTIALS ({path})"
-    try:
-        if raw:
-            info = json.loads(raw)
-        else:
-            with open(path, encoding="utf-8") as fh:
-                info = json.load(fh)
-        if not isinstance(info, dict) or info.get("type") != "service_account":
-            raise ValueError("not a service account key")
-        creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
-    except OSError as exc:
-        raise SheetSyncError(f"Cannot read the Google credentials file named by {source}: {exc.strerror}.") from None
-    except (ValueError, KeyError, TypeError):
-        raise SheetSyncError(f"The credentials in {source} are not a service account's JSON key; download one "
-                             "(Google Cloud console > IAM > Service accounts > Keys > Add key > JSON).") from None
-    return creds, info.get("client_email", "the service account")
-
-
-def make_client(endpoint: str, credentials, counter: list | None = None):
-    """A real gspread Client whose HTTP client rewrites the base URL and retries within bounds."""
-    import gspread
-    from gspread.exceptions import APIError
-
-    base = (endpoint or GOOGLE_BASE).rstrip("/")
-
-    class BoundedHTTPClient(gspread.HTTPClient):
-        requests_made = counter if counter is not None else []
-
-        def request(self, method, endpoint, *args, **kwargs):
-            url = endpoint.replace(GOOGLE_BASE, base, 1) if endpoint.startswith(GOOGLE_BASE) else endpoint
-            for attempt in range(1, MAX_TRIES + 1):
-                self.requests_made.append((method.upper(), url))
-                try:
-                    return super().request(method, url, *args, **kwargs)
-                except APIError as exc:
-                    code = exc.response.status_code
-                    if code not in RETRY_STATUSES or attempt == MAX_TRIES:
-                        raise
-                    asked = _retry_after(exc.response)
-                    delay = min(asked if asked is not None else 2 ** (attempt - 1), MAX_WAIT)
-                    time.sleep(delay)
-            raise AssertionError("unreachable")
-
-    return gspread.Client(credentials, http_client=BoundedHTTPClient)
-
-
-def _retry_after(response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _cell(value: Any) -> Any:
-    """A Python value as the Sheets API takes it (None stays None: skip the cell)."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return ""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return (value - EXCEL_EPOCH).days
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
-def _blank(value: Any) -> Any:
-    """For a cell the tool owns: None means clear it."""
-    v = _cell(value)
-    return "" if v is None else v
 
 
 class GoogleSheetsBackend:
@@ -335,8 +223,8 @@ class GoogleSheetsBackend:
             requests.append({"addSheet": {"properties": {
                 "sheetId": sheet_id, "title": title,
                 "gridProperties": {"rowCount": len(entries) + 100, "columnCount": len(LOG_COLUMNS), "frozenRowCount": 1}}}})
-            requests.append(_rows_request(sheet_id, 0, [list(LOG_COLUMNS)]))
-            requests.append(_bold_header(sheet_id, len(LOG_COLUMNS)))
+            requests.append(rows_request(sheet_id, 0, [list(LOG_COLUMNS)]))
+            requests.append(bold_header(sheet_id, len(LOG_COLUMNS)))
             self.meta.setdefault("sheets", []).append(
                 {"properties": {"sheetId": sheet_id, "title": title,
                                 "gridProperties": {"rowCount": len(entries) + 100, "columnCount": len(LOG_COLUMNS)}}})
@@ -352,7 +240,7 @@ class GoogleSheetsBackend:
                 requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
                 props["gridProperties"]["rowCount"] += need + 50
             cols = self._log_columns()
-        requests.append(_rows_request(sheet_id, start, [_spread(cols, e.as_row()) for e in entries]))
+        requests.append(rows_request(sheet_id, start, [spread(cols, e.as_row()) for e in entries]))
         if self._locking:
             requests += self._mark_requests(create=True)
         self._call("recording the reminders about to be sent", self.http.batch_update, self.key, {"requests": requests})
@@ -437,11 +325,11 @@ class GoogleSheetsBackend:
         for no, values in plan.invoice_updates.items():
             for r in rows_by_no.get(no, ()):
                 for k, v in enumerate(values):
-                    columns[k][r - header_row - 1] = _blank(v)
+                    columns[k][r - header_row - 1] = blank_value(v)
         for r, values in plan.row_updates.items():
             if r in blank_rows:
                 for k, v in enumerate(values):
-                    columns[k][r - header_row - 1] = _blank(v)
+                    columns[k][r - header_row - 1] = blank_value(v)
         if n_rows:
             for c, values in zip(tool_cols, columns):
                 letter = column_letter(c)
@@ -454,16 +342,16 @@ class GoogleSheetsBackend:
                 values = [None] * n_rows
                 for no, amount in plan.amount_paid.items():
                     for r in rows_by_no.get(no, ()):
-                        values[r - header_row - 1] = _cell(amount)
+                        values[r - header_row - 1] = cell_value(amount)
                 letter = column_letter(paid_col)
                 data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
                              "values": [[v] for v in values]})
         patterns = [money_pattern(str(c or "").strip().upper() or self.config.aging.default_currency) for c in currencies]
         patterns += [money_pattern(self.config.aging.default_currency)] * (n_rows - len(patterns))
         if tool_cols:  # Balance, in each row's currency
-            requests += _format_runs(sheet_id, tool_cols[0] - 1, header_row, patterns[:n_rows])
+            requests += format_runs(sheet_id, tool_cols[0] - 1, header_row, patterns[:n_rows])
         if plan.amount_paid and paid_col:
-            requests += _format_runs(sheet_id, paid_col - 1, header_row, patterns[:n_rows])
+            requests += format_runs(sheet_id, paid_col - 1, header_row, patterns[:n_rows])
 
         if plan.aging is not None:
             self._table(plan.aging_sheet, plan.aging, requests, data, recreate=False)
@@ -537,7 +425,7 @@ class GoogleSheetsBackend:
         if gone:
             raise SheetSyncError(f"{len(gone)} planned reminders are no longer in the Reminder Log (rows deleted "
                                  "while sending?); the rest are left for the next run.")
-        requests = [_rows_request(sheet_id, row - 1, [_spread(cols, values)]) for row, values in placed]
+        requests = [rows_request(sheet_id, row - 1, [spread(cols, values)]) for row, values in placed]
         requests += self._mark_requests(create=False)
         self._call("recording the reminders sent so far", self.http.batch_update, self.key, {"requests": requests})
 
@@ -600,7 +488,7 @@ class GoogleSheetsBackend:
             requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": grid}}})
             self.meta.setdefault("sheets", []).append({"properties": {"sheetId": sheet_id, "title": title,
                                                                        "gridProperties": grid}})
-        requests.append(_bold_header(sheet_id, n_cols))
+        requests.append(bold_header(sheet_id, n_cols))
         requests.append({"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id, "startRowIndex": 0,
                                                                   "endRowIndex": len(table.rows) + 1,
                                                                   "startColumnIndex": 0, "endColumnIndex": n_cols}}}})
@@ -608,23 +496,23 @@ class GoogleSheetsBackend:
         for c, header in enumerate(headers):
             fmt = table.formats.get(header, "")
             if fmt == "date":
-                requests.append(_number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, DATE_PATTERN, "DATE"))
+                requests.append(number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, DATE_PATTERN, "DATE"))
             elif fmt == "int":
-                requests.append(_number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, "0"))
+                requests.append(number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, "0"))
             elif fmt.startswith("money:"):
                 by = fmt.split(":", 1)[1]
                 at = headers.index(by) if by in headers else None
                 patterns = [money_pattern(str(row[at] or "") if at is not None else "") for row in table.rows]
-                requests += _format_runs(sheet_id, c, 1, patterns)
-        values = [list(table.headers)] + [[_blank(v) for v in row] for row in table.rows]
+                requests += format_runs(sheet_id, c, 1, patterns)
+        values = [list(table.headers)] + [[blank_value(v) for v in row] for row in table.rows]
         data.append({"range": f"{quote_sheet_always(title)}!A1:{column_letter(n_cols)}{len(values)}", "values": values})
         if summary is not None:
             as_of_row = len(table.rows) + 3
             data.append({"range": f"{quote_sheet_always(title)}!A{as_of_row}:B{as_of_row}",
-                         "values": [["As of", _cell(summary.as_of)]]})
-            requests.append(_number_format(sheet_id, as_of_row - 1, as_of_row, 1, 2, DATE_PATTERN, "DATE"))
+                         "values": [["As of", cell_value(summary.as_of)]]})
+            requests.append(number_format(sheet_id, as_of_row - 1, as_of_row, 1, 2, DATE_PATTERN, "DATE"))
             if summary.total_rows:
-                requests.append(_chart(sheet_id, table, summary, as_of_row + 1))
+                requests.append(chart_request(sheet_id, table, summary, as_of_row + 1))
 
     def _log(self, plan: WritePlan, requests: list, data: list) -> None:
         if not plan.log_append and not plan.log_updates:
@@ -637,7 +525,7 @@ class GoogleSheetsBackend:
             requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": {
                 "rowCount": len(plan.log_append) + 100, "columnCount": len(LOG_COLUMNS), "frozenRowCount": 1}}}})
             data.append({"range": f"{quote_sheet_always(title)}!A1", "values": [list(LOG_COLUMNS)]})
-            requests.append(_bold_header(sheet_id, len(LOG_COLUMNS)))
+            requests.append(bold_header(sheet_id, len(LOG_COLUMNS)))
             last = 1
             grid_rows = len(plan.log_append) + 100
         else:
@@ -645,7 +533,7 @@ class GoogleSheetsBackend:
             last = max([self._log_rows, 1] + list(self._pending_rows.values()))
             grid_rows = sheets[title]["gridProperties"]["rowCount"]
         def put(row_number: int, values: tuple) -> None:
-            row = [_blank(v) for v in _spread(cols, values)]
+            row = [blank_value(v) for v in spread(cols, values)]
             data.append({"range": f"{quote_sheet_always(title)}!A{row_number}:{column_letter(len(row))}{row_number}",
                          "values": [row]})
 
@@ -662,86 +550,4 @@ class GoogleSheetsBackend:
             put(last + i, values)
 
 
-def _spread(cols: list[int], values: tuple) -> list[Any]:
-    """A log row's values placed in the sheet's own columns (None: leave the cell alone)."""
-    row: list[Any] = [None] * (max(cols) + 1)
-    for c, v in zip(cols, values):
-        row[c] = v
-    return row
-
-
-def quote_sheet_always(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
-def _rows_request(sheet_id: int, start_row: int, rows: list[list[Any]]) -> dict:
-    """Values inside a structural batchUpdate (used for the pending log rows, before any send)."""
-    def cell(v: Any) -> dict:
-        v = _cell(v)
-        if v is None:
-            return {}
-        if isinstance(v, bool):
-            return {"userEnteredValue": {"boolValue": v}}
-        if isinstance(v, (int, float)):
-            return {"userEnteredValue": {"numberValue": v}}
-        return {"userEnteredValue": {"stringValue": str(v)}}
-
-    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": start_row, "columnIndex": 0},
-                            "rows": [{"values": [cell(v) for v in row]} for row in rows],
-                            "fields": "userEnteredValue"}}
-
-
-MAX_FORMAT_RUNS = 500  # beyond this many changes of currency down a column, one format for all
-
-
-def _format_runs(sheet_id: int, col: int, first_row: int, patterns: list[str]) -> list[dict]:
-    """Number formats down one column (0-based `col`, from 0-based row `first_row`), one request per run
-    of rows with the same pattern; the most common pattern for all when the runs are too many."""
-    runs: list[list] = []
-    for i, pattern in enumerate(patterns):
-        if runs and runs[-1][2] == pattern:
-            runs[-1][1] = i + 1
-        else:
-            runs.append([i, i + 1, pattern])
-    if len(runs) > MAX_FORMAT_RUNS:
-        common = max(set(patterns), key=patterns.count)
-        runs = [[0, len(patterns), common]]
-    return [_number_format(sheet_id, first_row + a, first_row + b, col, col + 1, pattern) for a, b, pattern in runs]
-
-
-def _bold_header(sheet_id: int, n_cols: int) -> dict:
-    return {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0,
-                                     "endColumnIndex": n_cols},
-                           "cell": {"userEnteredFormat": {"textFormat": {"bold": True},
-                                                          "backgroundColor": {"red": 0.85, "green": 0.9, "blue": 0.97}}},
-                           "fields": "userEnteredFormat(textFormat,backgroundColor)"}}
-
-
-def _number_format(sheet_id: int, r1: int, r2: int, c1: int, c2: int, pattern: str, kind: str = "NUMBER") -> dict:
-    return {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": r1, "endRowIndex": r2,
-                                     "startColumnIndex": c1, "endColumnIndex": c2},
-                           "cell": {"userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}}},
-                           "fields": "userEnteredFormat.numberFormat"}}
-
-
-def _chart(sheet_id: int, table: SheetTable, summary: SummaryTable, anchor_row: int) -> dict:
-    headers = list(table.headers)
-    b1 = headers.index(summary.bucket_labels[0])
-    b2 = headers.index(summary.bucket_labels[-1]) + 1
-    first_total = len(table.rows) + 1 - summary.total_rows
-
-    def src(r1: int, r2: int) -> dict:
-        return {"sourceRange": {"sources": [{"sheetId": sheet_id, "startRowIndex": r1, "endRowIndex": r2,
-                                             "startColumnIndex": b1, "endColumnIndex": b2}]}}
-
-    return {"addChart": {"chart": {
-        "spec": {"title": "Open balance by age", "basicChart": {
-            "chartType": "COLUMN", "legendPosition": "BOTTOM_LEGEND",
-            "axis": [{"position": "BOTTOM_AXIS", "title": "Days overdue"}, {"position": "LEFT_AXIS", "title": "Amount"}],
-            "domains": [{"domain": src(0, 1)}],
-            "series": [{"series": src(r, r + 1), "targetAxis": "LEFT_AXIS"} for r in range(first_total, len(table.rows) + 1)],
-            "headerCount": 0}},
-        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": anchor_row, "columnIndex": 0}}}}}}
-
-
-__all__ = ["GoogleSheetsBackend", "spreadsheet_key", "make_client", "load_credentials"]
+__all__ = ["GoogleSheetsBackend", "load_credentials", "make_client", "spreadsheet_key"]
