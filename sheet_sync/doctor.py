@@ -343,10 +343,11 @@ class _Doctor:
         try:
             backend = get_backend(self.config)
             self.raw = backend.read(wanted_sheets(self.config))  # metadata first: the sharing is checked there
+            backend.probe_write()  # a marker added and removed at once: shared as Editor, not Viewer
         except SheetSyncError as exc:
             text = str(exc)
             who = self.identity or "the service account's address (client_email in its key)"
-            if "not shared with" in text:
+            if "not shared with" in text or "as a Viewer only" in text:
                 fix = f"open the sheet in Google Sheets, click Share and add {who} as an Editor, {RERUN}"
             elif "There is no Google Sheet" in text or "neither a Google Sheet URL" in text:
                 fix = f"copy the sheet's address from your browser into workbook.google_sheet, {RERUN}"
@@ -357,7 +358,7 @@ class _Doctor:
                 fix = f"check the network and workbook.google_sheet, {RERUN}"
             return self._fail("workbook", text, fix)
         title = (backend.meta.get("properties") or {}).get("title") or backend.key
-        return Check("workbook", OK, f"the Google Sheet '{title}' opens for {backend.identity}")
+        return Check("workbook", OK, f"the Google Sheet '{title}' opens for {backend.identity}, who may edit it")
 
     def _sheets(self) -> Check:
         from sheet_sync.load import load_book

@@ -112,6 +112,7 @@ class Emulator:
         self.scopes_asked: list[str] = []
         self.token_requests = 0
         self.developer_metadata: list[dict] = []  # spreadsheet-level developer metadata
+        self.viewers: set[str] = set()  # emails (or bare tokens) the sheet is shared with read-only
         self.lock = threading.RLock()
         self._next_id = 100
         self.server: ThreadingHTTPServer | None = None
@@ -236,7 +237,9 @@ class Emulator:
         key, rest = m.groups()
         if key != self.key:
             raise ApiError(404, "Requested entity was not found.")
-        if self.shared_with is not None and token != self.shared_with:
+        if self.shared_with is not None and token != self.shared_with and token not in self.viewers:
+            raise ApiError(403, "The caller does not have permission")
+        if token in self.viewers and method != "GET":
             raise ApiError(403, "The caller does not have permission")
         if rest == "" and method == "GET":
             return self._metadata()

@@ -138,16 +138,20 @@ def test_outbox_is_checked_by_writing_and_leaves_nothing_behind(tmp_path):
     assert check.fix.startswith("set mail.outbox_dir to a folder the user who runs sheet-sync can write")
 
 
-def test_google_sheet_all_green_reads_only(tmp_path, emulator, monkeypatch):
+def test_google_sheet_all_green_changes_nothing(tmp_path, emulator, monkeypatch):
     cfg = google_setup(tmp_path, emulator, monkeypatch)
+    before = [(s.title, dict(s.cells), dict(s.formats)) for s in emulator.sheets]
     checks = run_checks(cfg)
     assert states(checks) == [("config", "ok"), ("google key", "ok"), ("mail secret", "ok"), ("workbook", "ok"),
                               ("sheets", "ok"), ("outbox", "ok"), ("templates", "ok"), ("time zone", "ok"),
                               ("holidays", "ok")]
     assert named(checks, "google key").detail == f"service account {SA_EMAIL} (from GOOGLE_SERVICE_ACCOUNT_JSON)"
-    assert named(checks, "workbook").detail == f"the Google Sheet 'Books' opens for {SA_EMAIL}"
+    assert named(checks, "workbook").detail == f"the Google Sheet 'Books' opens for {SA_EMAIL}, who may edit it"
     assert named(checks, "sheets").detail == "3 clients and 1 invoice read; no problems"
-    assert {method for method, _ in emulator.requests} == {"GET"}  # metadata and one read; nothing written
+    # metadata, one read, and one write probe that adds a hidden marker and removes it in the same request
+    assert [method for method, _ in emulator.requests] == ["GET", "GET", "POST"]
+    assert [(s.title, dict(s.cells), dict(s.formats)) for s in emulator.sheets] == before
+    assert emulator.developer_metadata == []
 
 
 # ---- each failing check ---------------------------------------------------------------------
@@ -234,6 +238,16 @@ def test_unshared_google_sheet_names_the_service_account(tmp_path, emulator, mon
 
     emulator.shared_with = SA_EMAIL
     assert exit_code(run_checks(cfg)) == 0
+
+
+def test_a_google_sheet_shared_as_viewer_fails_the_workbook_check(tmp_path, emulator, monkeypatch):
+    cfg = google_setup(tmp_path, emulator, monkeypatch)
+    emulator.shared_with = "owner@studio.example.com"
+    emulator.viewers = {SA_EMAIL}
+    workbook = named(run_checks(cfg), "workbook")
+    assert workbook.state == "fail"
+    assert workbook.detail.startswith(f"The Google Sheet is shared with {SA_EMAIL} as a Viewer only")
+    assert workbook.fix.startswith(f"open the sheet in Google Sheets, click Share and add {SA_EMAIL} as an Editor")
 
 
 def test_missing_google_credentials_skip_the_workbook(tmp_path):

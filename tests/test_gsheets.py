@@ -561,3 +561,16 @@ def test_a_mark_left_by_a_run_that_died_expires(tmp_path, emulator, capsys):
     assert main(args) == 0
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
     assert emulator.developer_metadata == []
+
+
+def test_a_sheet_shared_as_viewer_stops_before_sending(tmp_path, emulator, monkeypatch, capsys):
+    google_book(emulator, [invoice("V-1", due=AS_OF - timedelta(days=2))])
+    key = service_account_key(emulator)
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(key))
+    sheet_config(tmp_path, emulator)
+    emulator.shared_with = "owner@studio.example.com"
+    emulator.viewers = {key["client_email"]}
+    assert main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF.isoformat()]) == 2
+    err = capsys.readouterr().err
+    assert f"shared with {key['client_email']} as a Viewer only" in err and "Nothing was sent" in err
+    assert not (tmp_path / "outbox").exists()

@@ -100,6 +100,9 @@ class GoogleSheetsBackend:
         except APIError as exc:
             code = exc.response.status_code
             message = (exc.error or {}).get("message", "") if isinstance(exc.error, dict) else str(exc)
+            if code == 403 and self.meta:  # it could read the sheet, not write it
+                raise SheetSyncError(f"The Google Sheet is shared with {self.identity} as a Viewer only: open the sheet, "
+                                     "click Share and make that address an Editor. Nothing was sent.") from None
             if code == 403:
                 raise SheetSyncError(f"The Google Sheet is not shared with {self.identity}: open the sheet, click Share "
                                      "and add that address as an Editor.") from None
@@ -145,7 +148,18 @@ class GoogleSheetsBackend:
         return out
 
     def check_writable(self) -> None:
-        return None  # a sheet shared read-only answers 403 at the first write, which says so
+        return None  # a sheet shared read-only answers 403 at the first write, before anything is sent
+
+    def probe_write(self) -> None:
+        """For `doctor`: can we write? One batchUpdate that adds a marker and removes it again (no visible
+        change); a sheet shared as Viewer answers 403."""
+        probe = random.randint(10_000_000, 2_000_000_000)
+        lookup = {"dataFilter": {"developerMetadataLookup": {"metadataId": probe}}}
+        self._call("checking that the sheet can be written", self.http.batch_update, self.key, {"requests": [
+            {"createDeveloperMetadata": {"developerMetadata": {
+                "metadataId": probe, "metadataKey": "sheet-sync-doctor", "metadataValue": "write check",
+                "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}},
+            {"deleteDeveloperMetadata": lookup}]})
 
     @contextmanager
     def run_lock(self):
