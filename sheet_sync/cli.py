@@ -216,7 +216,8 @@ def render_summary(r: api.SyncResult) -> str:
         lines.append(f"  FAILED {m.invoice_no} {m.stage} to {m.to}: {m.detail}")
     skipped = [m for m in r.messages if m.state == "skipped"]
     if skipped:
-        lines.append(f"  {len(skipped)} reminders left for the next run (daily cap)")
+        n = len(skipped)
+        lines.append(f"  {n} reminder{'s' if n != 1 else ''} left for the next run ({skipped[0].detail.split(';')[0]})")
     if r.needs_attention:
         lines.append(f"  needs a decision ({len(r.needs_attention)}): {_some(r.needs_attention)}")
     if r.unconfirmed:

@@ -39,6 +39,7 @@ def digest_context(result, config: Config) -> dict:
         "workbook": result.workbook,
         "sent": [m for m in result.messages if m.state == "sent"],
         "failed": list(result.failed),
+        "skipped": [m for m in result.messages if m.state == "skipped"],
         "attention": list(result.attention),
         "totals": totals,
         "problems": [str(p) for p in blocking[:MAX_PROBLEMS]],

@@ -95,7 +95,7 @@ def markdown_summary(result) -> str:
 
     skipped = [m for m in r.messages if m.state == "skipped"]
     if skipped:
-        lines.append(f"{len(skipped)} reminders are over the daily cap and wait for the next run.\n")
+        lines.append(f"{len(skipped)} reminders wait for the next run: {cell(skipped[0].detail)}.\n")
 
     if r.attention:
         lines.append("### Needs your decision")

@@ -471,6 +471,8 @@ def test_when_the_log_cannot_be_updated_sending_stops_and_the_rest_go_next_run(t
     result = api.sync(config, as_of=AS_OF)
     assert [m.state for m in result.messages] == ["sent"] * 3 + ["skipped"] * 4
     assert "the Reminder Log could not be updated" in result.messages[-1].detail
+    from sheet_sync.cli import render_summary
+    assert "4 reminders left for the next run (not sent: the Reminder Log could not be updated" in render_summary(result)
     assert len(smtp_server.received) == 3
     assert log_states(emulator) == ["sent"] * 3 + ["skipped"] * 4
     emulator.before_request = None

@@ -281,6 +281,8 @@ def test_daily_cap_leaves_the_rest_for_the_next_run(tmp_path, config_for):
     first = api.sync(config, as_of=AS_OF)
     assert [(m.invoice_no, m.state) for m in first.messages] == [("CAP-0", "sent"), ("CAP-1", "sent"), ("CAP-2", "skipped")]
     assert first.exit_code == 0
+    from sheet_sync.cli import render_summary
+    assert "1 reminder left for the next run (over the daily cap of 2)" in render_summary(first)
     second = api.sync(config, as_of=AS_OF + timedelta(days=1))
     assert [(m.invoice_no, m.state) for m in second.messages] == [("CAP-2", "sent")]
 
