@@ -82,7 +82,6 @@ class GoogleSheetsBackend:
         self.raw: dict[str, RawSheet] = {}
         self._log_rows = 0  # last used row of the Reminder Log at read time
         self._pending_rows: dict[str, int] = {}
-        self._made: set[str] = set()  # tool sheets created by record_pending
         self._log_rows_now: dict[str, list[int]] | None = None  # Message ID -> log rows, as re-read lately
         self._locking = False  # inside run_lock(): a sync that may send
         self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
@@ -233,18 +232,8 @@ class GoogleSheetsBackend:
         requests: list[dict] = []
         sheets = self._sheets()
         if title not in sheets:
-            sheet_id = self._new_sheet_id()
-            requests.append({"addSheet": {"properties": {
-                "sheetId": sheet_id, "title": title,
-                "gridProperties": {"rowCount": len(entries) + 100, "columnCount": len(LOG_COLUMNS), "frozenRowCount": 1}}}})
-            requests.append(rows_request(sheet_id, 0, [list(LOG_COLUMNS)]))
-            requests.append(bold_header(sheet_id, len(LOG_COLUMNS)))
-            self.meta.setdefault("sheets", []).append(
-                {"properties": {"sheetId": sheet_id, "title": title,
-                                "gridProperties": {"rowCount": len(entries) + 100, "columnCount": len(LOG_COLUMNS)}}})
-            self._made.add(title)
+            sheet_id = self._add_log_sheet(title, len(entries), requests)
             start = 1
-            cols = list(range(len(LOG_COLUMNS)))
         else:
             props = sheets[title]
             sheet_id = props["sheetId"]
@@ -253,7 +242,7 @@ class GoogleSheetsBackend:
             if need > 0:
                 requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
                 props["gridProperties"]["rowCount"] += need + 50
-            cols = self._log_columns()
+        cols = self._log_columns()
         requests.append(rows_request(sheet_id, start, [spread(cols, e.as_row()) for e in entries]))
         if self._locking:
             requests += self._mark_requests(create=True)
@@ -261,8 +250,21 @@ class GoogleSheetsBackend:
         self._pending_rows = {e.message_id: start + 1 + i for i, e in enumerate(entries)}
         return dict(self._pending_rows)
 
+    def _add_log_sheet(self, title: str, rows: int, requests: list) -> int:
+        """Requests that add the Reminder Log with its header row and room for `rows`; its sheet id."""
+        sheet_id = self._new_sheet_id()
+        grid = {"rowCount": rows + 100, "columnCount": len(LOG_COLUMNS)}
+        requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title,
+                                                     "gridProperties": {**grid, "frozenRowCount": 1}}}})
+        requests.append(rows_request(sheet_id, 0, [list(LOG_COLUMNS)]))
+        requests.append(bold_header(sheet_id, len(LOG_COLUMNS)))
+        self.meta.setdefault("sheets", []).append({"properties": {"sheetId": sheet_id, "title": title,
+                                                                   "gridProperties": grid}})
+        return sheet_id
+
     def _log_columns(self) -> list[int]:
-        """0-based columns of LOG_COLUMNS in the existing log sheet (new ones after the last header)."""
+        """0-based columns of LOG_COLUMNS in the log sheet as read (new ones after the last header); for a
+        log that did not exist at the read, LOG_COLUMNS in order."""
         raw = self.raw.get("Reminder Log")
         headers = list(raw.headers) if raw else []
         keys = [normalize_name(h) for h in headers]
@@ -387,7 +389,7 @@ class GoogleSheetsBackend:
         title = self._title_or(self.config.sheet_name("Reminder Log"))
         if title not in self._sheets():
             return ""
-        cols = list(range(len(LOG_COLUMNS))) if title in self._made else self._log_columns()
+        cols = self._log_columns()
         letter = column_letter(cols[LOG_COLUMNS.index("Message ID")] + 1)
         return f"{quote_sheet_always(title)}!{letter}2:{letter}"
 
@@ -433,7 +435,7 @@ class GoogleSheetsBackend:
                           params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"})
         self._remember_log_rows((resp.get("values") or [[]])[0])
         sheet_id = self._sheets()[title]["sheetId"]
-        cols = list(range(len(LOG_COLUMNS))) if title in self._made else self._log_columns()
+        cols = self._log_columns()
         entries = list(outcomes) + list(next_pending)
         placed, gone = self._place([(self._pending_rows.get(e.message_id, 0), e.as_row()) for e in entries])
         if gone:
@@ -456,13 +458,15 @@ class GoogleSheetsBackend:
         def column_range(col: int) -> str:
             return f"{sheet}!{column_letter(col)}{header_row + 1}:{column_letter(col)}"
 
-        ranges = [f"{sheet}!{header_row}:{header_row}", column_range(no_col), column_range(cur_col or no_col)]
         log_range = self._message_id_range()
-        if log_range:
-            ranges.append(log_range)
-        resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, ranges, params=params)
-        answers = [vr.get("values") or [] for vr in resp.get("valueRanges", [])] + [[], [], [], []]
-        header_cols, number_cols, currency_cols, log_cols = answers[:4]
+        asked = {"headers": f"{sheet}!{header_row}:{header_row}", "numbers": column_range(no_col),
+                 "currencies": column_range(cur_col) if cur_col else "", "log": log_range}
+        asked = {name: a1 for name, a1 in asked.items() if a1}
+        resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, list(asked.values()),
+                          params=params)
+        answers = dict(zip(asked, (vr.get("values") or [] for vr in resp.get("valueRanges", []))))
+        header_cols, number_cols = answers.get("headers", []), answers.get("numbers", [])
+        currency_cols, log_cols = answers.get("currencies", []), answers.get("log", [])
         if log_range:
             self._remember_log_rows(log_cols[0] if log_cols else [])
         now = ["" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols]
@@ -533,19 +537,16 @@ class GoogleSheetsBackend:
             return
         title = self._title_or(plan.log_sheet)
         sheets = self._sheets()
-        cols = list(range(len(LOG_COLUMNS))) if title in self._made or title not in sheets else self._log_columns()
+        cols = self._log_columns()
         if title not in sheets:
-            sheet_id = self._new_sheet_id()
-            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": {
-                "rowCount": len(plan.log_append) + 100, "columnCount": len(LOG_COLUMNS), "frozenRowCount": 1}}}})
-            data.append({"range": f"{quote_sheet_always(title)}!A1", "values": [list(LOG_COLUMNS)]})
-            requests.append(bold_header(sheet_id, len(LOG_COLUMNS)))
+            sheet_id = self._add_log_sheet(title, len(plan.log_append), requests)
             last = 1
             grid_rows = len(plan.log_append) + 100
         else:
             sheet_id = sheets[title]["sheetId"]
             last = max([self._log_rows, 1] + list(self._pending_rows.values()))
             grid_rows = sheets[title]["gridProperties"]["rowCount"]
+
         def put(row_number: int, values: tuple) -> None:
             row = [blank_value(v) for v in spread(cols, values)]
             data.append({"range": f"{quote_sheet_always(title)}!A{row_number}:{column_letter(len(row))}{row_number}",
