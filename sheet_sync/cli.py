@@ -185,9 +185,9 @@ COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": c
 # ---- rendering results -----------------------------------------------------------------------
 
 def _money(amount: Decimal, currency: str) -> str:
-    from babel.numbers import format_currency
+    from sheet_sync.render import format_money
 
-    return format_currency(amount, currency, locale="en_US")
+    return format_money(amount, currency, "en")
 
 
 def render_summary(r: api.SyncResult) -> str:

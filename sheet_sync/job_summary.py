@@ -10,7 +10,7 @@ import html
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from babel.numbers import format_currency
+from sheet_sync.render import format_money
 
 MAX_ROWS = 50  # per table; the rest is counted
 
@@ -23,12 +23,7 @@ def cell(value: object) -> str:
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    if amount is None:
-        return ""
-    try:
-        return format_currency(amount, currency, locale="en_US")
-    except Exception:  # an unknown currency code: the number and the code
-        return f"{amount:,} {currency}"
+    return "" if amount is None else format_money(amount, currency, "en")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str = "") -> list[str]:
