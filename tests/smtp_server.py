@@ -77,6 +77,22 @@ def authenticator(handler: Handler):
     return check
 
 
+def mail_toml(port: int, mail: str = "", smtp: str = "") -> str:
+    """The config's [mail] tables for a server of this module on `port`: the smtp transport, from and
+    login as USER (the password comes from SMTP_PASSWORD); `mail` and `smtp` add keys to each table."""
+    return f"""
+[mail]
+transport = "smtp"
+from = "{USER}"
+{mail}
+[mail.smtp]
+host = "127.0.0.1"
+port = {port}
+user = "{USER}"
+{smtp}
+"""
+
+
 class SmtpServer:
     def __init__(self, ca, handler: Handler | None = None, implicit_tls: bool = False):
         """STARTTLS on a plain port (587's way), or with `implicit_tls` TLS from the first byte (465's,

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from sheets_emulator import Emulator, service_account_key
-from smtp_server import PASSWORD, USER
+from smtp_server import PASSWORD, mail_toml
 from workbooks import CLIENT_HEADERS, INVOICE_HEADERS, invoice
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,15 +50,7 @@ name = "Test Studio"
 payment_instructions = "Bank transfer to account 123."
 [workbook]
 google_sheet = "https://docs.google.com/spreadsheets/d/{emulator.key}/edit"
-[mail]
-transport = "smtp"
-from = "{USER}"
-digest_to = "books@studio.example.com"
-[mail.smtp]
-host = "127.0.0.1"
-port = {smtp_server.port}
-user = "{USER}"
-""", encoding="utf-8")
+{mail_toml(smtp_server.port, 'digest_to = "books@studio.example.com"')}""", encoding="utf-8")
         pem = tmp_path / "ca.pem"
         ca.cert_pem.write_to_path(str(pem))
         # `sheet-sync` on PATH is this checkout, as the action's install step would make it.

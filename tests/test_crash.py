@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import openpyxl
 
-from smtp_server import PASSWORD, USER, Handler, SmtpServer
+from smtp_server import PASSWORD, Handler, SmtpServer, mail_toml
 from workbooks import invoice, simple_book, write_config
 
 AS_OF = date(2026, 11, 23)
@@ -29,17 +29,7 @@ def test_sigkill_while_sending_never_duplicates(tmp_path, ca, trusted_ca):
         rows = [invoice(f"K-{n:02d}", ["C1", "C2", "C3"][n % 3], due=AS_OF - timedelta(days=2 + n % 3))
                 for n in range(INVOICES)]
         wb = simple_book(tmp_path / "book.xlsx", rows)
-        write_config(tmp_path, wb, f"""
-[mail]
-transport = "smtp"
-from = "{USER}"
-[mail.smtp]
-host = "127.0.0.1"
-port = {server.port}
-user = "{USER}"
-security = "starttls"
-timeout = 10
-""")
+        write_config(tmp_path, wb, mail_toml(server.port, smtp='security = "starttls"\ntimeout = 10'))
         env = dict(os.environ, SMTP_PASSWORD=PASSWORD, SSL_CERT_FILE=str(trusted_ca))
         cmd = [sys.executable, "-m", "sheet_sync", "sync", "--as-of", AS_OF.isoformat()]
         journal = tmp_path / ".book.sheet-sync-journal.jsonl"
@@ -117,15 +107,7 @@ google_sheet = "{emulator.key}"
 [google]
 api_endpoint = "{emulator.url}"
 send_window = 3
-[mail]
-transport = "smtp"
-from = "{USER}"
-[mail.smtp]
-host = "127.0.0.1"
-port = {server.port}
-user = "{USER}"
-timeout = 10
-""", encoding="utf-8")
+{mail_toml(server.port, smtp="timeout = 10")}""", encoding="utf-8")
             env = dict(os.environ, SMTP_PASSWORD=PASSWORD, SSL_CERT_FILE=str(trusted_ca))
             cmd = [sys.executable, "-m", "sheet_sync", "sync", "--as-of", AS_OF.isoformat()]
             kills = 0

@@ -11,7 +11,7 @@ from email import policy
 
 from sheet_sync import api
 from sheet_sync.job_summary import markdown_summary
-from smtp_server import PASSWORD, USER
+from smtp_server import PASSWORD, mail_toml
 from workbooks import invoice, simple_book
 
 AS_OF = date(2026, 11, 23)  # Monday
@@ -86,17 +86,10 @@ def test_no_digest_when_off_in_a_dry_run_or_with_nothing_to_say(tmp_path, config
 def test_digest_arrives_by_smtp_and_its_failure_never_touches_the_reminders(tmp_path, config_for, smtp_server,
                                                                             trusted_ca, monkeypatch):
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    smtp = f"""
-[mail]
-transport = "smtp"
-from = "{USER}"
-digest_to = "%s"
-[mail.smtp]
-host = "127.0.0.1"
-port = {smtp_server.port}
-user = "{USER}"
-"""
-    config = config_for(book(tmp_path), smtp % "owner@studio.example.com")
+    def smtp(digest_to: str) -> str:
+        return mail_toml(smtp_server.port, f'digest_to = "{digest_to}"')
+
+    config = config_for(book(tmp_path), smtp("owner@studio.example.com"))
     result = api.sync(config, as_of=AS_OF)
     assert result.digest == "sent to owner@studio.example.com"
     digest = [r for r in smtp_server.received if r.message["X-Sheet-Sync-Digest"]]
@@ -104,7 +97,7 @@ user = "{USER}"
     assert len(smtp_server.received) == len(result.sent) + 1
 
     smtp_server.handler.refuse = ("refused@studio.example.com",)
-    config = config_for(book(tmp_path), smtp % "refused@studio.example.com")
+    config = config_for(book(tmp_path), smtp("refused@studio.example.com"))
     again = api.sync(config, as_of=AS_OF + timedelta(days=7))
     assert again.sent and again.exit_code == 1  # the row problem; the digest's failure is not a send failure
     assert again.digest.startswith("not sent to refused@studio.example.com")

@@ -14,7 +14,7 @@ import pytest
 from sheet_sync.doctor import Check, checks_json, exit_code, format_checks, run_checks
 from sheet_sync.errors import SheetSyncError
 from sheets_emulator import Emulator, service_account_key
-from smtp_server import PASSWORD, USER
+from smtp_server import PASSWORD, USER, mail_toml
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book, write_config
 
 SA_EMAIL = "sheet-sync@books-123.iam.gserviceaccount.com"
@@ -54,17 +54,7 @@ def login_attempts(smtp_server):
 
 
 def smtp_toml(port: int) -> str:
-    return f"""
-[mail]
-transport = "smtp"
-from = "{USER}"
-[mail.smtp]
-host = "127.0.0.1"
-port = {port}
-user = "{USER}"
-security = "starttls"
-timeout = 10
-"""
+    return mail_toml(port, smtp='security = "starttls"\ntimeout = 10')
 
 
 def book(tmp_path: Path, extra: str = "", invoices=None) -> Path:

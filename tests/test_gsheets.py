@@ -16,7 +16,7 @@ from sheet_sync.cli import main
 from sheet_sync.config import load_config
 from sheet_sync.errors import SheetSyncError
 from sheets_emulator import EPOCH, Emulator, service_account_key, serial
-from smtp_server import PASSWORD as SMTP_PASSWORD, USER as SMTP_USER
+from smtp_server import PASSWORD as SMTP_PASSWORD, mail_toml
 from workbooks import (
     CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, many_invoices, simple_book, write_config,
 )
@@ -39,7 +39,15 @@ def no_google_credentials(monkeypatch):
     monkeypatch.delenv("SHEET_SYNC_GOOGLE_API_ENDPOINT", raising=False)
 
 
-def sheet_config(folder: Path, emulator: Emulator, extra: str = ""):
+def sheet_config(folder: Path, emulator: Emulator, extra: str = "", google: str = ""):
+    """A config for the emulator's sheet; `extra` TOML is appended (a [mail] table in it replaces the
+    outbox one), `google` adds keys to [google]."""
+    mail = "" if "[mail]" in extra else """
+[mail]
+transport = "outbox"
+from = "billing@studio.example.com"
+outbox_dir = "outbox"
+"""
     text = f"""
 [business]
 name = "Test Studio"
@@ -48,10 +56,8 @@ payment_instructions = "Bank transfer to account 123."
 google_sheet = "https://docs.google.com/spreadsheets/d/{emulator.key}/edit#gid=0"
 [google]
 api_endpoint = "{emulator.url}"
-[mail]
-transport = "outbox"
-from = "billing@studio.example.com"
-outbox_dir = "outbox"
+{google}
+{mail}
 {extra}
 """
     path = folder / "sheet-sync.toml"
@@ -417,18 +423,7 @@ def test_the_sample_workbook_gives_the_same_results_on_both_backends(tmp_path, e
 
 def smtp_sheet_config(tmp_path, emulator, server, window: int):
     """The sheet config with real mail to the local SMTP server and the given send window."""
-    sheet_config(tmp_path, emulator, f"""
-[mail.smtp]
-host = "127.0.0.1"
-port = {server.port}
-user = "{SMTP_USER}"
-""")
-    text = (tmp_path / "sheet-sync.toml").read_text(encoding="utf-8")
-    text = text.replace('transport = "outbox"', 'transport = "smtp"').replace(
-        'from = "billing@studio.example.com"', f'from = "{SMTP_USER}"')
-    text = text.replace("[google]\n", f"[google]\nsend_window = {window}\n")
-    (tmp_path / "sheet-sync.toml").write_text(text, encoding="utf-8")
-    return load_config(tmp_path / "sheet-sync.toml")
+    return sheet_config(tmp_path, emulator, mail_toml(server.port), google=f"send_window = {window}")
 
 
 def log_states(emulator) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import openpyxl
 
 from sheet_sync import api
-from smtp_server import PASSWORD, USER, Handler, SmtpServer
+from smtp_server import PASSWORD, USER, Handler, SmtpServer, mail_toml
 from workbooks import invoice, simple_book
 
 AS_OF = date(2026, 11, 23)  # a Monday
@@ -22,20 +22,8 @@ CLIENTS = [
 
 
 def smtp_config(port: int, extra: str = "") -> str:
-    return f"""
-[mail]
-transport = "smtp"
-from = "{USER}"
-from_name = "Test Studio"
-reply_to = "accounts@studio.example.com"
-[mail.smtp]
-host = "127.0.0.1"
-port = {port}
-user = "{USER}"
-security = "starttls"
-timeout = 10
-{extra}
-"""
+    return mail_toml(port, 'from_name = "Test Studio"\nreply_to = "accounts@studio.example.com"',
+                     'security = "starttls"\ntimeout = 10\n' + extra)
 
 
 def three_invoices(path):
