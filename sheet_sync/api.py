@@ -18,7 +18,7 @@ from sheet_sync.backends import Backend, get_backend
 from sheet_sync.compose import Outgoing, compose
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.journal import Journal, recover
+from sheet_sync.journal import Journal, recover, settle
 from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail.transport import SendError, Transport, Unconfirmed
 from sheet_sync.model import (
@@ -37,8 +37,12 @@ class Sent:
     stage: str
     to: str
     subject: str
-    state: str  # sent, failed, planned (dry run), skipped (over the daily cap)
+    state: str  # sent, failed, unconfirmed, planned (dry run), skipped (left for the next run)
     detail: str = ""
+
+    @classmethod
+    def of(cls, o: Outgoing, state: str, detail: str = "") -> "Sent":
+        return cls(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, state, detail)
 
 
 @dataclass(frozen=True)
@@ -133,18 +137,6 @@ class _Run:
     stale: list[LogEntry] = field(default_factory=list)  # pending rows left by a stopped run
 
 
-STOPPED_WHILE_SENDING = "the run stopped while sending; outcome unknown"
-STOPPED_BEFORE_SENDING = "the run stopped before sending it; planned again"
-
-
-def _settled(e: LogEntry) -> LogEntry:
-    if e.state == "pending":
-        return replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING)
-    if e.state == "queued":
-        return replace(e, state="skipped", detail=STOPPED_BEFORE_SENDING)
-    return e
-
-
 def _prepare(config: Config, as_of: date, book: Book, journal: Journal | None) -> _Run:
     recovered = recover(journal.read(), book.log) if journal else []
     if recovered:
@@ -153,7 +145,7 @@ def _prepare(config: Config, as_of: date, book: Book, journal: Journal | None) -
     # a `queued` one by a run that stopped before it came to that message (it is planned again).
     stale = [e for e in book.log if e.state in ("pending", "queued")]
     if stale:
-        book = replace(book, log=tuple(_settled(e) for e in book.log))
+        book = replace(book, log=tuple(settle(e) for e in book.log))
     report = age(book, config, as_of)
     calendar = make_calendar(config, as_of)
     decisions = plan(report, book, config, calendar)
@@ -199,7 +191,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     log_rows: list[LogEntry] = list(run.recovered)
     rows_of: Mapping[str, int] = {}
     if dry_run:
-        results = [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "planned") for o in run.outgoing]
+        results = [Sent.of(o, "planned") for o in run.outgoing]
     else:
         backend.check_writable()  # refuse before sending anything if the workbook cannot take the log
         transport = transport or make_transport(config)
@@ -215,8 +207,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         rows_of = backend.record_pending(planned) if pending else {}
         advance = backend.advance if window and rows_of else None
         results, sent_log = _send_all(to_send, pending, transport, journal, progress, clock, window, advance)
-        results += [Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "skipped",
-                         f"over the daily cap of {cap}; left for the next run") for o in over]
+        results += [Sent.of(o, "skipped", f"over the daily cap of {cap}; left for the next run") for o in over]
         log_rows.extend(sent_log)
 
     sent_today = {m.invoice_no: m.stage for m in results if m.state in ("sent", "planned")}
@@ -318,7 +309,7 @@ def _send_all(outgoing: list[Outgoing], pending: list[LogEntry], transport: Tran
         transport.__enter__()
     except (SheetSyncError, SendError) as exc:  # login refused, server unreachable: nothing was sent
         for o, entry in zip(outgoing, pending):
-            results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, "failed", str(exc)))
+            results.append(Sent.of(o, "failed", str(exc)))
             log.append(replace(entry, logged_at=clock(), state="failed", detail=str(exc)))
         return results, log
     try:
@@ -331,7 +322,7 @@ def _send_all(outgoing: list[Outgoing], pending: list[LogEntry], transport: Tran
                 except SheetSyncError as exc:  # cannot record: stop, so that nothing unknowable is sent
                     why = f"not sent: the Reminder Log could not be updated ({exc}); left for the next run"
                     for o2, e2 in zip(outgoing[i:], pending[i:]):
-                        results.append(Sent(o2.invoice_no, o2.client_id, o2.stage, o2.to_text, o2.subject, "skipped", why))
+                        results.append(Sent.of(o2, "skipped", why))
                         log.append(replace(e2, logged_at=clock(), state="skipped", detail=why))
                     break
             if journal:
@@ -347,7 +338,7 @@ def _send_all(outgoing: list[Outgoing], pending: list[LogEntry], transport: Tran
             if journal:
                 journal.record(done)
             log.append(done)
-            results.append(Sent(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, state, detail))
+            results.append(Sent.of(o, state, detail))
             if progress:
                 progress(i + 1, len(outgoing), o.invoice_no)
     finally:
@@ -392,7 +383,7 @@ def _log_updates(run: _Run, log_rows: list[LogEntry], rows_of: Mapping[str, int]
     updates = {rows_of[e.message_id]: e.as_row() for e in log_rows if e.message_id in rows_of}
     for e in run.stale:
         if e.row and e.row not in updates:
-            updates[e.row] = _settled(e).as_row()
+            updates[e.row] = settle(e).as_row()
     return updates
 
 

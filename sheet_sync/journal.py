@@ -59,6 +59,20 @@ class Journal:
             pass
 
 
+STOPPED_WHILE_SENDING = "the run stopped while sending; outcome unknown"
+STOPPED_BEFORE_SENDING = "the run stopped before sending it; planned again"
+
+
+def settle(e: LogEntry) -> LogEntry:
+    """A send left open by a run that stopped: `pending` (it may have gone out) becomes `unconfirmed`,
+    never re-sent on its own; `queued` (surely not sent yet) becomes `skipped`, planned again."""
+    if e.state == "pending":
+        return replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING)
+    if e.state == "queued":
+        return replace(e, state="skipped", detail=STOPPED_BEFORE_SENDING)
+    return e
+
+
 def recover(journal_entries: Iterable[LogEntry], logged: Iterable[LogEntry]) -> list[LogEntry]:
     """Journal entries the Reminder Log does not hold yet; a send left `pending` becomes `unconfirmed`.
 
@@ -78,5 +92,5 @@ def recover(journal_entries: Iterable[LogEntry], logged: Iterable[LogEntry]) -> 
             open_sends.pop(e.message_id, None)
             settled.append(e)
     for e in open_sends.values():
-        settled.append(replace(e, state="unconfirmed", detail="the run stopped while sending; outcome unknown"))
+        settled.append(settle(e))
     return sorted((e for e in settled if key(e) not in in_log), key=lambda e: e.logged_at)
