@@ -3,7 +3,6 @@ needs a decision. Pure: a SyncResult and the config in, an EmailMessage (or None
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +10,7 @@ from email.message import EmailMessage
 
 from sheet_sync.config import Config
 from sheet_sync.mail.message import build_message, domain_of
-from sheet_sync.render import render_document
+from sheet_sync.render import render_document, tidy_text
 
 MAX_PROBLEMS = 20
 BAR_COLORS = ("#12b76a", "#fdb022", "#f79009", "#f04438", "#912018", "#55160c")
@@ -72,7 +71,7 @@ def build_digest(result, config: Config, when: datetime | None = None) -> EmailM
     digest_id = hashlib.sha256(f"{sender}\0{to}\0{result.as_of}\0{stamp}".encode()).hexdigest()[:16]
     return build_message(
         sender=sender, sender_name="sheet-sync", to=[to], subject=digest_subject(result),
-        text=re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.strip().splitlines())) + "\n", html=html,
+        text=tidy_text(text), html=html,
         message_id=f"<digest.{result.as_of.isoformat()}.{digest_id}@{domain_of(sender)}>",
         extra_headers=[("X-Sheet-Sync-Digest", result.as_of.isoformat())], when=when,
     )

@@ -214,9 +214,7 @@ def _render_parts(env: SandboxedEnvironment, stage: str, language: str, context:
     ctx = dict(context, stage=stage, language=language)
     subject = _render(env, f"{language}/{stage}.subject.txt", ctx, templates_dir)
     subject = re.sub(r"\s+", " ", subject).strip()
-    text = _render(env, f"{language}/{stage}.txt", ctx, templates_dir)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+    text = tidy_text(_render(env, f"{language}/{stage}.txt", ctx, templates_dir))
     html = _render(env, f"{language}/{stage}.html", ctx, templates_dir)
     return RenderedMessage(subject, text, html)
 
@@ -240,6 +238,12 @@ def render_reminder(stage: str, language: str, context: Mapping[str, Any],
     _check_names(stage, language)
     folder = str(templates_dir or "")
     return _render_parts(_cached_environment(folder), stage, language, context, folder)
+
+
+def tidy_text(text: str) -> str:
+    """A rendered plain-text body without trailing spaces or runs of blank lines, ending in one newline."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
 def render_document(name: str, context: Mapping[str, Any], templates_dir: Path | str | None = None) -> str:
