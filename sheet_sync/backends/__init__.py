@@ -26,8 +26,8 @@ class Backend(Protocol):
 
     def run_lock(self) -> AbstractContextManager: ...
 
-    # Optional, for a backend whose sheet is its journal: `checkpoint_seconds` (None: no checkpoints) and
-    # `record_outcomes(entries)`, called while sending to record the outcomes so far.
+    # Optional, for a backend whose sheet is its journal: `send_window` (how many sends may be `pending` at
+    # once; None: all) and `advance(outcomes, next_pending)`, called between two windows of sends.
 
     def write(self, plan: WritePlan) -> object: ...
 

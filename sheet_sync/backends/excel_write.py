@@ -56,10 +56,6 @@ def excel_lock_file(path: Path) -> Path | None:
     return None
 
 
-def money_format(currency: str) -> str:
-    return money_pattern(currency)
-
-
 def set_value(cell, value: Any) -> None:
     """A plain value: numbers as numbers, dates as dates, text as text (never a formula)."""
     if isinstance(value, datetime):
@@ -180,7 +176,7 @@ def _write_invoices(ws: Worksheet, plan: WritePlan) -> tuple[int, int, tuple[str
             cell = ws.cell(r, col)
             set_value(cell, value)
             if col in money_cols and isinstance(value, (int, Decimal)):
-                cell.number_format = money_format(currency)
+                cell.number_format = money_pattern(currency)
             cells += 1
 
     for no, values in plan.invoice_updates.items():
@@ -195,7 +191,7 @@ def _write_invoices(ws: Worksheet, plan: WritePlan) -> tuple[int, int, tuple[str
             cell = ws.cell(r, paid_col)
             set_value(cell, amount)
             currency = str(ws.cell(r, currency_col).value or "").strip().upper() if currency_col else ""
-            cell.number_format = money_format(currency)
+            cell.number_format = money_pattern(currency)
             cells += 1
     unmatched = tuple(no for no in plan.invoice_updates if no not in rows_by_no)
     return cells, matched, unmatched, tuple(added)
@@ -241,7 +237,7 @@ def _write_table(ws: Worksheet, table: SheetTable) -> None:
             elif fmt.startswith("money:") and isinstance(value, (int, Decimal)):
                 currency_at = index.get(fmt.split(":", 1)[1])
                 currency = str(row[currency_at] or "") if currency_at is not None else ""
-                cell.number_format = money_format(currency)
+                cell.number_format = money_pattern(currency)
             shown = 10 if isinstance(value, date) else len(f"{value:,}") if isinstance(value, (int, Decimal)) else len(str(value or ""))
             widths[c - 1] = max(widths[c - 1], shown + 2)
     for c, width in enumerate(widths, start=1):
