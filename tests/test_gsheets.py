@@ -571,3 +571,26 @@ def test_a_sheet_shared_as_viewer_stops_before_sending(tmp_path, emulator, monke
     err = capsys.readouterr().err
     assert f"shared with {key['client_email']} as a Viewer only" in err and "Nothing was sent" in err
     assert not (tmp_path / "outbox").exists()
+
+
+def test_a_payments_sheet_gives_amount_paid_as_on_excel(tmp_path, emulator):
+    payments = [["Invoice No", "Date", "Amount", "Method", "Reference"],
+                ["Y-1", AS_OF - timedelta(days=3), 300, "wire", "r1"],
+                ["Y-1", AS_OF - timedelta(days=1), "$200.50", "card", "r2"],
+                ["Y-2", AS_OF - timedelta(days=1), 1000, "wire", "r3"]]
+    rows = [invoice("Y-1", due=AS_OF - timedelta(days=10), paid=999), invoice("Y-2", due=AS_OF - timedelta(days=10)),
+            invoice("Y-3", "C2", due=AS_OF - timedelta(days=10), currency="KRW", amount=500000)]
+    xdir = tmp_path / "excel"
+    xdir.mkdir()
+    wb = simple_book(xdir / "book.xlsx", rows, extra={"Payments": payments})
+    google_book(emulator, rows)
+    emulator.add_sheet("Payments", payments)
+    api.sync(write_config(xdir, wb), as_of=AS_OF)
+    api.sync(sheet_config(tmp_path, emulator), as_of=AS_OF)
+    assert grid(emulator.values("Invoices")) == excel_grid(wb, "Invoices")
+    got = records(emulator.values("Invoices"))
+    assert (got["Y-1"]["Amount Paid"], got["Y-2"]["Amount Paid"]) == (500.5, 1000)
+    headers = emulator.values("Invoices")[0]
+    paid_col = headers.index("Amount Paid") + 1
+    assert emulator.sheet("Invoices").formats[(2, paid_col)] == "#,##0.00"
+    assert emulator.sheet("Invoices").formats[(4, paid_col)] == "#,##0"  # KRW

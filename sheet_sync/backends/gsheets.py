@@ -337,36 +337,34 @@ class GoogleSheetsBackend:
 
         # Tool columns: one range per column over the data rows; None leaves a cell alone.
         n_rows = max(last_row - header_row, 0)
+
+        def put_column(col: int, values: list) -> None:
+            letter = column_letter(col)
+            data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
+                         "values": [[v] for v in values]})
+
         columns = [[None] * n_rows for _ in tool_cols]
-        for no, values in plan.invoice_updates.items():
-            for r in rows_by_no.get(no, ()):
-                for k, v in enumerate(values):
-                    columns[k][r - header_row - 1] = blank_value(v)
-        for r, values in plan.row_updates.items():
-            if r in blank_rows:
-                for k, v in enumerate(values):
-                    columns[k][r - header_row - 1] = blank_value(v)
+        rows = [(r, values) for no, values in plan.invoice_updates.items() for r in rows_by_no.get(no, ())]
+        rows += [(r, values) for r, values in plan.row_updates.items() if r in blank_rows]
+        for r, values in rows:
+            for k, v in enumerate(values):
+                columns[k][r - header_row - 1] = blank_value(v)
         if n_rows:
             for c, values in zip(tool_cols, columns):
-                letter = column_letter(c)
-                data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
-                             "values": [[v] for v in values]})
-        paid_col = 0
-        if plan.amount_paid:
-            paid_col = keys.index(normalize_name(plan.amount_paid_header)) + 1 if normalize_name(plan.amount_paid_header) in keys else 0
-            if paid_col and n_rows:
-                values = [None] * n_rows
-                for no, amount in plan.amount_paid.items():
-                    for r in rows_by_no.get(no, ()):
-                        values[r - header_row - 1] = cell_value(amount)
-                letter = column_letter(paid_col)
-                data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
-                             "values": [[v] for v in values]})
+                put_column(c, values)
+        paid_key = normalize_name(plan.amount_paid_header)
+        paid_col = keys.index(paid_key) + 1 if plan.amount_paid and paid_key in keys else 0
+        if paid_col and n_rows:
+            paid = [None] * n_rows
+            for no, amount in plan.amount_paid.items():
+                for r in rows_by_no.get(no, ()):
+                    paid[r - header_row - 1] = cell_value(amount)
+            put_column(paid_col, paid)
         patterns = [money_pattern(str(c or "").strip().upper() or self.config.aging.default_currency) for c in currencies]
         patterns += [money_pattern(self.config.aging.default_currency)] * (n_rows - len(patterns))
         if tool_cols:  # Balance, in each row's currency
             requests += format_runs(sheet_id, tool_cols[0] - 1, header_row, patterns[:n_rows])
-        if plan.amount_paid and paid_col:
+        if paid_col:
             requests += format_runs(sheet_id, paid_col - 1, header_row, patterns[:n_rows])
 
         if plan.aging is not None:
