@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from typing import Callable, Mapping
 
 from sheet_sync.aging import AgingReport, age, totals_by_currency
@@ -18,90 +17,18 @@ from sheet_sync.backends import Backend, get_backend
 from sheet_sync.compose import Outgoing, compose
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.journal import Journal, recover, settle
+from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
-from sheet_sync.mail.transport import SendError, Transport, Unconfirmed
+from sheet_sync.mail.transport import SendError, Transport
 from sheet_sync.model import (
-    INVOICES, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem, WritePlan, normalize_name,
+    INVOICES, DELIVERED, OPEN, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem,
+    SendState, Status, WritePlan, normalize_name,
 )
 from sheet_sync.policy import Decision, make_calendar, plan
 from sheet_sync import report as tables
-
-Progress = Callable[[int, int, str], None]
-
-
-@dataclass(frozen=True)
-class Sent:
-    invoice_no: str
-    client_id: str
-    stage: str
-    to: str
-    subject: str
-    state: str  # sent, failed, unconfirmed, planned (dry run), skipped (left for the next run)
-    detail: str = ""
-
-    @classmethod
-    def of(cls, o: Outgoing, state: str, detail: str = "") -> "Sent":
-        return cls(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, state, detail)
-
-
-@dataclass(frozen=True)
-class Attention:
-    """An invoice that needs the owner's decision, and why."""
-
-    invoice_no: str
-    client: str
-    currency: str
-    balance: Decimal | None
-    days_overdue: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    as_of: date
-    workbook: str
-    invoices_read: int
-    problems: tuple[Problem, ...]
-    totals: Mapping[str, Mapping[str, Decimal]]  # currency -> bucket -> open balance
-    labels: tuple[str, ...]
-    messages: tuple[Sent, ...]
-    needs_attention: tuple[str, ...]
-    unconfirmed: tuple[str, ...]
-    statuses: Mapping[str, int]
-    dry_run: bool
-    transport: str
-    outbox_dir: str = ""
-    written: bool = False
-    sending_day: bool = True
-    attention: tuple[Attention, ...] = ()
-    digest: str = ""  # what happened to the owner's digest: "", "sent", or why it was not
-
-    @property
-    def blocking_problems(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.blocking)
-
-    @property
-    def sent(self) -> tuple[Sent, ...]:
-        return tuple(m for m in self.messages if m.state == "sent")
-
-    @property
-    def failed(self) -> tuple[Sent, ...]:
-        """Messages that did not surely arrive: refused, or cut off mid-send (unconfirmed)."""
-        return tuple(m for m in self.messages if m.state in ("failed", "unconfirmed"))
-
-    @property
-    def exit_code(self) -> int:
-        """0 done; 1 done but some rows have problems; 3 some messages failed (wins over 1)."""
-        if self.failed:
-            return 3
-        if self.blocking_problems:
-            return 1
-        return 0
-
-    def by_stage(self) -> dict[str, int]:
-        counted = Counter(m.stage for m in self.messages if m.state in ("sent", "planned"))
-        return dict(counted)
+from sheet_sync.result import Attention, CheckResult, Sent, SyncResult
+from sheet_sync.send import Progress, send_all
+from sheet_sync.sendlog import SendLog
 
 
 def today(config: Config) -> date:
@@ -137,13 +64,13 @@ class _Run:
     stale: list[LogEntry] = field(default_factory=list)  # pending rows left by a stopped run
 
 
-def _prepare(config: Config, as_of: date, book: Book, journal: Journal | None) -> _Run:
-    recovered = recover(journal.read(), book.log) if journal else []
+def _prepare(config: Config, as_of: date, book: Book, log: SendLog) -> _Run:
+    recovered = log.earlier(book.log)
     if recovered:
         book = replace(book, log=book.log + tuple(recovered))
     # A `pending` row in the log was written by a run that stopped before it could record the outcome;
     # a `queued` one by a run that stopped before it came to that message (it is planned again).
-    stale = [e for e in book.log if e.state in ("pending", "queued")]
+    stale = [e for e in book.log if e.state in OPEN]
     if stale:
         book = replace(book, log=tuple(settle(e) for e in book.log))
     report = age(book, config, as_of)
@@ -176,53 +103,40 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
     backend = get_backend(config)
     if dry_run:
         return _sync(config, as_of, backend, dry_run, progress, transport)
-    with backend.run_lock():
+    with backend.lock():
         return _sync(config, as_of, backend, dry_run, progress, transport)
 
 
 def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress: Progress | None,
           transport: Transport | None) -> SyncResult:
     book = load_book(backend.read(wanted_sheets(config)), config)
-    journal = Journal(backend.journal_path) if backend.journal_path else None
-    run = _prepare(config, as_of, book, journal)
+    transport = transport or (None if dry_run else make_transport(config))
+    log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
+    run = _prepare(config, as_of, book, log)
     sending_day = make_calendar(config, as_of).is_sending_day(as_of)
 
     results: list[Sent] = []
     log_rows: list[LogEntry] = list(run.recovered)
     rows_of: Mapping[str, int] = {}
     if dry_run:
-        results = [Sent.of(o, "planned") for o in run.outgoing]
+        results = [Sent.of(o, SendState.PLANNED) for o in run.outgoing]
     else:
-        backend.check_writable()  # refuse before sending anything if the workbook cannot take the log
-        transport = transport or make_transport(config)
-        clock = _clock(config, as_of)
-        cap = config.mail.daily_cap
-        to_send, over = run.outgoing[:cap], run.outgoing[cap:]
-        pending = [LogEntry(clock(), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, o.message_id,
-                            transport.name, "pending") for o in to_send]
-        # A sheet that is its own journal holds the planned sends before any goes out: a window of them
-        # `pending` (may be sent before the next record), the rest `queued` (surely not sent yet).
-        window = getattr(backend, "send_window", None) if transport.name != "outbox" else None
-        planned = [e if not window or i < window else replace(e, state="queued") for i, e in enumerate(pending)]
-        rows_of = backend.record_pending(planned) if pending else {}
-        advance = backend.advance if window and rows_of else None
-        results, sent_log = _send_all(to_send, pending, transport, journal, progress, clock, window, advance)
-        results += [Sent.of(o, "skipped", f"over the daily cap of {cap}; left for the next run") for o in over]
-        log_rows.extend(sent_log)
+        outcome = send_all(run.outgoing, log, transport, _clock(config, as_of), config.mail.daily_cap, progress)
+        results, rows_of = list(outcome.messages), outcome.log_rows
+        log_rows.extend(outcome.log)
 
-    sent_today = {m.invoice_no: m.stage for m in results if m.state in ("sent", "planned")}
-    failed_notes = {m.invoice_no: [f"The {m.stage} reminder failed today: {m.detail}."] for m in results if m.state == "failed"}
+    sent_today = {m.invoice_no: m.stage for m in results if m.state in (SendState.SENT, SendState.PLANNED)}
+    failed_notes = {m.invoice_no: [f"The {m.stage} reminder failed today: {m.detail}."] for m in results if m.state == SendState.FAILED}
     failed_notes.update({m.invoice_no: [f"The {m.stage} reminder may not have arrived ({m.detail}); it is not sent again "
                                         "unless you set its State to 'retry' in the Reminder Log."]
-                         for m in results if m.state == "unconfirmed"})
+                         for m in results if m.state == SendState.UNCONFIRMED})
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written = False
     if not dry_run:
         plan_ = _write_plan(config, run, statuses, problems, sent_today, failed_notes, log_rows, rows_of)
-        backend.write(plan_)
-        if journal:
-            journal.clear()
+        backend.apply(plan_)
+        log.done()
         written = True
 
     frame = run.report.frame
@@ -234,8 +148,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         totals=totals_by_currency(run.report),
         labels=run.report.labels,
         messages=tuple(results),
-        needs_attention=tuple(no for no, s in zip(frame["invoice_no"], statuses) if s == "Needs Attention"),
-        unconfirmed=tuple(e.invoice_no for e in run.book.log if e.state in ("unconfirmed", "pending")),
+        needs_attention=tuple(no for no, s in zip(frame["invoice_no"], statuses) if s == Status.NEEDS_ATTENTION),
+        unconfirmed=tuple(e.invoice_no for e in run.book.log if e.state in (SendState.UNCONFIRMED, SendState.PENDING)),
         statuses=dict(Counter(statuses)),
         dry_run=dry_run,
         transport=config.mail.transport,
@@ -274,7 +188,7 @@ def _attention(run: _Run, statuses: list[str]) -> tuple[Attention, ...]:
     frame = run.report.frame
     out = []
     for row, status in zip(frame.itertuples(index=False), statuses):
-        if status != "Needs Attention":
+        if status != Status.NEEDS_ATTENTION:
             continue
         client = run.book.clients.get(row.client_id)
         decision = run.decisions.get(row.invoice_no)
@@ -294,64 +208,12 @@ def _clock(config: Config, as_of: date) -> Callable[[], datetime]:
     return lambda: datetime.combine(as_of, datetime.now(tz).time(), tz).astimezone(timezone.utc)
 
 
-def _send_all(outgoing: list[Outgoing], pending: list[LogEntry], transport: Transport, journal: Journal | None,
-              progress: Progress | None, clock: Callable[[], datetime], window: int | None = None,
-              advance: Callable[[list[LogEntry], list[LogEntry]], None] | None = None,
-              ) -> tuple[list[Sent], list[LogEntry]]:
-    """Send each message, journalled `pending` before and `sent`/`failed`/`unconfirmed` after: in the
-    journal file, or, for a sheet that is its own journal, a window at a time (`advance` records the
-    outcomes so far and makes the next window `pending` before any of it is sent)."""
-    results: list[Sent] = []
-    log: list[LogEntry] = []
-    if not outgoing:
-        return results, log
-    try:
-        transport.__enter__()
-    except (SheetSyncError, SendError) as exc:  # login refused, server unreachable: nothing was sent
-        for o, entry in zip(outgoing, pending):
-            results.append(Sent.of(o, "failed", str(exc)))
-            log.append(replace(entry, logged_at=clock(), state="failed", detail=str(exc)))
-        return results, log
-    try:
-        since = 0  # first outcome not yet in the sheet
-        for i, (o, entry) in enumerate(zip(outgoing, pending)):
-            if advance and window and i and i % window == 0:
-                try:
-                    advance(log[since:], pending[i:i + window])
-                    since = len(log)
-                except SheetSyncError as exc:  # cannot record: stop, so that nothing unknowable is sent
-                    why = f"not sent: the Reminder Log could not be updated ({exc}); left for the next run"
-                    for o2, e2 in zip(outgoing[i:], pending[i:]):
-                        results.append(Sent.of(o2, "skipped", why))
-                        log.append(replace(e2, logged_at=clock(), state="skipped", detail=why))
-                    break
-            if journal:
-                journal.record(entry)
-            try:
-                detail = transport.send(o.message, o.recipients)
-                state = "sent"
-            except Unconfirmed as exc:
-                detail, state = str(exc), "unconfirmed"
-            except SendError as exc:
-                detail, state = str(exc), "failed"
-            done = replace(entry, logged_at=clock(), state=state, detail=detail)
-            if journal:
-                journal.record(done)
-            log.append(done)
-            results.append(Sent.of(o, state, detail))
-            if progress:
-                progress(i + 1, len(outgoing), o.invoice_no)
-    finally:
-        transport.__exit__(None, None, None)
-    return results, log
-
-
 def _write_plan(config: Config, run: _Run, statuses: list[str], problems: tuple[Problem, ...],
                 sent_today: Mapping[str, str], failed_notes: Mapping[str, list[str]],
                 log_rows: list[LogEntry], rows_of: Mapping[str, int]) -> WritePlan:
     rows = tables.invoice_rows(run.report, statuses, run.decisions, problems, sent_today, failed_notes)
     row_updates = {
-        p.cell.row: (None, None, None, "Problem", None, None, str(p))
+        p.cell.row: (None, None, None, Status.PROBLEM, None, None, str(p))
         for p in problems
         if not p.invoice_no and p.cell is not None
         and normalize_name(p.cell.sheet) == normalize_name(config.sheet_name(INVOICES))
@@ -367,6 +229,7 @@ def _write_plan(config: Config, run: _Run, statuses: list[str], problems: tuple[
         amount_paid_header=config.column_name("Amount Paid"),
         amount_paid=amount_paid,
         currency_header=config.column_name("Currency"),
+        default_currency=config.aging.default_currency,
         aging_sheet=config.sheet_name(AGING),
         aging=tables.aging_table(run.report, run.book, statuses, run.decisions, sent_today),
         summary_sheet=config.sheet_name(AGING_SUMMARY),
@@ -388,25 +251,13 @@ def _log_updates(run: _Run, log_rows: list[LogEntry], rows_of: Mapping[str, int]
 
 
 def _final_notices(run: _Run, sent_today: Mapping[str, str]) -> dict[str, int]:
-    reached = {e.invoice_no for e in run.book.log if e.stage == "final" and e.state in ("sent", "pending", "unconfirmed")}
+    reached = {e.invoice_no for e in run.book.log if e.stage == "final" and e.state in DELIVERED}
     reached |= {no for no, stage in sent_today.items() if stage == "final"}
     client_of = {inv.invoice_no: inv.client_id for inv in run.book.invoices}
     return dict(Counter(client_of[no] for no in reached if no in client_of))
 
 
 # ---- check and preview ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CheckResult:
-    problems: tuple[Problem, ...]
-    template_problems: tuple[str, ...]
-    invoices: int
-    clients: int
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if any(p.blocking for p in self.problems) or self.template_problems else 0
-
 
 def check(config: Config) -> CheckResult:
     """Validate workbook and templates; write nothing."""
@@ -421,8 +272,7 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
     """Render the reminder an invoice would get (today's due stage, or `stage`)."""
     as_of = as_of or today(config)
     book, backend = load(config)
-    journal = Journal(backend.journal_path) if backend.journal_path else None
-    run = _prepare(config, as_of, book, journal)
+    run = _prepare(config, as_of, book, backend.send_log(real_mail=False))
     for o in run.outgoing:
         if o.invoice_no == invoice_no and (stage is None or o.stage == stage):
             return o

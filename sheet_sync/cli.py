@@ -185,7 +185,7 @@ COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": c
 # ---- rendering results -----------------------------------------------------------------------
 
 def _money(amount: Decimal, currency: str) -> str:
-    from sheet_sync.render import format_money
+    from sheet_sync.money import format_money
 
     return format_money(amount, currency, "en")
 

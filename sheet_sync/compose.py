@@ -54,7 +54,7 @@ def reminder_context(
     if stage == "upcoming" and r.discount_percent > 0 and r.discount_days > 0 and invoice.issue_date:
         until = invoice.issue_date + timedelta(days=r.discount_days)
         if until >= as_of:
-            from sheet_sync.cells import quantize
+            from sheet_sync.money import quantize
 
             amount = quantize(balance * r.discount_percent / 100, invoice.currency)
             discount = {"percent": r.discount_percent, "amount": amount, "until": until}

@@ -82,7 +82,7 @@ def check_digest(config: Config) -> list[str]:
     what fails, as sentences."""
     from datetime import date
 
-    from sheet_sync.api import Attention, Sent, SyncResult
+    from sheet_sync.result import Attention, Sent, SyncResult
     from sheet_sync.errors import SheetSyncError
     from sheet_sync.model import CellRef, Problem
 

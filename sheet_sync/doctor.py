@@ -326,7 +326,7 @@ class _Doctor:
             return self._fail("workbook", str(exc),
                               f"open {path.name} in Excel and save it as an Excel Workbook (.xlsx), {RERUN}")
         try:
-            backend.check_writable()
+            backend.probe()
         except SheetSyncError as exc:  # it reads, so the sheets can still be checked
             return self._fail("workbook", str(exc),
                               f"close {path.name} in Excel; if Excel is not running, delete the leftover lock "
@@ -343,7 +343,7 @@ class _Doctor:
         try:
             backend = get_backend(self.config)
             self.raw = backend.read(wanted_sheets(self.config))  # metadata first: the sharing is checked there
-            backend.probe_write()  # a marker added and removed at once: shared as Editor, not Viewer
+            found = backend.probe()  # a marker added and removed at once: shared as Editor, not Viewer
         except SheetSyncError as exc:
             text = str(exc)
             who = self.identity or "the service account's address (client_email in its key)"
@@ -357,8 +357,7 @@ class _Doctor:
             else:
                 fix = f"check the network and workbook.google_sheet, {RERUN}"
             return self._fail("workbook", text, fix)
-        title = (backend.meta.get("properties") or {}).get("title") or backend.key
-        return Check("workbook", OK, f"the Google Sheet '{title}' opens for {backend.identity}, who may edit it")
+        return Check("workbook", OK, found)
 
     def _sheets(self) -> Check:
         from sheet_sync.load import load_book

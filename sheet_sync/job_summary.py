@@ -10,7 +10,7 @@ import html
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from sheet_sync.render import format_money
+from sheet_sync.money import format_money
 
 MAX_ROWS = 50  # per table; the rest is counted
 

@@ -14,7 +14,8 @@ from typing import Mapping
 from babel.numbers import list_currencies
 
 from sheet_sync import cells
-from sheet_sync.backends.raw import RawBook, RawSheet
+from sheet_sync.money import parse_money
+from sheet_sync.raw import RawBook, RawSheet
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
@@ -181,12 +182,12 @@ def _load_invoices(
         if currency not in _CURRENCIES:
             bad("Currency", f"'{cells.text(v.get('Currency'))}' is not a currency code; write one like USD, KRW or CNY.")
             currency = ""
-        amount, err = cells.parse_money(v.get("Amount"), currency) if currency else (None, "")
+        amount, err = parse_money(v.get("Amount"), currency) if currency else (None, "")
         if err:
             bad("Amount", err)
         elif amount is None and currency:
             bad("Amount", "the Amount is blank; write the invoice total.")
-        paid, err = cells.parse_money(v.get("Amount Paid"), currency) if currency else (None, "")
+        paid, err = parse_money(v.get("Amount Paid"), currency) if currency else (None, "")
         if err:
             bad("Amount Paid", err)
 
@@ -247,7 +248,7 @@ def _load_payments(rows: _Rows, invoices: list[Invoice], config: Config) -> tupl
         if no not in currency_of:
             rows.problem(row, "Invoice No", f"invoice '{no}' is not on the Invoices sheet; this payment is not counted.", blocking=False)
             continue
-        amount, err = cells.parse_money(v.get("Amount"), currency_of[no] or config.aging.default_currency)
+        amount, err = parse_money(v.get("Amount"), currency_of[no] or config.aging.default_currency)
         if err or amount is None:
             rows.problem(row, "Amount", (err or "the Amount is blank.") + f" This payment is not counted, so invoice '{no}' may look unpaid.", no)
             continue

@@ -5,6 +5,7 @@ Everything here is plain data: frozen dataclasses with tuple fields, no IO.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -43,12 +44,53 @@ LOG_COLUMNS = (
     "Detail",
 )
 
-STATUSES = (
-    "Draft", "Current", "Due Soon", "Overdue", "Partially Paid", "Paid", "Disputed",
-    "On Hold", "Void", "Written Off", "Needs Attention", "Problem",
-)
-# Statuses the owner may type in the Status column.
+class Status(StrEnum):
+    """An invoice's `Sync Status`, in the SPEC's words (the owner types some of them in `Status`)."""
+
+    DRAFT = "Draft"
+    CURRENT = "Current"
+    DUE_SOON = "Due Soon"
+    OVERDUE = "Overdue"
+    PARTIALLY_PAID = "Partially Paid"
+    PAID = "Paid"
+    DISPUTED = "Disputed"
+    ON_HOLD = "On Hold"
+    VOID = "Void"
+    WRITTEN_OFF = "Written Off"
+    NEEDS_ATTENTION = "Needs Attention"
+    PROBLEM = "Problem"
+
+
+STATUSES = tuple(Status)
+# The owner's Status values that stand as the Sync Status (precedence below Problem only).
+OWNER_KEPT = (Status.DRAFT, Status.PAID, Status.DISPUTED, Status.ON_HOLD, Status.VOID, Status.WRITTEN_OFF)
+# What the owner may type in the Status column ("Sent" says the invoice went out; it changes nothing).
 OWNER_STATUSES = ("Draft", "Sent", "Paid", "Disputed", "On Hold", "Void", "Written Off")
+# Closed invoices: no days overdue, no bucket, not in the Aging tabs.
+CLOSED = (Status.DRAFT, Status.PAID, Status.VOID, Status.WRITTEN_OFF)
+# Statuses that an open, unpaid invoice may have; Needs Attention overrides them.
+CHASED = (Status.PARTIALLY_PAID, Status.OVERDUE, Status.DUE_SOON, Status.CURRENT)
+
+
+class SendState(StrEnum):
+    """A Reminder Log row's `State`."""
+
+    PENDING = "pending"  # about to be sent, or sending when the run stopped
+    QUEUED = "queued"  # planned, surely not sent yet
+    SKIPPED = "skipped"  # planned, left for the next run
+    SENT = "sent"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"  # may have gone out; never sent again on its own
+    RETRY = "retry"  # set by the owner: send an unconfirmed one again
+    PLANNED = "planned"  # a dry run's would-send (never written)
+
+
+# A row in one of these states counts as that stage sent (it may have reached the client).
+DELIVERED = (SendState.SENT, SendState.PENDING, SendState.UNCONFIRMED)
+# States left by a run that stopped before it recorded the outcome.
+OPEN = (SendState.PENDING, SendState.QUEUED)
+# Messages that did not surely arrive.
+NOT_DELIVERED = (SendState.FAILED, SendState.UNCONFIRMED)
 
 LANGUAGES = ("en", "ko", "zh")
 STAGES = ("upcoming", "gentle", "firm", "final")
@@ -174,7 +216,7 @@ class LogEntry:
     subject: str
     message_id: str
     transport: str
-    state: str  # pending, sent, failed, unconfirmed, retry
+    state: SendState
     detail: str = ""
     row: int = 0
 
@@ -242,6 +284,7 @@ class WritePlan:
     amount_paid_header: str = "Amount Paid"
     amount_paid: Mapping[str, Decimal] = field(default_factory=dict)  # with a Payments sheet: the sums
     currency_header: str = "Currency"
+    default_currency: str = "USD"  # the money format of a row whose Currency is blank
     aging_sheet: str = AGING
     aging: SheetTable | None = None
     summary_sheet: str = AGING_SUMMARY
@@ -250,13 +293,3 @@ class WritePlan:
     log_append: tuple[tuple[Any, ...], ...] = ()  # rows in LOG_COLUMNS order
     log_updates: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)  # log row -> new values (LOG_COLUMNS order)
 
-
-def money_pattern(currency: str) -> str:
-    """The number format for an amount in `currency`: its minor unit's places (₩ and ¥ have none)."""
-    from babel.numbers import get_currency_precision
-
-    try:
-        places = get_currency_precision(currency) if currency else 2
-    except Exception:  # noqa: BLE001 - an unknown code: two places
-        places = 2
-    return "#,##0" if places == 0 else "#,##0." + "0" * places

@@ -220,7 +220,7 @@ def _blocked_reason(invoice: Invoice, client: Client | None, status: str, balanc
 
 
 def _attention_note(balance: Decimal | None, currency: str, final_day: date, config: Config) -> str:
-    from sheet_sync.render import format_money
+    from sheet_sync.money import format_money
 
     threshold = config.reminders.write_off_below.get(currency)
     amount = format_money(balance, currency, "en") if balance is not None else f"the balance in {currency}"

@@ -37,15 +37,15 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, pass_context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from sheet_sync.errors import SheetSyncError
+from sheet_sync.money import LOCALES, format_money
 from sheet_sync.model import LANGUAGES, STAGES
 
-LOCALES = {"en": "en_US", "ko": "ko_KR", "zh": "zh_Hans_CN"}
 PARTS = ("subject.txt", "txt", "html")
 _NET_TERMS = re.compile(r"\bnet\s*\d+\b", re.IGNORECASE)
 
@@ -74,14 +74,6 @@ def shipped_templates_dir() -> Path:
 
 def _locale(language: str) -> str:
     return LOCALES.get(language, "en_US")
-
-
-def format_money(amount: Decimal, currency: str, language: str) -> str:
-    """Money in the language's style, with the currency's own decimals.
-
-    Examples: `$1,250.00` (en, USD), `₩1,200,000` (ko, KRW), `¥1,250.00` (zh, CNY), `US$1,250.00` (zh, USD).
-    """
-    return format_currency(Decimal(amount), str(currency).strip().upper(), locale=_locale(language))
 
 
 def format_date(d: date, language: str) -> str:

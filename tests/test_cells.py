@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from sheet_sync.cells import parse_date, parse_money, parse_terms, parse_language, parse_status, split_emails, check_email
+from sheet_sync.money import parse_money
+from sheet_sync.cells import parse_date, parse_terms, parse_language, parse_status, split_emails, check_email
 
 
 @pytest.mark.parametrize("value, order, expected", [

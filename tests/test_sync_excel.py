@@ -12,7 +12,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheet_sync import api
-from sheet_sync.backends import ExcelBackend
+from sheet_sync.backends.excel import ExcelBackend
 from sheet_sync.errors import SheetSyncError
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book
 
@@ -150,7 +150,7 @@ def test_rows_matched_by_invoice_no_after_the_owner_sorts_and_inserts(tmp_path, 
     rows = [invoice(f"S-{n}", due=AS_OF - timedelta(days=n * 10)) for n in range(1, 6)]
     wb = simple_book(tmp_path / "book.xlsx", rows)
     config = config_for(wb)
-    original = ExcelBackend.write
+    original = ExcelBackend.apply
 
     def owner_edits_then_write(self, plan):
         book = openpyxl.load_workbook(self.path)
@@ -164,7 +164,7 @@ def test_rows_matched_by_invoice_no_after_the_owner_sorts_and_inserts(tmp_path, 
         book.save(self.path)
         return original(self, plan)
 
-    monkeypatch.setattr(ExcelBackend, "write", owner_edits_then_write)
+    monkeypatch.setattr(ExcelBackend, "apply", owner_edits_then_write)
     api.sync(config, as_of=AS_OF)
     got = read_invoices(wb)
     for n in range(1, 6):
@@ -269,7 +269,7 @@ def test_a_crashed_send_becomes_unconfirmed_and_is_resent_only_on_retry(tmp_path
 def test_one_run_at_a_time(tmp_path, config_for):
     wb = simple_book(tmp_path / "book.xlsx", [invoice("W-1", due=AS_OF - timedelta(days=2))])
     config = config_for(wb)
-    with ExcelBackend(wb).run_lock():
+    with ExcelBackend(wb).lock():
         with pytest.raises(SheetSyncError, match="Another sheet-sync run is working on book.xlsx"):
             api.sync(config, as_of=AS_OF)
     assert len(api.sync(config, as_of=AS_OF).sent) == 1

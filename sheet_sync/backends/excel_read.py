@@ -6,7 +6,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from sheet_sync.backends.raw import RawSheet, find_sheet, raw_sheet
+from sheet_sync.raw import RawSheet, find_sheet, raw_sheet
 from sheet_sync.errors import SheetSyncError
 
 

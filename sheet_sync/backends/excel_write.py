@@ -1,49 +1,38 @@
-"""Writing a sync's results into an .xlsx: the tool-owned columns and sheets, nothing else.
+"""Applying a sync's writes to an .xlsx with openpyxl: read the shape, apply `layout.Writes`, save atomically.
 
-Rows are found by Invoice No at write time (the owner may have sorted or inserted rows since the
-read). Every value is written as a plain value: text that starts with `=`, `+`, `-` or `@` stays
-text. The file is saved to a temporary file and renamed over the original, after a copy of the
-previous version is kept as `<stem>.bak.xlsx`.
+Where each value goes and its format were decided in layout.py; this module only puts them into the
+workbook. Every value is written as a plain value: text that starts with `=`, `+`, `-` or `@` stays
+text. The file is saved to a temporary file (with the workbook's own permissions) and renamed over
+the original, after a copy of the previous version is kept as `<stem>.bak.xlsx`.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from copy import copy
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping
 
 import openpyxl
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.xlsx_cache import restore_cached_results
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.model import (
-    LOG_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, money_pattern, normalize_name,
+from sheet_sync.layout import (
+    HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, find_title,
+    is_formula_like, lay_out, log_columns,
 )
+from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
 
 HEADER_SEARCH_ROWS = 10
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="305496")
-DATE_FORMAT = "yyyy-mm-dd"
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-MAX_WIDTH = 48
-
-
-@dataclass(frozen=True)
-class WriteReport:
-    cells_written: int
-    rows_matched: int
-    unmatched_invoices: tuple[str, ...]
-    columns_added: tuple[str, ...]
-    backup_path: Path | None
+HEADER_FONT = Font(bold=True, color=HEADER_TEXT)
+HEADER_FILL_STYLE = PatternFill("solid", fgColor=HEADER_FILL)
 
 
 def excel_lock_file(path: Path) -> Path | None:
@@ -56,25 +45,42 @@ def excel_lock_file(path: Path) -> Path | None:
     return None
 
 
-def set_value(cell, value: Any) -> None:
-    """A plain value: numbers as numbers, dates as dates, text as text (never a formula)."""
-    if isinstance(value, datetime):
-        value = value.replace(tzinfo=None)
-    if isinstance(value, float) and value != value:
-        value = None
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        cell.data_type = "s"
-    if isinstance(value, date):
-        cell.number_format = DATE_FORMAT
+def refuse_if_open(path: Path) -> None:
+    lock = excel_lock_file(path)
+    if lock is not None:
+        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.")
 
+
+def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> WriteReport:
+    """Apply `plan` to the workbook at `path`, atomically."""
+    refuse_if_open(path)
+    try:
+        wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+    except FileNotFoundError:
+        raise SheetSyncError(f"The workbook {path} does not exist.") from None
+    except Exception as exc:
+        raise SheetSyncError(f"Cannot open {path.name} to write to it ({type(exc).__name__}: {exc}).") from None
+
+    shape = shape_of(wb, plan)
+    if shape.invoices is None:
+        raise SheetSyncError(f"The workbook has no '{plan.invoices_sheet}' sheet with an '{plan.invoice_no_header}' "
+                             "column to write to.")
+    writes = lay_out(plan, shape)
+    apply_writes(wb, writes)
+    wb.calculation.fullCalcOnLoad = True  # openpyxl drops cached formula results: recalculate on open
+
+    backup_path = path.with_name(f"{path.stem}.bak{path.suffix}") if backup else None
+    _save_atomically(wb, path, backup_path, {s.title for s in writes.sheets})
+    inv = writes.invoices
+    return WriteReport(writes.cells_written, inv.rows_matched if inv else 0, inv.unmatched if inv else (),
+                       tuple(c.value for c in inv.new_headers) if inv else (), backup_path)
+
+
+# ---- the shape -------------------------------------------------------------------------------------
 
 def find_sheet(wb: openpyxl.Workbook, name: str) -> Worksheet | None:
-    key = normalize_name(name)
-    for ws in wb.worksheets:
-        if normalize_name(ws.title) == key:
-            return ws
-    return None
+    title = find_title(wb.sheetnames, name)
+    return wb[title] if title is not None else None
 
 
 def header_row(ws: Worksheet, wanted: str) -> int:
@@ -89,230 +95,136 @@ def header_row(ws: Worksheet, wanted: str) -> int:
     return first_filled or 1
 
 
-def header_map(ws: Worksheet, row: int) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for cell in ws[row]:
-        if cell.value not in (None, ""):
-            out.setdefault(normalize_name(cell.value), cell.column)
-    return out
+def _header_cells(ws: Worksheet, row: int) -> tuple[str, ...]:
+    values = next(ws.iter_rows(min_row=row, max_row=row, values_only=True), ())
+    return tuple("" if v in (None, "") else str(v).strip() for v in values)
 
 
-def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> WriteReport:
-    """Apply `plan` to the workbook at `path`, atomically."""
-    lock = excel_lock_file(path)
-    if lock is not None:
-        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.")
-    try:
-        wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
-    except FileNotFoundError:
-        raise SheetSyncError(f"The workbook {path} does not exist.") from None
-    except Exception as exc:
-        raise SheetSyncError(f"Cannot open {path.name} to write to it ({type(exc).__name__}: {exc}).") from None
+def _column(ws: Worksheet, col: int, first_row: int) -> tuple:
+    if col < 1 or ws.max_row < first_row:
+        return ()
+    return tuple(r[0] for r in ws.iter_rows(min_row=first_row, max_row=ws.max_row, min_col=col, max_col=col,
+                                            values_only=True))
 
+
+def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
+    invoices = None
     ws = find_sheet(wb, plan.invoices_sheet)
-    if ws is None:
-        raise SheetSyncError(f"The workbook has no '{plan.invoices_sheet}' sheet to write to.")
-    counts = _write_invoices(ws, plan)
-    if plan.aging is not None:
-        _replace_sheet(wb, plan.aging_sheet, plan.aging)
-    if plan.summary is not None:
-        _write_summary(_replace_sheet(wb, plan.summary_sheet, plan.summary.table), plan.summary)
-    if plan.log_append or plan.log_updates:
-        _append_log(wb, plan.log_sheet, plan.log_append, plan.log_updates)
-    wb.calculation.fullCalcOnLoad = True  # openpyxl drops cached formula results: recalculate on open
-
-    backup_path = path.with_name(f"{path.stem}.bak{path.suffix}") if backup else None
-    tool_sheets = {ws.title for ws in wb.worksheets
-                   if normalize_name(ws.title) in {normalize_name(plan.aging_sheet), normalize_name(plan.summary_sheet)}}
-    _save_atomically(wb, path, backup_path, tool_sheets)
-    cells, matched, unmatched, added = counts
-    return WriteReport(cells, matched, unmatched, added, backup_path)
-
-
-def _write_invoices(ws: Worksheet, plan: WritePlan) -> tuple[int, int, tuple[str, ...], tuple[str, ...]]:
-    hrow = header_row(ws, plan.invoice_no_header)
-    headers = header_map(ws, hrow)
-    no_col = headers.get(normalize_name(plan.invoice_no_header))
-    if no_col is None:
-        raise SheetSyncError(f"The {ws.title} sheet has no '{plan.invoice_no_header}' column in row {hrow}.")
-    last_col = max(headers.values())
-    template = ws.cell(hrow, last_col)
-    added = []
-    tool_cols = []
-    for name in plan.tool_columns:
-        col = headers.get(normalize_name(name))
-        if col is None:
-            last_col += 1
-            col = last_col
-            cell = ws.cell(hrow, col, name)
-            if template.has_style:
-                cell.font, cell.fill, cell.border = copy(template.font), copy(template.fill), copy(template.border)
-                cell.alignment = copy(template.alignment)
-            width = ws.column_dimensions[get_column_letter(template.column)].width
-            ws.column_dimensions[get_column_letter(col)].width = max(width or 0, len(name) + 4, 12)
-            headers[normalize_name(name)] = col
-            added.append(name)
-        tool_cols.append(col)
-    currency_col = headers.get(normalize_name(plan.currency_header))
-    paid_col = headers.get(normalize_name(plan.amount_paid_header)) if plan.amount_paid else None
-    money_in = {normalize_name(h) for h in ("Balance",)}
-    money_cols = {c for name, c in zip(plan.tool_columns, tool_cols) if normalize_name(name) in money_in}
-
-    rows_by_no: dict[str, list[int]] = {}
-    blank_rows: set[int] = set()
-    for r in range(hrow + 1, ws.max_row + 1):
-        key = invoice_key(ws.cell(r, no_col).value)
-        if key:
-            rows_by_no.setdefault(key, []).append(r)
-        else:
-            blank_rows.add(r)
-
-    cells = matched = 0
-
-    def write_row(r: int, values: Iterable[Any]) -> None:
-        nonlocal cells
-        currency = str(ws.cell(r, currency_col).value or "").strip().upper() if currency_col else ""
-        for col, value in zip(tool_cols, values):
-            cell = ws.cell(r, col)
-            set_value(cell, value)
-            if col in money_cols and isinstance(value, (int, Decimal)):
-                cell.number_format = money_pattern(currency)
-            cells += 1
-
-    for no, values in plan.invoice_updates.items():
-        for r in rows_by_no.get(no, ()):
-            write_row(r, values)
-            matched += 1
-    for r, values in plan.row_updates.items():
-        if r in blank_rows:
-            write_row(r, values)
-    for no, amount in plan.amount_paid.items():
-        for r in rows_by_no.get(no, ()):
-            cell = ws.cell(r, paid_col)
-            set_value(cell, amount)
-            currency = str(ws.cell(r, currency_col).value or "").strip().upper() if currency_col else ""
-            cell.number_format = money_pattern(currency)
-            cells += 1
-    unmatched = tuple(no for no in plan.invoice_updates if no not in rows_by_no)
-    return cells, matched, unmatched, tuple(added)
+    if ws is not None:
+        hrow = header_row(ws, plan.invoice_no_header)
+        headers = _header_cells(ws, hrow)
+        keys = [normalize_name(h) for h in headers]
+        if normalize_name(plan.invoice_no_header) in keys:
+            no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
+            cur_key = normalize_name(plan.currency_header)
+            cur_col = keys.index(cur_key) + 1 if cur_key in keys else 0
+            invoices = InvoicesShape(ws.title, hrow, headers, _column(ws, no_col, hrow + 1),
+                                     _column(ws, cur_col, hrow + 1) if cur_col else ())
+    log = LogShape()
+    ls = find_sheet(wb, plan.log_sheet)
+    if ls is not None:
+        hrow = header_row(ls, LOG_COLUMNS[0])
+        headers = _header_cells(ls, hrow)
+        cols = log_columns(headers)
+        ids = _column(ls, cols[LOG_COLUMNS.index("Message ID")], hrow + 1)
+        last = hrow
+        for r, row in enumerate(ls.iter_rows(min_row=hrow + 1, max_row=ls.max_row, values_only=True), start=hrow + 1):
+            if any(c - 1 < len(row) and row[c - 1] not in (None, "") for c in cols):
+                last = r
+        log = LogShape(ls.title, hrow, headers, tuple("" if v is None else str(v) for v in ids), last)
+    return Shape(invoices, log, tuple(wb.sheetnames))
 
 
-def _replace_sheet(wb: openpyxl.Workbook, name: str, table: SheetTable) -> Worksheet:
-    old = find_sheet(wb, name)
+# ---- applying -----------------------------------------------------------------------------------------
+
+def _put(ws: Worksheet, c: Cell) -> None:
+    cell = ws.cell(c.row, c.column)
+    cell.value = c.value
+    if is_formula_like(c.value):
+        cell.data_type = "s"
+    if c.number_format is not None:
+        cell.number_format = c.number_format
+
+
+def _style_header(ws: Worksheet, row: int, columns: int) -> None:
+    for col in range(1, columns + 1):
+        cell = ws.cell(row, col)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL_STYLE
+        cell.alignment = Alignment(vertical="center")
+    ws.freeze_panes = f"A{row + 1}"
+
+
+def _set_widths(ws: Worksheet, widths) -> None:
+    for col, width in widths:
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def apply_writes(wb: openpyxl.Workbook, writes: Writes) -> None:
+    if writes.invoices is not None:
+        inv = writes.invoices
+        ws = wb[inv.title]
+        if inv.new_headers:
+            # New header cells look like the owner's last header cell (read without creating anything).
+            filled = [col for (row, col), cell in ws._cells.items() if row == inv.header_row and cell.value not in (None, "")]
+            template = ws._cells.get((inv.header_row, max(filled))) if filled else None
+            for c in inv.new_headers:
+                _put(ws, c)
+                if template is not None and template.has_style:
+                    cell = ws.cell(c.row, c.column)
+                    cell.font, cell.fill, cell.border = copy(template.font), copy(template.fill), copy(template.border)
+                    cell.alignment = copy(template.alignment)
+            _set_widths(ws, inv.new_widths)
+        for c in inv.cells:
+            _put(ws, c)
+    for sheet in writes.sheets:
+        _replace_sheet(wb, sheet)
+    if writes.log is not None:
+        _write_log(wb, writes.log)
+
+
+def _replace_sheet(wb: openpyxl.Workbook, sheet: ToolSheet) -> None:
+    old = wb[sheet.title] if sheet.title in wb.sheetnames else None
     index = wb.worksheets.index(old) if old is not None else len(wb.worksheets)
-    title = old.title if old is not None else name
     if old is not None:
         wb.remove(old)
-    ws = wb.create_sheet(title, index)
-    _write_table(ws, table)
-    return ws
+    ws = wb.create_sheet(sheet.title, index)
+    for c in sheet.cells:
+        _put(ws, c)
+    _style_header(ws, 1, sheet.columns)
+    for row, col in sheet.bold:
+        ws.cell(row, col).font = Font(bold=True)
+    _set_widths(ws, enumerate(sheet.widths, start=1))
+    ws.auto_filter.ref = f"A1:{get_column_letter(sheet.columns)}{sheet.filter_rows}"
+    if sheet.chart is not None:
+        ch = sheet.chart
+        chart = BarChart()
+        chart.type, chart.grouping = "col", "clustered"
+        chart.title, chart.y_axis.title, chart.x_axis.title = ch.title, ch.y_title, ch.x_title
+        for row, name in ch.series:
+            chart.add_data(Reference(ws, min_col=ch.first_column, max_col=ch.last_column, min_row=row, max_row=row),
+                           from_rows=True, titles_from_data=False)
+            chart.series[-1].tx = SeriesLabel(v=name)
+        chart.set_categories(Reference(ws, min_col=ch.first_column, max_col=ch.last_column, min_row=ch.header_row,
+                                       max_row=ch.header_row))
+        chart.height, chart.width = 8, 16
+        ws.add_chart(chart, f"A{ch.anchor_row}")
 
 
-def _style_header(ws: Worksheet, n: int) -> None:
-    for col in range(1, n + 1):
-        cell = ws.cell(1, col)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
-    ws.freeze_panes = "A2"
-
-
-def _write_table(ws: Worksheet, table: SheetTable) -> None:
-    headers = list(table.headers)
-    for col, name in enumerate(headers, start=1):
-        ws.cell(1, col, name)
-    _style_header(ws, len(headers))
-    index = {h: i for i, h in enumerate(headers)}
-    formats = [table.formats.get(h, "") for h in headers]
-    widths = [len(h) + 2 for h in headers]
-    for r, row in enumerate(table.rows, start=2):
-        for c, value in enumerate(row, start=1):
-            cell = ws.cell(r, c)
-            set_value(cell, value)
-            fmt = formats[c - 1]
-            if fmt == "date" and isinstance(value, date):
-                cell.number_format = DATE_FORMAT
-            elif fmt == "int":
-                cell.number_format = "0"
-            elif fmt.startswith("money:") and isinstance(value, (int, Decimal)):
-                currency_at = index.get(fmt.split(":", 1)[1])
-                currency = str(row[currency_at] or "") if currency_at is not None else ""
-                cell.number_format = money_pattern(currency)
-            shown = 10 if isinstance(value, date) else len(f"{value:,}") if isinstance(value, (int, Decimal)) else len(str(value or ""))
-            widths[c - 1] = max(widths[c - 1], shown + 2)
-    for c, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(width, MAX_WIDTH)
-    last = max(len(table.rows) + 1, 2)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last}"
-
-
-def _write_summary(ws: Worksheet, summary: SummaryTable) -> None:
-    n_rows = len(summary.table.rows)
-    as_of_row = n_rows + 3
-    ws.cell(as_of_row, 1, "As of")
-    set_value(ws.cell(as_of_row, 2), summary.as_of)
-    ws.cell(as_of_row, 1).font = Font(bold=True)
-    if not summary.total_rows:
-        return
-    headers = list(summary.table.headers)
-    first_bucket = headers.index(summary.bucket_labels[0]) + 1
-    last_bucket = headers.index(summary.bucket_labels[-1]) + 1
-    first_total = n_rows + 2 - summary.total_rows
-    chart = BarChart()
-    chart.type = "col"
-    chart.grouping = "clustered"
-    chart.title = "Open balance by age"
-    chart.y_axis.title = "Amount"
-    chart.x_axis.title = "Days overdue"
-    for r in range(first_total, n_rows + 2):
-        series = Reference(ws, min_col=first_bucket, max_col=last_bucket, min_row=r, max_row=r)
-        chart.add_data(series, from_rows=True, titles_from_data=False)
-        chart.series[-1].tx = None
-        from openpyxl.chart.series import SeriesLabel
-
-        chart.series[-1].tx = SeriesLabel(v=str(ws.cell(r, headers.index("Currency") + 1).value))
-    chart.set_categories(Reference(ws, min_col=first_bucket, max_col=last_bucket, min_row=1, max_row=1))
-    chart.height, chart.width = 8, 16
-    ws.add_chart(chart, f"A{as_of_row + 2}")
-
-
-def _append_log(wb: openpyxl.Workbook, name: str, rows: tuple[tuple[Any, ...], ...],
-                updates: Mapping[int, tuple[Any, ...]]) -> None:
-    ws = find_sheet(wb, name)
-    if ws is None:
-        ws = wb.create_sheet(name)
-        for col, header in enumerate(LOG_COLUMNS, start=1):
-            ws.cell(1, col, header)
-        _style_header(ws, len(LOG_COLUMNS))
-        widths = (22, 16, 12, 10, 32, 48, 40, 10, 12, 40)
-        for col, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(col)].width = width
+def _write_log(wb: openpyxl.Workbook, log: LogWrites) -> None:
+    ws = wb.create_sheet(log.title) if log.create else wb[log.title]
+    for c in log.new_headers:
+        _put(ws, c)
+        ws.cell(c.row, c.column).font = HEADER_FONT if log.create else Font(bold=True)
+    if log.create:
+        _style_header(ws, log.header_row, len(log.new_headers))
+        _set_widths(ws, enumerate(log.widths, start=1))
         ws.auto_filter.ref = f"A1:{get_column_letter(len(LOG_COLUMNS))}1"
-    hrow = header_row(ws, LOG_COLUMNS[0])
-    headers = header_map(ws, hrow)
-    next_col = max(headers.values(), default=0)
-    cols = []
-    for header in LOG_COLUMNS:
-        col = headers.get(normalize_name(header))
-        if col is None:
-            next_col += 1
-            col = next_col
-            ws.cell(hrow, col, header).font = Font(bold=True)
-        cols.append(col)
-    last = hrow
-    for r in range(ws.max_row, hrow, -1):
-        if any(ws.cell(r, c).value not in (None, "") for c in cols):
-            last = r
-            break
-    for r, row in updates.items():
-        if r > hrow:
-            for col, value in zip(cols, row):
-                set_value(ws.cell(r, col), value)
-    for i, row in enumerate(rows, start=1):
-        for col, value in zip(cols, row):
-            set_value(ws.cell(last + i, col), value)
+    for c in log.cells:
+        _put(ws, c)
     if ws.auto_filter.ref:
-        ws.auto_filter.ref = f"A{hrow}:{get_column_letter(max(cols))}{last + len(rows)}"
+        last_col = max([ws.max_column] + [c.column for c in log.new_headers])
+        ws.auto_filter.ref = f"A{log.header_row}:{get_column_letter(last_col)}{log.last_row}"
 
 
 def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None, tool_sheets: set[str]) -> None:
@@ -322,6 +234,7 @@ def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None
     try:
         wb.save(tmp)
         restore_cached_results(path, tmp, skip=tool_sheets)
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # mkstemp makes 0600: keep the owner's mode
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         if backup_path is not None:

@@ -27,24 +27,24 @@ import os
 import random
 import socket
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 import pandas as pd
 
 from sheet_sync.backends.google_client import MAX_TRIES, RETRY_STATUSES, load_credentials, make_client, spreadsheet_key
-from sheet_sync.backends.raw import RawSheet, find_sheet, grid_from_rows, raw_sheet
+from sheet_sync.raw import RawSheet, find_sheet, grid_from_rows, raw_sheet
+from sheet_sync.backends.base import Backend, Wanted, WriteReport
 from sheet_sync.backends.sheets_requests import (
-    DATE_PATTERN, blank_value, bold_header, cell_value, chart_request, format_runs, number_format, quote_sheet_always,
-    rows_request, spread,
+    blank_value, bold_header, chart_request, column_widths, format_runs, quote_sheet_always, rows_request, spread,
 )
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.model import (
-    LOG_COLUMNS, LogEntry, SheetTable, SummaryTable, WritePlan, column_letter, invoice_key, money_pattern,
-    normalize_name,
+from sheet_sync.layout import (
+    LOG_WIDTHS, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, lay_out, log_columns, place_rows,
 )
+from sheet_sync.model import LOG_COLUMNS, LogEntry, WritePlan, column_letter, normalize_name
+from sheet_sync.sendlog import SendLog
 
 RUN_MARK_KEY = "sheet-sync-run"
 RUN_MARK_STALE = 30 * 60  # seconds without a refresh after which a run's mark belongs to a run that died
@@ -64,9 +64,8 @@ def _run_mark(meta: Mapping) -> dict | None:
     return next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == RUN_MARK_KEY), None)
 
 
-class GoogleSheetsBackend:
+class GoogleSheetsBackend(Backend):
     name = "google"
-    journal_path = None  # the Reminder Log in the sheet is the journal
 
     def __init__(self, config: Config):
         self.config = config
@@ -82,7 +81,6 @@ class GoogleSheetsBackend:
         self.raw: dict[str, RawSheet] = {}
         self._log_rows = 0  # last used row of the Reminder Log at read time
         self._pending_rows: dict[str, int] = {}
-        self._log_rows_now: dict[str, list[int]] | None = None  # Message ID -> log rows, as re-read lately
         self._locking = False  # inside run_lock(): a sync that may send
         self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
         self._mark: dict = {}
@@ -123,7 +121,7 @@ class GoogleSheetsBackend:
     def _sheets(self) -> dict[str, dict]:
         return {s["properties"]["title"]: s["properties"] for s in self.meta.get("sheets", [])}
 
-    def read(self, wanted: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]:
+    def read(self, wanted: Wanted) -> dict[str, RawSheet]:
         self.meta = self._call("opening the sheet", self.http.fetch_sheet_metadata, self.key)
         if self._locking:
             self._check_run_mark()
@@ -146,12 +144,11 @@ class GoogleSheetsBackend:
         self.raw = out
         return out
 
-    def check_writable(self) -> None:
-        return None  # a sheet shared read-only answers 403 at the first write, before anything is sent
-
-    def probe_write(self) -> None:
-        """For `doctor`: can we write? One batchUpdate that adds a marker and removes it again (no visible
-        change); a sheet shared as Viewer answers 403."""
+    def probe(self) -> str:
+        """For `doctor`: can we write? The metadata, then one batchUpdate that adds a marker and removes it
+        again (no visible change); a sheet shared as Viewer answers 403."""
+        if not self.meta:
+            self.meta = self._call("opening the sheet", self.http.fetch_sheet_metadata, self.key)
         probe = random.randint(10_000_000, 2_000_000_000)
         lookup = {"dataFilter": {"developerMetadataLookup": {"metadataId": probe}}}
         self._call("checking that the sheet can be written", self.http.batch_update, self.key, {"requests": [
@@ -159,9 +156,14 @@ class GoogleSheetsBackend:
                 "metadataId": probe, "metadataKey": "sheet-sync-doctor", "metadataValue": "write check",
                 "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}},
             {"deleteDeveloperMetadata": lookup}]})
+        title = (self.meta.get("properties") or {}).get("title") or self.key
+        return f"the Google Sheet '{title}' opens for {self.identity}, who may edit it"
+
+    def send_log(self, real_mail: bool) -> SendLog:
+        return SheetLog(self, self.send_window if real_mail else None)
 
     @contextmanager
-    def run_lock(self):
+    def lock(self):
         """Google Sheets has no lock: a run that is about to send marks the sheet (developer metadata, in
         the same request that logs its planned sends) and clears the mark with its final write. A run that
         finds a fresh mark when it reads stops before sending; a mark older than RUN_MARK_STALE is a run
@@ -258,6 +260,7 @@ class GoogleSheetsBackend:
                                                      "gridProperties": {**grid, "frozenRowCount": 1}}}})
         requests.append(rows_request(sheet_id, 0, [list(LOG_COLUMNS)]))
         requests.append(bold_header(sheet_id, len(LOG_COLUMNS)))
+        requests += column_widths(sheet_id, LOG_WIDTHS)
         self.meta.setdefault("sheets", []).append({"properties": {"sheetId": sheet_id, "title": title,
                                                                    "gridProperties": grid}})
         return sheet_id
@@ -266,16 +269,7 @@ class GoogleSheetsBackend:
         """0-based columns of LOG_COLUMNS in the log sheet as read (new ones after the last header); for a
         log that did not exist at the read, LOG_COLUMNS in order."""
         raw = self.raw.get("Reminder Log")
-        headers = list(raw.headers) if raw else []
-        keys = [normalize_name(h) for h in headers]
-        cols, nxt = [], len(headers)
-        for h in LOG_COLUMNS:
-            if normalize_name(h) in keys:
-                cols.append(keys.index(normalize_name(h)))
-            else:
-                cols.append(nxt)
-                nxt += 1
-        return cols
+        return [c - 1 for c in log_columns(list(raw.headers) if raw else [])]
 
     def _title_or(self, name: str) -> str:
         return find_sheet(self._sheets(), name) or name
@@ -287,142 +281,7 @@ class GoogleSheetsBackend:
             n += 1
         return n
 
-    # ---- writing ---------------------------------------------------------------------------
-
-    def write(self, plan: WritePlan) -> dict:
-        inv = self.raw["Invoices"]
-        title = inv.title
-        props = self._sheets()[title]
-        header_row = inv.header_row
-
-        # 4. Just before writing, the header row and the Invoice No column again, in one request: rows are
-        # found by number now, and columns by name now, whatever the owner sorted, inserted or moved meanwhile.
-        headers, numbers, currencies = self._reread(title, header_row, list(inv.headers), plan.invoice_no_header,
-                                                    plan.currency_header)
-        keys = [normalize_name(h) for h in headers]
-        if numbers is None:  # the Invoice No column is gone: leave the Invoices sheet alone, write the rest
-            plan = replace(plan, tool_columns=(), invoice_updates={}, row_updates={}, amount_paid={})
-            numbers = []
-
-        # Where the tool columns are (new ones go after the last header).
-        tool_cols, added = [], []
-        nxt = len(headers) + 1
-        for name in plan.tool_columns:
-            if normalize_name(name) in keys:
-                tool_cols.append(keys.index(normalize_name(name)) + 1)
-            else:
-                tool_cols.append(nxt)
-                added.append((nxt, name))
-                nxt += 1
-
-        rows_by_no: dict[str, list[int]] = {}
-        for i, value in enumerate(numbers):
-            key = invoice_key(value)
-            if key:
-                rows_by_no.setdefault(key, []).append(header_row + 1 + i)
-        # Trailing rows without a number are trimmed from the answer: the rows read before are still there.
-        last_row = max(header_row + len(numbers), max(plan.row_updates, default=0))
-        padded = list(numbers) + [None] * (last_row - header_row - len(numbers))
-        blank_rows = {header_row + 1 + i for i, v in enumerate(padded) if not invoice_key(v)}
-
-        requests: list[dict] = []
-        data: list[dict] = []
-        sheet_id = props["sheetId"]
-        grid = props["gridProperties"]
-        if nxt - 1 > grid["columnCount"]:
-            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS",
-                                                 "length": nxt - 1 - grid["columnCount"]}})
-        for c, name in added:
-            data.append({"range": f"{quote_sheet_always(title)}!{column_letter(c)}{header_row}", "values": [[name]]})
-
-        # Tool columns: one range per column over the data rows; None leaves a cell alone.
-        n_rows = max(last_row - header_row, 0)
-
-        def put_column(col: int, values: list) -> None:
-            letter = column_letter(col)
-            data.append({"range": f"{quote_sheet_always(title)}!{letter}{header_row + 1}:{letter}{last_row}",
-                         "values": [[v] for v in values]})
-
-        columns = [[None] * n_rows for _ in tool_cols]
-        rows = [(r, values) for no, values in plan.invoice_updates.items() for r in rows_by_no.get(no, ())]
-        rows += [(r, values) for r, values in plan.row_updates.items() if r in blank_rows]
-        for r, values in rows:
-            for k, v in enumerate(values):
-                columns[k][r - header_row - 1] = blank_value(v)
-        if n_rows:
-            for c, values in zip(tool_cols, columns):
-                put_column(c, values)
-        paid_key = normalize_name(plan.amount_paid_header)
-        paid_col = keys.index(paid_key) + 1 if plan.amount_paid and paid_key in keys else 0
-        if paid_col and n_rows:
-            paid = [None] * n_rows
-            for no, amount in plan.amount_paid.items():
-                for r in rows_by_no.get(no, ()):
-                    paid[r - header_row - 1] = cell_value(amount)
-            put_column(paid_col, paid)
-        patterns = [money_pattern(str(c or "").strip().upper() or self.config.aging.default_currency) for c in currencies]
-        patterns += [money_pattern(self.config.aging.default_currency)] * (n_rows - len(patterns))
-        if tool_cols:  # Balance, in each row's currency
-            requests += format_runs(sheet_id, tool_cols[0] - 1, header_row, patterns[:n_rows])
-        if paid_col:
-            requests += format_runs(sheet_id, paid_col - 1, header_row, patterns[:n_rows])
-
-        if plan.aging is not None:
-            self._table(plan.aging_sheet, plan.aging, requests, data, recreate=False)
-        if plan.summary is not None:
-            self._table(plan.summary_sheet, plan.summary.table, requests, data, recreate=True, summary=plan.summary)
-        self._log(plan, requests, data)
-
-        # 5. structure and formats (and the run's mark cleared), then 6. every value, RAW.
-        requests += self._clear_mark_request()
-        if requests:
-            self._call("preparing the sheets", self.http.batch_update, self.key, {"requests": requests})
-        if data:
-            self._call("writing the results", self.http.values_batch_update, self.key,
-                       {"valueInputOption": "RAW", "data": data})
-        return {"requests": len(self.requests), "rows_matched": sum(len(rows_by_no.get(n, ())) for n in plan.invoice_updates)}
-
-    def _message_id_range(self) -> str:
-        """The Reminder Log's Message ID column below its header, when the log exists."""
-        title = self._title_or(self.config.sheet_name("Reminder Log"))
-        if title not in self._sheets():
-            return ""
-        cols = self._log_columns()
-        letter = column_letter(cols[LOG_COLUMNS.index("Message ID")] + 1)
-        return f"{quote_sheet_always(title)}!{letter}2:{letter}"
-
-    def _remember_log_rows(self, ids: list) -> None:
-        """Where each message's rows are now (the owner may have sorted the log since the read)."""
-        rows: dict[str, list[int]] = {}
-        for i, v in enumerate(ids):
-            if str(v).strip():
-                rows.setdefault(str(v).strip(), []).append(2 + i)
-        self._log_rows_now = rows
-        self._log_rows = max(self._log_rows, 1 + len(ids))
-
-    def _place(self, updates: list[tuple[int, tuple]]) -> tuple[list[tuple[int, tuple]], list[tuple]]:
-        """Rows to overwrite, found again by Message ID: (expected row, values) -> (row now, values), and the
-        values whose row is gone. A row still where it was keeps its place; two rows of one message (a
-        send planned again after a crash) take the two updates in either order: each is a whole row."""
-        id_at = LOG_COLUMNS.index("Message ID")
-        if self._log_rows_now is None:
-            return updates, []
-        free = {k: list(v) for k, v in self._log_rows_now.items()}
-        placed, waiting, gone = [], [], []
-        for row, values in updates:
-            rows = free.get(str(values[id_at]).strip(), [])
-            if row in rows:
-                rows.remove(row)
-                placed.append((row, values))
-            else:
-                waiting.append(values)
-        for values in waiting:
-            rows = free.get(str(values[id_at]).strip(), [])
-            if rows:
-                placed.append((rows.pop(0), values))
-            else:
-                gone.append(values)
-        return placed, gone
+    # ---- while sending: a window at a time ----------------------------------------------------
 
     def advance(self, outcomes: list[LogEntry], next_pending: list[LogEntry]) -> None:
         """Between two windows of sends: the outcomes so far and the next window's `pending` into their rows,
@@ -431,11 +290,11 @@ class GoogleSheetsBackend:
         title = self._title_or(self.config.sheet_name("Reminder Log"))
         resp = self._call("re-reading the Reminder Log", self.http.values_get, self.key, self._message_id_range(),
                           params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"})
-        self._remember_log_rows((resp.get("values") or [[]])[0])
+        ids = self._remember_log_rows((resp.get("values") or [[]])[0])
         sheet_id = self._sheets()[title]["sheetId"]
         cols = self._log_columns()
         entries = list(outcomes) + list(next_pending)
-        placed, gone = self._place([(self._pending_rows.get(e.message_id, 0), e.as_row()) for e in entries])
+        placed, gone = place_rows([(self._pending_rows.get(e.message_id, 0), e.as_row()) for e in entries], ids)
         if gone:
             raise SheetSyncError(f"{len(gone)} planned reminders are no longer in the Reminder Log (rows deleted "
                                  "while sending?); the rest are left for the next run.")
@@ -443,124 +302,212 @@ class GoogleSheetsBackend:
         requests += self._mark_requests(create=False)
         self._call("recording the reminders sent so far", self.http.batch_update, self.key, {"requests": requests})
 
-    def _reread(self, title: str, header_row: int, headers: list[str], no_header: str,
-                currency_header: str) -> tuple[list[str], list | None, list]:
-        """The header row, the Invoice No column and the Currency column (for the money formats) as they are
-        now: one request; a second one only when the owner moved the Invoice No column since the read."""
-        keys = [normalize_name(h) for h in headers]
-        no_col = keys.index(normalize_name(no_header)) + 1
-        cur_col = keys.index(normalize_name(currency_header)) + 1 if normalize_name(currency_header) in keys else 0
+    def _message_id_range(self) -> str:
+        """The Reminder Log's Message ID column below its header, when the log exists."""
+        title = self._title_or(self.config.sheet_name("Reminder Log"))
+        if title not in self._sheets():
+            return ""
+        letter = column_letter(self._log_columns()[LOG_COLUMNS.index("Message ID")] + 1)
+        return f"{quote_sheet_always(title)}!{letter}2:{letter}"
+
+    def _remember_log_rows(self, ids: list) -> tuple[str, ...]:
+        """The Message IDs below the log's header as they are now (the owner may have sorted the log)."""
+        self._log_rows = max(self._log_rows, 1 + len(ids))
+        return tuple("" if v is None else str(v) for v in ids)
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def _shape(self, plan: WritePlan) -> Shape:
+        """4. Just before writing, the header row, the Invoice No and Currency columns and the log's Message
+        IDs again, in one request (a second only when the owner moved the Invoice No column meanwhile):
+        rows are found by number now, and columns by name now, whatever the owner sorted or inserted."""
+        if not self.meta or "Invoices" not in self.raw:  # apply() without a read: read what the write needs
+            self.read({"Invoices": (plan.invoices_sheet, {"Invoice No": plan.invoice_no_header,
+                                                          "Currency": plan.currency_header}),
+                       "Reminder Log": (plan.log_sheet, {h: h for h in LOG_COLUMNS})})
+        titles = tuple(self._sheets())
+        inv = self.raw.get("Invoices")
+        log_title = find_sheet(titles, plan.log_sheet)
+        log_raw = self.raw.get("Reminder Log")
+        log_headers = tuple(log_raw.headers) if log_raw else tuple(LOG_COLUMNS) if log_title else ()
+        sheet = quote_sheet_always(inv.title) if inv else ""
+        header_row = inv.header_row if inv else 1
+        keys = [normalize_name(h) for h in inv.headers] if inv else []
+        no_key, cur_key = normalize_name(plan.invoice_no_header), normalize_name(plan.currency_header)
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "COLUMNS"}
-        sheet = quote_sheet_always(title)
 
         def column_range(col: int) -> str:
             return f"{sheet}!{column_letter(col)}{header_row + 1}:{column_letter(col)}"
 
-        log_range = self._message_id_range()
-        asked = {"headers": f"{sheet}!{header_row}:{header_row}", "numbers": column_range(no_col),
-                 "currencies": column_range(cur_col) if cur_col else "", "log": log_range}
+        no_col = keys.index(no_key) + 1 if no_key in keys else 0
+        cur_col = keys.index(cur_key) + 1 if cur_key in keys else 0
+        asked = {"headers": f"{sheet}!{header_row}:{header_row}" if inv else "",
+                 "numbers": column_range(no_col) if no_col else "",
+                 "currencies": column_range(cur_col) if cur_col else "", "log": self._message_id_range()}
         asked = {name: a1 for name, a1 in asked.items() if a1}
         resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, list(asked.values()),
-                          params=params)
-        answers = dict(zip(asked, (vr.get("values") or [] for vr in resp.get("valueRanges", []))))
-        header_cols, number_cols = answers.get("headers", []), answers.get("numbers", [])
-        currency_cols, log_cols = answers.get("currencies", []), answers.get("log", [])
-        if log_range:
-            self._remember_log_rows(log_cols[0] if log_cols else [])
-        now = ["" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols]
+                          params=params) if asked else {}
+        ranges = dict(zip(asked, (vr.get("values") or [] for vr in resp.get("valueRanges", []))))
+        answers = {name: (values or [[]])[0] for name, values in ranges.items()}
+        ids = self._remember_log_rows(answers.get("log", [])) if "log" in asked else ()
+        log = LogShape(log_title, 1, log_headers, ids, max(self._log_rows, 1)) if log_title else LogShape()
+        if inv is None:
+            return Shape(None, log, titles)
+        # The header row comes back with one value per column (majorDimension COLUMNS: one list each).
+        header_cols = ranges.get("headers", [])
+        now = tuple("" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols)
         now_keys = [normalize_name(h) for h in now]
-        numbers = number_cols[0] if number_cols else []
-        still_there = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == normalize_name(currency_header)
-        currencies = currency_cols[0] if currency_cols and still_there else []
-        if normalize_name(no_header) not in now_keys:
-            return headers, None, []  # renamed or deleted meanwhile: no row can be matched this time
-        moved_to = now_keys.index(normalize_name(no_header)) + 1
+        if no_key not in now_keys:  # renamed or deleted meanwhile: no row can be matched this time
+            return Shape(None, log, titles)
+        numbers = answers.get("numbers", [])
+        moved_to = now_keys.index(no_key) + 1
         if moved_to != no_col:
             again = self._call("re-reading the invoice numbers", self.http.values_get, self.key, column_range(moved_to),
                                params=params)
             numbers = (again.get("values") or [[]])[0]
-        return now, numbers, currencies
+        still = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == cur_key
+        currencies = answers.get("currencies", []) if still else []
+        return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies)), log, titles)
 
-    def _table(self, name: str, table: SheetTable, requests: list, data: list, recreate: bool,
-               summary: SummaryTable | None = None) -> None:
+    def apply(self, plan: WritePlan) -> WriteReport:
+        writes = lay_out(plan, self._shape(plan))
+        requests: list[dict] = []
+        data: list[dict] = []
+        if writes.invoices is not None:
+            self._invoices(writes, requests, data)
+        for sheet in writes.sheets:
+            self._tool_sheet(sheet, requests, data)
+        if writes.log is not None:
+            self._log(writes.log, requests, data)
+        # 5. structure and formats (and the run's mark cleared), then 6. every value, RAW.
+        requests += self._clear_mark_request()
+        if requests:
+            self._call("preparing the sheets", self.http.batch_update, self.key, {"requests": requests})
+        if data:
+            self._call("writing the results", self.http.values_batch_update, self.key,
+                       {"valueInputOption": "RAW", "data": data})
+        inv = writes.invoices
+        return WriteReport(writes.cells_written, inv.rows_matched if inv else 0, inv.unmatched if inv else (),
+                           tuple(c.value for c in inv.new_headers) if inv else (), None, len(self.requests))
+
+    def _invoices(self, writes: Writes, requests: list, data: list) -> None:
+        inv = writes.invoices
+        props = self._sheets()[inv.title]
+        sheet_id = props["sheetId"]
+        last_col = max([c.column for c in inv.new_headers] + [c.column for c in inv.cells], default=0)
+        if last_col > props["gridProperties"]["columnCount"]:
+            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                                 "length": last_col - props["gridProperties"]["columnCount"]}})
+        requests += column_widths(sheet_id, [w for _, w in inv.new_widths], first=[c for c, _ in inv.new_widths])
+        _put_columns(inv.title, sheet_id, inv.new_headers + inv.cells, requests, data)
+
+    def _tool_sheet(self, sheet: ToolSheet, requests: list, data: list) -> None:
         sheets = self._sheets()
-        title = self._title_or(name)
-        n_rows = len(table.rows) + 1 + (3 if summary else 0)
-        n_cols = len(table.headers)
-        grid = {"rowCount": max(n_rows + 20, 100), "columnCount": max(n_cols, 12), "frozenRowCount": 1}
-        if title in sheets and recreate:
-            sheet_id = sheets[title]["sheetId"]
-            index = next(i for i, s in enumerate(self.meta["sheets"]) if s["properties"]["title"] == title)
+        n_rows = max((c.row for c in sheet.cells), default=1)
+        grid = {"rowCount": max(n_rows + 20, 100), "columnCount": max(sheet.columns, 12), "frozenRowCount": 1}
+        if sheet.title in sheets and sheet.recreate:  # drop it (and its chart) and add it again in its place
+            sheet_id = sheets[sheet.title]["sheetId"]
+            index = next(i for i, s in enumerate(self.meta["sheets"]) if s["properties"]["title"] == sheet.title)
             requests.append({"deleteSheet": {"sheetId": sheet_id}})
-            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "index": index,
+            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": sheet.title, "index": index,
                                                          "gridProperties": grid}}})
-        elif title in sheets:
-            sheet_id = sheets[title]["sheetId"]
+        elif sheet.title in sheets:
+            sheet_id = sheets[sheet.title]["sheetId"]
             requests.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": grid},
                                                        "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}})
             requests.append({"updateCells": {"range": {"sheetId": sheet_id}, "fields": "userEnteredValue"}})
         else:
             sheet_id = self._new_sheet_id()
-            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": grid}}})
-            self.meta.setdefault("sheets", []).append({"properties": {"sheetId": sheet_id, "title": title,
+            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": sheet.title,
+                                                         "gridProperties": grid}}})
+            self.meta.setdefault("sheets", []).append({"properties": {"sheetId": sheet_id, "title": sheet.title,
                                                                        "gridProperties": grid}})
-        requests.append(bold_header(sheet_id, n_cols))
-        requests.append({"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id, "startRowIndex": 0,
-                                                                  "endRowIndex": len(table.rows) + 1,
-                                                                  "startColumnIndex": 0, "endColumnIndex": n_cols}}}})
-        headers = list(table.headers)
-        for c, header in enumerate(headers):
-            fmt = table.formats.get(header, "")
-            if fmt == "date":
-                requests.append(number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, DATE_PATTERN, "DATE"))
-            elif fmt == "int":
-                requests.append(number_format(sheet_id, 1, len(table.rows) + 1, c, c + 1, "0"))
-            elif fmt.startswith("money:"):
-                by = fmt.split(":", 1)[1]
-                at = headers.index(by) if by in headers else None
-                patterns = [money_pattern(str(row[at] or "") if at is not None else "") for row in table.rows]
-                requests += format_runs(sheet_id, c, 1, patterns)
-        values = [list(table.headers)] + [[blank_value(v) for v in row] for row in table.rows]
-        data.append({"range": f"{quote_sheet_always(title)}!A1:{column_letter(n_cols)}{len(values)}", "values": values})
-        if summary is not None:
-            as_of_row = len(table.rows) + 3
-            data.append({"range": f"{quote_sheet_always(title)}!A{as_of_row}:B{as_of_row}",
-                         "values": [["As of", cell_value(summary.as_of)]]})
-            requests.append(number_format(sheet_id, as_of_row - 1, as_of_row, 1, 2, DATE_PATTERN, "DATE"))
-            if summary.total_rows:
-                requests.append(chart_request(sheet_id, table, summary, as_of_row + 1))
+        requests.append(bold_header(sheet_id, sheet.columns))
+        requests.append({"setBasicFilter": {"filter": {"range": {
+            "sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": sheet.filter_rows,
+            "startColumnIndex": 0, "endColumnIndex": sheet.columns}}}})
+        requests += column_widths(sheet_id, sheet.widths)
+        for row, col in sheet.bold:
+            requests.append({"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
+                                                      "startColumnIndex": col - 1, "endColumnIndex": col},
+                                            "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                                            "fields": "userEnteredFormat.textFormat.bold"}})
+        _put_columns(sheet.title, sheet_id, sheet.cells, requests, data, rows=True)
+        if sheet.chart is not None:
+            requests.append(chart_request(sheet_id, sheet.chart))
 
-    def _log(self, plan: WritePlan, requests: list, data: list) -> None:
-        if not plan.log_append and not plan.log_updates:
-            return
-        title = self._title_or(plan.log_sheet)
+    def _log(self, log: LogWrites, requests: list, data: list) -> None:
         sheets = self._sheets()
-        cols = self._log_columns()
-        if title not in sheets:
-            sheet_id = self._add_log_sheet(title, len(plan.log_append), requests)
-            last = 1
-            grid_rows = len(plan.log_append) + 100
+        if log.title not in sheets:
+            sheet_id = self._add_log_sheet(log.title, log.last_row, requests)
+            grid_rows = log.last_row + 100
+            cells = log.cells  # the header row is in _add_log_sheet's request
         else:
-            sheet_id = sheets[title]["sheetId"]
-            last = max([self._log_rows, 1] + list(self._pending_rows.values()))
-            grid_rows = sheets[title]["gridProperties"]["rowCount"]
-
-        def put(row_number: int, values: tuple) -> None:
-            row = [blank_value(v) for v in spread(cols, values)]
-            data.append({"range": f"{quote_sheet_always(title)}!A{row_number}:{column_letter(len(row))}{row_number}",
-                         "values": [row]})
-
-        # Rows to update are found again by Message ID (the log may have been sorted since the read);
-        # one that is gone is appended instead.
-        placed, gone = self._place(list(plan.log_updates.items()))
-        for row, values in placed:
-            put(row, values)
-        appends = list(plan.log_append) + gone
-        need = last + len(appends) - grid_rows
-        if need > 0:
-            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
-        for i, values in enumerate(appends, start=1):
-            put(last + i, values)
+            sheet_id = sheets[log.title]["sheetId"]
+            grid_rows = sheets[log.title]["gridProperties"]["rowCount"]
+            cells = log.new_headers + log.cells
+        if log.last_row > grid_rows:
+            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                 "length": log.last_row - grid_rows + 50}})
+        _put_columns(log.title, sheet_id, cells, requests, data, rows=True)
 
 
-__all__ = ["GoogleSheetsBackend", "load_credentials", "make_client", "spreadsheet_key"]
+def _put_columns(title: str, sheet_id: int, cells: tuple[Cell, ...], requests: list, data: list,
+                 rows: bool = False) -> None:
+    """Cells as value ranges (one per column, or one per row with `rows`; None in a range leaves a cell
+    alone, "" clears it) and their number formats as runs down each column."""
+    sheet = quote_sheet_always(title)
+    by_col: dict[int, dict[int, Cell]] = {}
+    for c in cells:
+        by_col.setdefault(c.column, {})[c.row] = c
+    for col, down in sorted(by_col.items()):
+        first, last = min(down), max(down)
+        patterns = [down[r].number_format if r in down else None for r in range(first, last + 1)]
+        requests += format_runs(sheet_id, col - 1, first - 1, patterns)
+    if rows:
+        by_row: dict[int, dict[int, Cell]] = {}
+        for c in cells:
+            by_row.setdefault(c.row, {})[c.column] = c
+        if not by_row:
+            return
+        top, bottom = min(by_row), max(by_row)
+        right = max(c.column for c in cells)
+        values = [[blank_value(by_row[r][k].value) if r in by_row and k in by_row[r] else None
+                   for k in range(1, right + 1)] for r in range(top, bottom + 1)]
+        data.append({"range": f"{sheet}!A{top}:{column_letter(right)}{bottom}", "values": values})
+        return
+    for col, down in sorted(by_col.items()):
+        first, last = min(down), max(down)
+        letter = column_letter(col)
+        data.append({"range": f"{sheet}!{letter}{first}:{letter}{last}",
+                     "values": [[blank_value(down[r].value) if r in down else None] for r in range(first, last + 1)]})
+
+
+class SheetLog(SendLog):
+    """The Google Sheet's own Reminder Log as the journal: the planned sends are written into it before any
+    goes out (a window `pending`, the rest `queued`), and each window's outcomes before the next opens."""
+
+    def __init__(self, backend: GoogleSheetsBackend, window: int | None):
+        self.backend = backend
+        self.window = window
+
+    def earlier(self, logged):
+        return []  # the sheet is the journal: the log as read holds everything
+
+    def plan(self, planned):
+        return self.backend.record_pending(list(planned))
+
+    def before(self, entry):
+        return None
+
+    def after(self, entry):
+        return None
+
+    def advance(self, outcomes, next_pending):
+        self.backend.advance(list(outcomes), list(next_pending))
+
+    def done(self):
+        return None
+
+
+__all__ = ["GoogleSheetsBackend", "SheetLog", "load_credentials", "make_client", "spreadsheet_key"]

@@ -5,10 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sheet_sync.model import SheetTable, SummaryTable
+from sheet_sync.layout import HEADER_FILL, HEADER_TEXT, Chart
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of a date serial, in Sheets as in Excel
-DATE_PATTERN = "yyyy-mm-dd"
 MAX_FORMAT_RUNS = 500  # beyond this many changes of currency down a column, one format for all
 
 
@@ -66,26 +65,43 @@ def rows_request(sheet_id: int, start_row: int, rows: list[list[Any]]) -> dict:
                             "fields": "userEnteredValue"}}
 
 
-def format_runs(sheet_id: int, col: int, first_row: int, patterns: list[str]) -> list[dict]:
+def format_runs(sheet_id: int, col: int, first_row: int, patterns: list[str | None]) -> list[dict]:
     """Number formats down one column (0-based `col`, from 0-based row `first_row`), one request per run
-    of rows with the same pattern; the most common pattern for all when the runs are too many."""
+    of rows with the same pattern (None: leave those rows' format alone); the most common pattern for
+    all when the runs are too many."""
     runs: list[list] = []
     for i, pattern in enumerate(patterns):
-        if runs and runs[-1][2] == pattern:
+        if runs and runs[-1][2] == pattern and runs[-1][1] == i:
             runs[-1][1] = i + 1
-        else:
+        elif pattern is not None:
             runs.append([i, i + 1, pattern])
     if len(runs) > MAX_FORMAT_RUNS:
-        common = max(set(patterns), key=patterns.count)
+        given = [p for p in patterns if p is not None]
+        common = max(set(given), key=given.count)
         runs = [[0, len(patterns), common]]
-    return [number_format(sheet_id, first_row + a, first_row + b, col, col + 1, pattern) for a, b, pattern in runs]
+    return [number_format(sheet_id, first_row + a, first_row + b, col, col + 1, pattern,
+                          "DATE" if pattern.startswith("yyyy") else "NUMBER") for a, b, pattern in runs]
+
+
+def column_widths(sheet_id: int, widths, first: list[int] | None = None) -> list[dict]:
+    """Column widths in Excel's character units (about 7 pixels each), from column A or at `first` (1-based)."""
+    columns = first or list(range(1, len(widths) + 1))
+    return [{"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c - 1, "endIndex": c},
+        "properties": {"pixelSize": int(round(w * 7 + 5))}, "fields": "pixelSize"}} for c, w in zip(columns, widths)]
+
+
+def _rgb(hex_colour: str) -> dict:
+    return {k: int(hex_colour[i:i + 2], 16) / 255 for k, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
 def bold_header(sheet_id: int, n_cols: int) -> dict:
+    """The tool sheets' header row: white bold text on blue, as on Excel."""
     return {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0,
                                      "endColumnIndex": n_cols},
-                           "cell": {"userEnteredFormat": {"textFormat": {"bold": True},
-                                                          "backgroundColor": {"red": 0.85, "green": 0.9, "blue": 0.97}}},
+                           "cell": {"userEnteredFormat": {"textFormat": {"bold": True,
+                                                                         "foregroundColor": _rgb(HEADER_TEXT)},
+                                                          "backgroundColor": _rgb(HEADER_FILL)}},
                            "fields": "userEnteredFormat(textFormat,backgroundColor)"}}
 
 
@@ -96,21 +112,18 @@ def number_format(sheet_id: int, r1: int, r2: int, c1: int, c2: int, pattern: st
                            "fields": "userEnteredFormat.numberFormat"}}
 
 
-def chart_request(sheet_id: int, table: SheetTable, summary: SummaryTable, anchor_row: int) -> dict:
-    headers = list(table.headers)
-    b1 = headers.index(summary.bucket_labels[0])
-    b2 = headers.index(summary.bucket_labels[-1]) + 1
-    first_total = len(table.rows) + 1 - summary.total_rows
-
-    def src(r1: int, r2: int) -> dict:
-        return {"sourceRange": {"sources": [{"sheetId": sheet_id, "startRowIndex": r1, "endRowIndex": r2,
-                                             "startColumnIndex": b1, "endColumnIndex": b2}]}}
+def chart_request(sheet_id: int, chart: Chart) -> dict:
+    def src(row: int) -> dict:  # one row (1-based) across the bucket columns
+        return {"sourceRange": {"sources": [{"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
+                                             "startColumnIndex": chart.first_column - 1,
+                                             "endColumnIndex": chart.last_column}]}}
 
     return {"addChart": {"chart": {
-        "spec": {"title": "Open balance by age", "basicChart": {
+        "spec": {"title": chart.title, "basicChart": {
             "chartType": "COLUMN", "legendPosition": "BOTTOM_LEGEND",
-            "axis": [{"position": "BOTTOM_AXIS", "title": "Days overdue"}, {"position": "LEFT_AXIS", "title": "Amount"}],
-            "domains": [{"domain": src(0, 1)}],
-            "series": [{"series": src(r, r + 1), "targetAxis": "LEFT_AXIS"} for r in range(first_total, len(table.rows) + 1)],
+            "axis": [{"position": "BOTTOM_AXIS", "title": chart.x_title}, {"position": "LEFT_AXIS", "title": chart.y_title}],
+            "domains": [{"domain": src(chart.header_row)}],
+            "series": [{"series": src(row), "targetAxis": "LEFT_AXIS"} for row, _ in chart.series],
             "headerCount": 0}},
-        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": anchor_row, "columnIndex": 0}}}}}}
+        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": chart.anchor_row - 1,
+                                                        "columnIndex": 0}}}}}}

@@ -1,0 +1,61 @@
+"""An .xlsx (or .xlsm) workbook on disk: read with calamine, written with openpyxl, sends journalled in a file."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from sheet_sync.backends.base import Backend, Wanted, WriteReport
+from sheet_sync.errors import SheetSyncError
+from sheet_sync.model import WritePlan
+from sheet_sync.raw import RawSheet
+from sheet_sync.sendlog import JournalLog, SendLog
+
+
+class ExcelBackend(Backend):
+    name = "excel"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.journal_path = path.with_name(f".{path.stem}.sheet-sync-journal.jsonl")
+        self._lock_path = path.with_name(f".{path.stem}.sheet-sync.lock")
+
+    def read(self, wanted: Wanted) -> dict[str, RawSheet]:
+        from sheet_sync.backends.excel_read import read_workbook
+
+        return read_workbook(self.path, wanted)
+
+    @contextmanager
+    def lock(self):
+        """One sync at a time per workbook (a scheduled run and a manual one must not both send), and none
+        while Excel has the workbook open (its save would undo ours). The OS releases the lock when the
+        process ends, even when it is killed."""
+        import fcntl
+
+        from sheet_sync.backends.excel_write import refuse_if_open
+
+        with open(self._lock_path, "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SheetSyncError(f"Another sheet-sync run is working on {self.path.name}; wait for it to finish.") from None
+            refuse_if_open(self.path)
+            yield
+
+    def send_log(self, real_mail: bool) -> SendLog:
+        return JournalLog(self.journal_path)
+
+    def apply(self, plan: WritePlan) -> WriteReport:
+        from sheet_sync.backends.excel_write import write_workbook
+
+        return write_workbook(self.path, plan)
+
+    def probe(self) -> str:
+        from sheet_sync.backends.excel_write import refuse_if_open
+
+        if not self.path.exists():
+            raise SheetSyncError(f"The workbook {self.path} does not exist; check workbook.path in the config.")
+        refuse_if_open(self.path)
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            raise SheetSyncError(f"{self.path.name} cannot be written here (its file or folder is read-only).")
+        return f"{self.path.name} can be written"

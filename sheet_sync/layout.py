@@ -1,0 +1,400 @@
+"""Where every value a sync writes goes, and how it looks: the write-back, decided once for both backends. Pure.
+
+A backend reads the shape of the workbook just before it writes (`Shape`: the Invoices header row, its
+Invoice No and Currency columns, the Reminder Log's headers and Message IDs) and hands it here with the
+run's `WritePlan`; `lay_out()` returns `Writes`, plain cells and whole tool sheets, that the backend only
+applies. Rows are found by Invoice No and log rows by Message ID in that fresh shape, so a sort or an
+inserted row since the read never puts a value on the wrong row; every number format comes from here
+(`money.money_pattern` for each row's currency, the default currency for a blank one).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple, Sequence
+
+from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
+from sheet_sync.money import money_pattern
+
+DATE_PATTERN = "yyyy-mm-dd"
+INT_PATTERN = "0"
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+MAX_WIDTH = 48
+LOG_WIDTHS = (22, 16, 12, 10, 32, 48, 40, 10, 12, 40)
+HEADER_FILL = "305496"  # the tool sheets' header: white bold text on this blue
+HEADER_TEXT = "FFFFFF"
+CHART_TITLE, CHART_X, CHART_Y = "Open balance by age", "Days overdue", "Amount"
+
+
+# ---- the shape a backend reads just before writing ----------------------------------------------
+
+@dataclass(frozen=True)
+class InvoicesShape:
+    """The Invoices sheet as it stands now."""
+
+    title: str
+    header_row: int
+    headers: tuple[str, ...]  # the header row, "" for a blank cell
+    numbers: tuple[Any, ...]  # the Invoice No column below the header (may stop at the last filled cell)
+    currencies: tuple[Any, ...] = ()  # the Currency column below the header; () when there is none
+
+
+@dataclass(frozen=True)
+class LogShape:
+    """The Reminder Log as it stands now; `title` None when the workbook has none yet."""
+
+    title: str | None = None
+    header_row: int = 1
+    headers: tuple[str, ...] = ()
+    message_ids: tuple[str, ...] = ()  # the Message ID column below the header
+    last_row: int = 1  # the last row with anything in the log's columns
+
+
+@dataclass(frozen=True)
+class Shape:
+    invoices: InvoicesShape | None  # None: no Invoices sheet or no Invoice No column now (left alone)
+    log: LogShape
+    titles: tuple[str, ...]  # every sheet's title, in order
+
+
+# ---- what the backend applies ----------------------------------------------------------------------
+
+class Cell(NamedTuple):
+    """One cell to write: None clears it; `number_format` None leaves its format as it is."""
+
+    row: int
+    column: int
+    value: Any
+    number_format: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceWrites:
+    title: str
+    header_row: int
+    new_headers: tuple[Cell, ...]  # header cells of tool columns added at the right end
+    new_widths: tuple[tuple[int, float], ...]  # (column, width) of those columns
+    cells: tuple[Cell, ...]
+    rows_matched: int
+    unmatched: tuple[str, ...]  # invoice numbers no longer on the sheet
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A clustered column chart of the bucket totals: one series per currency's totals row."""
+
+    header_row: int
+    first_column: int
+    last_column: int
+    series: tuple[tuple[int, str], ...]  # (row, name)
+    anchor_row: int  # the chart's top-left cell is column A of this row
+    title: str = CHART_TITLE
+    x_title: str = CHART_X
+    y_title: str = CHART_Y
+
+
+@dataclass(frozen=True)
+class ToolSheet:
+    """A tool-owned sheet, written whole over whatever stood under its name. Row 1 is the header:
+    styled, frozen, with a filter over the table."""
+
+    title: str
+    cells: tuple[Cell, ...]
+    columns: int  # header cells in row 1
+    filter_rows: int  # the filter covers rows 1..filter_rows
+    widths: tuple[float, ...]  # per column from A
+    bold: tuple[tuple[int, int], ...] = ()  # (row, column) labels outside the table
+    chart: Chart | None = None
+    recreate: bool = False  # drop the old sheet (its charts go with it) rather than clear its cells
+
+
+@dataclass(frozen=True)
+class LogWrites:
+    title: str
+    create: bool  # no log yet: add the sheet with its styled, frozen header row and widths
+    header_row: int
+    new_headers: tuple[Cell, ...]  # log headers added after the owner's last column
+    cells: tuple[Cell, ...]
+    last_row: int  # the log's last row after the write (for its filter)
+    widths: tuple[float, ...] = ()  # when created
+
+
+@dataclass(frozen=True)
+class Writes:
+    invoices: InvoiceWrites | None
+    sheets: tuple[ToolSheet, ...]
+    log: LogWrites | None
+
+    @property
+    def cells_written(self) -> int:
+        return (len(self.invoices.cells) if self.invoices else 0) + (len(self.log.cells) if self.log else 0) \
+            + sum(len(s.cells) for s in self.sheets)
+
+
+# ---- values ------------------------------------------------------------------------------------------
+
+def plain(value: Any) -> Any:
+    """A value as a cell holds it: NaN is blank, a date-time has no zone (it is already local)."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if hasattr(value, "item") and not isinstance(value, (str, Decimal, date)):  # numpy scalars
+        return value.item()
+    return value
+
+
+def is_formula_like(value: Any) -> bool:
+    """Text a spreadsheet would take for a formula; backends write it as text."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+def _format_of(value: Any, pattern: str | None) -> str | None:
+    if isinstance(value, datetime):
+        return "yyyy-mm-dd hh:mm:ss"
+    if isinstance(value, date):
+        return DATE_PATTERN
+    if pattern and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return pattern
+    return None
+
+
+def _cell(row: int, column: int, value: Any, pattern: str | None = None) -> Cell:
+    value = plain(value)
+    return Cell(row, column, value, _format_of(value, pattern))
+
+
+# ---- the Invoices sheet --------------------------------------------------------------------------------
+
+def _columns(headers: Sequence[str], wanted: Sequence[str]) -> tuple[list[int], list[tuple[int, str]]]:
+    """1-based columns of `wanted` headers; missing ones go after the last header, in order."""
+    keys = [normalize_name(h) for h in headers]
+    last = max((i + 1 for i, k in enumerate(keys) if k), default=0)
+    cols, added = [], []
+    for name in wanted:
+        key = normalize_name(name)
+        if key in keys:
+            cols.append(keys.index(key) + 1)
+        else:
+            last += 1
+            cols.append(last)
+            added.append((last, name))
+            keys += [""] * (last - len(keys))
+            keys[last - 1] = key
+    return cols, added
+
+
+def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
+    hrow = shape.header_row
+    tool_cols, added = _columns(shape.headers, plan.tool_columns)
+    keys = [normalize_name(h) for h in shape.headers]
+    balance_col = tool_cols[TOOL_COLUMNS.index("Balance")] if tool_cols else 0  # the plan keeps TOOL_COLUMNS order
+    paid_key = normalize_name(plan.amount_paid_header)
+    paid_col = keys.index(paid_key) + 1 if plan.amount_paid and paid_key in keys else 0
+
+    rows_by_no: dict[str, list[int]] = {}
+    for i, value in enumerate(shape.numbers):
+        key = invoice_key(value)
+        if key:
+            rows_by_no.setdefault(key, []).append(hrow + 1 + i)
+
+    def pattern(row: int) -> str:
+        i = row - hrow - 1
+        code = str(shape.currencies[i] or "").strip().upper() if i < len(shape.currencies) else ""
+        return money_pattern(code or plan.default_currency)
+
+    def blank(row: int) -> bool:
+        i = row - hrow - 1
+        return row > hrow and (i >= len(shape.numbers) or not invoice_key(shape.numbers[i]))
+
+    cells: list[Cell] = []
+    matched = 0
+
+    def put_row(row: int, values: Sequence[Any]) -> None:
+        money = pattern(row)
+        for col, value in zip(tool_cols, values):
+            cells.append(_cell(row, col, value, money if col == balance_col else None))
+
+    for no, values in plan.invoice_updates.items():
+        for row in rows_by_no.get(no, ()):
+            put_row(row, values)
+            matched += 1
+    for row, values in plan.row_updates.items():
+        if blank(row):
+            put_row(row, values)
+    if paid_col:
+        for no, amount in plan.amount_paid.items():
+            for row in rows_by_no.get(no, ()):
+                cells.append(_cell(row, paid_col, amount, pattern(row)))
+    return InvoiceWrites(
+        title=shape.title,
+        header_row=hrow,
+        new_headers=tuple(Cell(hrow, col, name) for col, name in added),
+        new_widths=tuple((col, float(max(len(name) + 4, 12))) for col, name in added),
+        cells=tuple(cells),
+        rows_matched=matched,
+        unmatched=tuple(no for no in plan.invoice_updates if no not in rows_by_no),
+    )
+
+
+# ---- the tool sheets ---------------------------------------------------------------------------------
+
+def _shown_width(value: Any) -> int:
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return len(f"{value:,}")
+    return len(str(value if value is not None else ""))
+
+
+def _patterns(table: SheetTable, default_currency: str) -> list[list[str | None]]:
+    """The number format of every cell of the table's body, row by row."""
+    headers = list(table.headers)
+    specs = [table.formats.get(h, "") for h in headers]
+    currency_at = [headers.index(s.split(":", 1)[1]) if s.startswith("money:") and s.split(":", 1)[1] in headers
+                   else None for s in specs]
+    out = []
+    for row in table.rows:
+        patterns: list[str | None] = []
+        for spec, at in zip(specs, currency_at):
+            if spec == "date":
+                patterns.append(DATE_PATTERN)
+            elif spec == "int":
+                patterns.append(INT_PATTERN)
+            elif spec.startswith("money:"):
+                code = str(row[at] or "").strip().upper() if at is not None else ""
+                patterns.append(money_pattern(code or default_currency))
+            else:
+                patterns.append(None)
+        out.append(patterns)
+    return out
+
+
+def tool_sheet(title: str, table: SheetTable, default_currency: str, recreate: bool = False) -> ToolSheet:
+    headers = list(table.headers)
+    cells = [Cell(1, c, h) for c, h in enumerate(headers, start=1)]
+    widths = [len(h) + 2 for h in headers]
+    for r, (row, patterns) in enumerate(zip(table.rows, _patterns(table, default_currency)), start=2):
+        for c, (value, pattern) in enumerate(zip(row, patterns), start=1):
+            cell = _cell(r, c, value, pattern)
+            if cell.number_format is None and pattern == INT_PATTERN:
+                cell = cell._replace(number_format=INT_PATTERN)
+            cells.append(cell)
+            widths[c - 1] = max(widths[c - 1], _shown_width(cell.value) + 2)
+    return ToolSheet(title, tuple(cells), len(headers), max(len(table.rows) + 1, 2),
+                     tuple(float(min(w, MAX_WIDTH)) for w in widths), recreate=recreate)
+
+
+def summary_sheet(title: str, summary: SummaryTable, default_currency: str) -> ToolSheet:
+    """The summary table, the as-of date two rows below it, and the chart of the totals rows under that."""
+    base = tool_sheet(title, summary.table, default_currency, recreate=True)
+    n_rows = len(summary.table.rows)
+    as_of_row = n_rows + 3
+    cells = base.cells + (Cell(as_of_row, 1, "As of"), _cell(as_of_row, 2, summary.as_of))
+    chart = None
+    if summary.total_rows:
+        headers = list(summary.table.headers)
+        currency_at = headers.index("Currency")
+        first_total = n_rows + 2 - summary.total_rows
+        chart = Chart(
+            header_row=1,
+            first_column=headers.index(summary.bucket_labels[0]) + 1,
+            last_column=headers.index(summary.bucket_labels[-1]) + 1,
+            series=tuple((r, str(summary.table.rows[r - 2][currency_at])) for r in range(first_total, n_rows + 2)),
+            anchor_row=as_of_row + 2,
+        )
+    return ToolSheet(title, cells, base.columns, base.filter_rows, base.widths, ((as_of_row, 1),), chart, True)
+
+
+# ---- the Reminder Log ------------------------------------------------------------------------------------
+
+def log_columns(headers: Sequence[str]) -> list[int]:
+    """1-based columns of LOG_COLUMNS in a log with these headers (missing ones after the last header)."""
+    return _columns(headers, LOG_COLUMNS)[0]
+
+
+def place_rows(updates: Sequence[tuple[int, tuple]], message_ids: Sequence[str] | None, header_row: int = 1,
+               ) -> tuple[list[tuple[int, tuple]], list[tuple]]:
+    """Log rows to overwrite, found again by Message ID: (expected row, values) -> (row now, values), and the
+    values whose row is gone. A row still where it was keeps its place; two rows of one message (a send
+    planned again after a crash) take the two updates in either order: each is a whole row.
+    With `message_ids` None (not re-read) every row stays where it was expected."""
+    if message_ids is None:
+        return list(updates), []
+    id_at = LOG_COLUMNS.index("Message ID")
+    free: dict[str, list[int]] = {}
+    for i, v in enumerate(message_ids):
+        if str(v or "").strip():
+            free.setdefault(str(v).strip(), []).append(header_row + 1 + i)
+    placed, waiting, gone = [], [], []
+    for row, values in updates:
+        rows = free.get(str(values[id_at]).strip(), [])
+        if row in rows:
+            rows.remove(row)
+            placed.append((row, values))
+        else:
+            waiting.append(values)
+    for values in waiting:
+        rows = free.get(str(values[id_at]).strip(), [])
+        if rows:
+            placed.append((rows.pop(0), values))
+        else:
+            gone.append(values)
+    return placed, gone
+
+
+def log_rows(shape: LogShape, rows: Sequence[tuple[int, tuple]]) -> tuple[Cell, ...]:
+    """The cells of whole log rows (values in LOG_COLUMNS order) in the log's own columns."""
+    cols = log_columns(shape.headers) if shape.title is not None else list(range(1, len(LOG_COLUMNS) + 1))
+    return tuple(_cell(r, c, v) for r, values in rows for c, v in zip(cols, values))
+
+
+def _log_writes(plan: WritePlan, shape: LogShape) -> LogWrites | None:
+    if not plan.log_append and not plan.log_updates:
+        return None
+    create = shape.title is None
+    if create:
+        headers, added, hrow, last = tuple(LOG_COLUMNS), [], 1, 1
+        new_headers = tuple(Cell(1, c, h) for c, h in enumerate(LOG_COLUMNS, start=1))
+    else:
+        hrow, headers, last = shape.header_row, shape.headers, max(shape.last_row, shape.header_row)
+        added = _columns(headers, LOG_COLUMNS)[1]
+        new_headers = tuple(Cell(hrow, c, h) for c, h in added)
+    placed, gone = place_rows(list(plan.log_updates.items()), None if create else shape.message_ids, hrow)
+    placed = [(r, v) for r, v in placed if r > hrow]
+    appends = list(plan.log_append) + gone
+    rows = placed + [(last + i, values) for i, values in enumerate(appends, start=1)]
+    fresh = LogShape(shape.title or plan.log_sheet, hrow, tuple(headers) + tuple(n for _, n in added))
+    return LogWrites(
+        title=shape.title or plan.log_sheet,
+        create=create,
+        header_row=hrow,
+        new_headers=new_headers,
+        cells=log_rows(fresh, rows),
+        last_row=last + len(appends),
+        widths=tuple(float(w) for w in LOG_WIDTHS) if create else (),
+    )
+
+
+# ---- all of it ---------------------------------------------------------------------------------------------
+
+def find_title(titles: Sequence[str], wanted: str) -> str | None:
+    key = normalize_name(wanted)
+    return next((t for t in titles if normalize_name(t) == key), None)
+
+
+def lay_out(plan: WritePlan, shape: Shape) -> Writes:
+    """The cells and sheets that carry `plan` into a workbook of this `shape`."""
+    sheets = []
+    if plan.aging is not None:
+        sheets.append(tool_sheet(find_title(shape.titles, plan.aging_sheet) or plan.aging_sheet, plan.aging,
+                                 plan.default_currency))
+    if plan.summary is not None:
+        sheets.append(summary_sheet(find_title(shape.titles, plan.summary_sheet) or plan.summary_sheet, plan.summary,
+                                    plan.default_currency))
+    return Writes(
+        invoices=_invoice_writes(plan, shape.invoices) if shape.invoices is not None else None,
+        sheets=tuple(sheets),
+        log=_log_writes(plan, shape.log),
+    )

@@ -1,0 +1,86 @@
+"""The send loop: each message recorded in the run's SendLog before and after it goes out. At most once.
+
+It knows only the SendLog interface: the planned sends are made durable first (`pending`, or `queued`
+beyond the log's window), each send is recorded before and after, and between two windows the outcomes
+so far are recorded before the next window may go. A send whose outcome is unknown is `unconfirmed`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Callable, Mapping, Sequence
+
+from sheet_sync.compose import Outgoing
+from sheet_sync.errors import SheetSyncError
+from sheet_sync.mail.transport import SendError, Transport, Unconfirmed
+from sheet_sync.model import LogEntry, SendState
+from sheet_sync.result import Sent
+from sheet_sync.sendlog import SendLog
+
+Progress = Callable[[int, int, str], None]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    messages: tuple[Sent, ...]  # one per outgoing message, in order (over the cap: skipped)
+    log: tuple[LogEntry, ...]  # the log rows with their outcomes
+    log_rows: Mapping[str, int]  # Message ID -> Reminder Log row already holding it (from SendLog.plan)
+
+
+def send_all(outgoing: Sequence[Outgoing], log: SendLog, transport: Transport, clock: Clock, cap: int,
+             progress: Progress | None = None) -> SendOutcome:
+    """Send `outgoing` (at most `cap` of them; the rest are left for the next run), at most once."""
+    to_send, over = list(outgoing[:cap]), list(outgoing[cap:])
+    pending = [LogEntry(clock(), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, o.message_id,
+                        transport.name, SendState.PENDING) for o in to_send]
+    window = log.window
+    planned = [e if not window or i < window else replace(e, state=SendState.QUEUED) for i, e in enumerate(pending)]
+    rows = log.plan(planned) if planned else {}
+    results, entries = _send(to_send, pending, log, transport, clock, progress, window if rows else None)
+    results += [Sent.of(o, SendState.SKIPPED, f"over the daily cap of {cap}; left for the next run") for o in over]
+    return SendOutcome(tuple(results), tuple(entries), dict(rows))
+
+
+def _send(outgoing: list[Outgoing], pending: list[LogEntry], log: SendLog, transport: Transport, clock: Clock,
+          progress: Progress | None, window: int | None) -> tuple[list[Sent], list[LogEntry]]:
+    results: list[Sent] = []
+    done: list[LogEntry] = []
+    if not outgoing:
+        return results, done
+    try:
+        transport.__enter__()
+    except (SheetSyncError, SendError) as exc:  # login refused, server unreachable: nothing was sent
+        for o, entry in zip(outgoing, pending):
+            results.append(Sent.of(o, SendState.FAILED, str(exc)))
+            done.append(replace(entry, logged_at=clock(), state=SendState.FAILED, detail=str(exc)))
+        return results, done
+    try:
+        since = 0  # the first outcome not yet recorded by advance()
+        for i, (o, entry) in enumerate(zip(outgoing, pending)):
+            if window and i and i % window == 0:
+                try:
+                    log.advance(done[since:], pending[i:i + window])
+                    since = len(done)
+                except SheetSyncError as exc:  # cannot record: stop, so that nothing unknowable is sent
+                    why = f"not sent: the Reminder Log could not be updated ({exc}); left for the next run"
+                    for o2, e2 in zip(outgoing[i:], pending[i:]):
+                        results.append(Sent.of(o2, SendState.SKIPPED, why))
+                        done.append(replace(e2, logged_at=clock(), state=SendState.SKIPPED, detail=why))
+                    break
+            log.before(entry)
+            try:
+                detail, state = transport.send(o.message, o.recipients), SendState.SENT
+            except Unconfirmed as exc:
+                detail, state = str(exc), SendState.UNCONFIRMED
+            except SendError as exc:
+                detail, state = str(exc), SendState.FAILED
+            outcome = replace(entry, logged_at=clock(), state=state, detail=detail)
+            log.after(outcome)
+            done.append(outcome)
+            results.append(Sent.of(o, state, detail))
+            if progress:
+                progress(i + 1, len(outgoing), o.invoice_no)
+    finally:
+        transport.__exit__(None, None, None)
+    return results, done
