@@ -1,0 +1,151 @@
+"""One table of write-back cases, each run through both backends (a real .xlsx and the Sheets emulator) and
+checked against the same expected cells and number formats, and against each other cell for cell."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+
+from sheet_sync import api
+from sheets_emulator import Emulator
+from test_gsheets import AS_OF, TOOL, excel_grid, grid, sheet_config
+from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, write_config
+
+PAYMENTS = ["Invoice No", "Date", "Amount", "Method", "Reference"]
+LOG_STABLE = slice(1, 6)  # Invoice No .. Subject: Logged At and Message ID are the clock's and the host's
+
+
+def late(no: str, client: str = "C1", days: int = 10, **kw) -> list[Any]:
+    return invoice(no, client, due=AS_OF - timedelta(days=days), **kw)
+
+
+# name, {sheet: rows} (Clients and Invoices default to the standard ones), extra config,
+# expected {(sheet, invoice no or row, header): (value, number format or None for "any")}
+CASES = [
+    ("blank currency takes a non-USD default's format",
+     {"Invoices": [INVOICE_HEADERS, late("K-1", currency="", amount=1200000), late("K-2", currency="USD", amount=99.5)]},
+     '[aging]\ndefault_currency = "KRW"\n',
+     {("Invoices", "K-1", "Balance"): (1200000, "#,##0"), ("Invoices", "K-2", "Balance"): (Decimal("99.5"), "#,##0.00"),
+      ("Aging", "K-1", "Balance"): (1200000, "#,##0")}),
+    ("each row's currency: ₩ and ¥ without decimals, $ with two",
+     {"Invoices": [INVOICE_HEADERS, late("M-1", currency="USD", amount="1,250.50"),
+                   late("M-2", "C2", currency="KRW", amount="₩350,000"), late("M-3", "C3", currency="JPY", amount=5000),
+                   late("M-4", "C3", currency="CNY", amount="8,000.50")]},
+     "",
+     {("Invoices", "M-1", "Balance"): (Decimal("1250.5"), "#,##0.00"), ("Invoices", "M-2", "Balance"): (350000, "#,##0"),
+      ("Invoices", "M-3", "Balance"): (5000, "#,##0"), ("Invoices", "M-4", "Balance"): (Decimal("8000.5"), "#,##0.00"),
+      ("Invoices", "M-2", "Days Overdue"): (10, None), ("Invoices", "M-2", "Aging Bucket"): ("1-30", None),
+      ("Aging", "M-2", "Due Date"): (AS_OF - timedelta(days=10), "yyyy-mm-dd")}),
+    ("a Payments sheet writes Amount Paid in the row's currency",
+     {"Invoices": [INVOICE_HEADERS, late("Y-1", paid=999), late("Y-2", "C2", currency="KRW", amount=500000)],
+      "Payments": [PAYMENTS, ["Y-1", AS_OF - timedelta(days=3), 300, "wire", "r1"],
+                   ["Y-1", AS_OF - timedelta(days=1), "$200.50", "card", "r2"],
+                   ["Y-2", AS_OF - timedelta(days=1), "₩100,000", "wire", "r3"]]},
+     "",
+     {("Invoices", "Y-1", "Amount Paid"): (Decimal("500.5"), "#,##0.00"), ("Invoices", "Y-2", "Amount Paid"): (100000, "#,##0"),
+      ("Invoices", "Y-1", "Sync Status"): ("Partially Paid", None), ("Invoices", "Y-2", "Balance"): (400000, "#,##0")}),
+    ("tool columns already there, in the owner's order, are written in place",
+     {"Invoices": [INVOICE_HEADERS[:5] + ["Sync Status", "Balance"] + INVOICE_HEADERS[5:],
+                   ["T-1", "C1", AS_OF - timedelta(days=40), AS_OF - timedelta(days=10), "USD", "old", 123, 1000,
+                    None, None, "", None, "", "", ""]]},
+     "",
+     {("Invoices", "T-1", "Sync Status"): ("Overdue", None), ("Invoices", "T-1", "Balance"): (1000, "#,##0.00")}),
+    ("a header row under a title, a blank-numbered row and text that looks like a formula",
+     {"Invoices": [["Invoices of Test Studio"], [], INVOICE_HEADERS, late("+INV-9", amount=10),
+                   ["", "C1", AS_OF, AS_OF, "USD", 10, None, None, "", None, "", "", ""],
+                   late("F-2", note="@mention me")]},
+     "",
+     {("Invoices", "+INV-9", "Sync Status"): ("Overdue", None), ("Invoices", 5, "Sync Status"): ("Problem", None),
+      ("Aging", "+INV-9", "Invoice No"): ("+INV-9", None)}),
+    ("two rows with one number are both a Problem",
+     {"Invoices": [INVOICE_HEADERS, late("D-1"), late("D-1", amount=5), late("D-2")]},
+     "",
+     {("Invoices", 2, "Sync Status"): ("Problem", None), ("Invoices", 3, "Sync Status"): ("Problem", None),
+      ("Invoices", "D-2", "Sync Status"): ("Overdue", None)}),
+]
+
+
+def _sheets(rows_by_sheet: dict) -> dict:
+    return {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS], **rows_by_sheet}
+
+
+def _header_row(rows: list[list[Any]]) -> int:
+    return next(i for i, row in enumerate(rows, start=1) if row and row[0] in ("Invoice No", "Client ID"))
+
+
+def _locate(rows: list[list[Any]], key: Any, header: str) -> tuple[int, int]:
+    h = _header_row(rows)
+    headers = rows[h - 1]
+    col = headers.index(header) + 1
+    if isinstance(key, int):
+        return key, col
+    no_col = headers.index("Invoice No")
+    r = next(i for i, row in enumerate(rows, start=1) if i > h and len(row) > no_col and row[no_col] == key)
+    return r, col
+
+
+def _excel(path) -> dict[str, tuple[list[list[Any]], dict]]:
+    book = openpyxl.load_workbook(path)
+    out = {}
+    for ws in book.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        formats = {(c.row, c.column): c.number_format for row in ws.iter_rows() for c in row
+                   if c.value is not None and c.number_format != "General"}
+        out[ws.title] = (rows, formats)
+    return out
+
+
+def _google(em: Emulator) -> dict[str, tuple[list[list[Any]], dict]]:
+    return {s.title: (s.grid(), {k: v for k, v in s.formats.items() if s.cells.get(k) not in (None, "")})
+            for s in em.sheets}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(b, date):
+        return a in (b, (b - date(1899, 12, 30)).days) or getattr(a, "date", lambda: None)() == b
+    if isinstance(b, (int, Decimal)) and isinstance(a, (int, float, Decimal)):
+        return Decimal(str(a)) == Decimal(b)
+    return a == b
+
+
+@pytest.mark.parametrize("name, sheets, extra, expected", CASES, ids=[c[0] for c in CASES])
+def test_one_write_back_on_both_backends(tmp_path, name, sheets, extra, expected):
+    xdir = tmp_path / "excel"
+    xdir.mkdir()
+    wb = make_workbook(xdir / "book.xlsx", _sheets(sheets))
+    em = Emulator().start()
+    try:
+        for title, rows in _sheets(sheets).items():
+            em.add_sheet(title, [list(r) for r in rows])
+        x = api.sync(write_config(xdir, wb, extra), as_of=AS_OF)
+        g = api.sync(sheet_config(tmp_path, em, extra), as_of=AS_OF)
+        books = {"excel": _excel(wb), "google": _google(em)}
+    finally:
+        em.stop()
+    assert [(m.invoice_no, m.stage, m.state) for m in g.messages] == [(m.invoice_no, m.stage, m.state) for m in x.messages]
+
+    for backend, book in books.items():
+        for (sheet, key, header), (value, fmt) in expected.items():
+            rows, formats = book[sheet]
+            r, c = _locate(rows, key, header)
+            got = rows[r - 1][c - 1] if c - 1 < len(rows[r - 1]) else None
+            assert _same(got, value), (backend, sheet, key, header, got)
+            if fmt is not None:
+                assert formats.get((r, c)) == fmt, (backend, sheet, key, header, formats.get((r, c)))
+
+    # and the two backends agree on every value of every sheet the tool writes, and on every money format
+    xbook, gbook = books["excel"], books["google"]
+    for sheet in ("Invoices", "Aging", "Aging Summary"):
+        assert grid(gbook[sheet][0]) == grid(xbook[sheet][0]), sheet
+        xf = {k: v for k, v in xbook[sheet][1].items() if v.startswith("#,##0")}
+        gf = {k: v for k, v in gbook[sheet][1].items() if v.startswith("#,##0")}
+        assert gf == xf, sheet
+    if x.messages:
+        assert [r[LOG_STABLE] for r in grid(gbook["Reminder Log"][0])] == \
+               [r[LOG_STABLE] for r in grid(xbook["Reminder Log"][0])]
+    inv_headers = xbook["Invoices"][0][_header_row(xbook["Invoices"][0]) - 1]
+    assert [h for h in inv_headers if h in TOOL] == [h for h in inv_headers if h in TOOL]  # each once
+    assert sorted(h for h in inv_headers if h in TOOL) == sorted(TOOL)
