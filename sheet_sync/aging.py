@@ -1,7 +1,8 @@
 """Accounts-receivable aging: balance, days overdue, bucket and status for every invoice. Pure.
 
-Vectorised over a pandas frame: one row per invoice, in sheet order. Money stays Decimal
-(object columns); dates are numpy datetime64[D] for the arithmetic.
+Vectorised over a pandas frame inside this module (money stays Decimal in object columns; dates are
+numpy datetime64[D] for the arithmetic); what leaves it is one frozen `Aged` record per invoice, in
+sheet order. pandas goes no further.
 """
 from __future__ import annotations
 
@@ -13,10 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sheet_sync.config import Config
-from sheet_sync.model import Book
+from sheet_sync.model import CLOSED, OWNER_KEPT, Book, Status
 
-OWNER_STATUSES_KEPT = ("Draft", "Paid", "Disputed", "On Hold", "Void", "Written Off")
-CLOSED = ("Draft", "Paid", "Void", "Written Off")
 DUE_SOON_DAYS = 3
 
 
@@ -32,13 +31,33 @@ def bucket_labels(buckets: tuple[int, ...], basis: str = "due_date") -> tuple[st
 
 
 @dataclass(frozen=True)
-class AgingReport:
-    """`frame` columns: invoice_no, client_id, currency, amount, amount_paid, balance, issue_date,
-    due_date, paid_date, days_overdue, bucket, status, open, problem (one row per invoice)."""
+class Aged:
+    """One invoice, aged."""
 
+    invoice_no: str
+    client_id: str
+    currency: str
+    amount: Decimal | None
+    amount_paid: Decimal
+    balance: Decimal | None  # None when the amount could not be read
+    issue_date: date | None
+    due_date: date | None
+    paid_date: date | None
+    days_overdue: int | None  # as_of - due date (negative: not yet due); None without a due date
+    bucket: str  # "" when it cannot be aged
+    status: Status  # before the reminder policy's Needs Attention
+    open: bool  # in the Aging tabs
+    problem: bool
+
+
+@dataclass(frozen=True)
+class AgingReport:
     as_of: date
     labels: tuple[str, ...]
-    frame: pd.DataFrame
+    rows: tuple[Aged, ...]  # one per invoice, in sheet order
+
+    def by_invoice(self) -> dict[str, Aged]:
+        return {r.invoice_no: r for r in self.rows}
 
 
 def _days(col: pd.Series, as_of: date) -> np.ndarray:
@@ -68,8 +87,7 @@ def age(book: Book, config: Config, as_of: date) -> AgingReport:
         }
     )
     if df.empty:
-        df = df.assign(balance=[], days_overdue=[], bucket=[], status=[], open=[], problem=[])
-        return AgingReport(as_of, labels, df)
+        return AgingReport(as_of, labels, ())
 
     known = df["amount"].notna() & df["due_date"].notna() & df["issue_date"].notna()
     df["balance"] = pd.Series(
@@ -91,7 +109,7 @@ def age(book: Book, config: Config, as_of: date) -> AgingReport:
     paid_some = np.array([p is not None and p > 0 for p in df["amount_paid"]])
     problem = df["invoice_no"].isin(blocked).to_numpy() | ~known.to_numpy()
     owner = df["owner_status"].to_numpy()
-    owner_kept = np.isin(owner, OWNER_STATUSES_KEPT)
+    owner_kept = np.isin(owner, [str(s) for s in OWNER_KEPT])
     d = np.nan_to_num(days, nan=0.0)
 
     df["status"] = np.select(
@@ -107,19 +125,26 @@ def age(book: Book, config: Config, as_of: date) -> AgingReport:
         default="Current",
     )
     status = df["status"].to_numpy()
-    df["open"] = known.to_numpy() & balance_pos & ~np.isin(status, CLOSED)
+    df["open"] = known.to_numpy() & balance_pos & ~np.isin(status, [str(s) for s in CLOSED])
     df["problem"] = problem
-    return AgingReport(as_of, labels, df.drop(columns=["owner_status"]))
+    rows = tuple(
+        Aged(no, cid, str(cur), amount, paid, balance, issue, due, paid_on, None if pd.isna(d) else int(d), str(b),
+             Status(st), bool(op), bool(pr))
+        for no, cid, cur, amount, paid, balance, issue, due, paid_on, d, b, st, op, pr in zip(
+            df["invoice_no"], df["client_id"], df["currency"], df["amount"], df["amount_paid"], df["balance"],
+            df["issue_date"], df["due_date"], df["paid_date"], df["days_overdue"], df["bucket"], df["status"],
+            df["open"], df["problem"])
+    )
+    return AgingReport(as_of, labels, rows)
 
 
 def totals_by_currency(report: AgingReport) -> dict[str, dict[str, Decimal]]:
     """Open balance per currency and bucket (plus 'Total'); currencies are never summed together."""
     out: dict[str, dict[str, Decimal]] = {}
-    open_rows = report.frame[report.frame["open"]]
-    for currency, group in open_rows.groupby("currency", sort=True):
-        row = {label: Decimal(0) for label in report.labels}
-        for bucket, balance in zip(group["bucket"], group["balance"]):
-            row[bucket] += balance
+    for r in report.rows:
+        if r.open:
+            row = out.setdefault(r.currency, {label: Decimal(0) for label in report.labels})
+            row[r.bucket] += r.balance
+    for row in out.values():
         row["Total"] = sum(row.values(), Decimal(0))
-        out[str(currency)] = row
-    return out
+    return dict(sorted(out.items()))

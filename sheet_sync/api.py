@@ -77,16 +77,16 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog) -> _Run:
     calendar = make_calendar(config, as_of)
     decisions = plan(report, book, config, calendar)
     invoices = {inv.invoice_no: inv for inv in book.invoices}
-    frame = report.frame.set_index("invoice_no", drop=False)
+    aged = report.by_invoice()
     outgoing: list[Outgoing] = []
     problems: list[Problem] = []
     for no, d in decisions.items():
         if not d.send:
             continue
         inv = invoices[no]
-        row = frame.loc[no]
+        row = aged[no]
         try:
-            outgoing.append(compose(inv, book.clients[inv.client_id], d.send, row["balance"], int(row["days_overdue"]),
+            outgoing.append(compose(inv, book.clients[inv.client_id], d.send, row.balance, row.days_overdue,
                                     d.references, config, as_of))
         except SheetSyncError as exc:
             problems.append(Problem(None, f"Invoice {no}: the {d.send} reminder could not be written: {exc}", no))
@@ -139,16 +139,16 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         log.done()
         written = True
 
-    frame = run.report.frame
+    rows = run.report.rows
     result = SyncResult(
         as_of=as_of,
         workbook=str(config.workbook.path or config.workbook.google_sheet),
-        invoices_read=len(frame),
+        invoices_read=len(rows),
         problems=problems,
         totals=totals_by_currency(run.report),
         labels=run.report.labels,
         messages=tuple(results),
-        needs_attention=tuple(no for no, s in zip(frame["invoice_no"], statuses) if s == Status.NEEDS_ATTENTION),
+        needs_attention=tuple(r.invoice_no for r, s in zip(rows, statuses) if s == Status.NEEDS_ATTENTION),
         unconfirmed=tuple(e.invoice_no for e in run.book.log if e.state in (SendState.UNCONFIRMED, SendState.PENDING)),
         statuses=dict(Counter(statuses)),
         dry_run=dry_run,
@@ -185,15 +185,14 @@ def _send_digest(config: Config, result: SyncResult, transport: Transport | None
 
 
 def _attention(run: _Run, statuses: list[str]) -> tuple[Attention, ...]:
-    frame = run.report.frame
     out = []
-    for row, status in zip(frame.itertuples(index=False), statuses):
+    for row, status in zip(run.report.rows, statuses):
         if status != Status.NEEDS_ATTENTION:
             continue
         client = run.book.clients.get(row.client_id)
         decision = run.decisions.get(row.invoice_no)
         reason = " ".join(decision.notes) if decision and decision.notes else "The final notice brought no payment."
-        days = int(row.days_overdue) if row.days_overdue == row.days_overdue else 0
+        days = row.days_overdue or 0
         out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
                              row.balance, days, reason))
     return tuple(out)
@@ -286,5 +285,5 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
     stage = stage or decision.next_stage
     if stage not in ("upcoming", "gentle", "firm", "final"):
         raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, firm, final).")
-    row = run.report.frame.set_index("invoice_no", drop=False).loc[invoice_no]
-    return compose(inv, client, stage, row["balance"], int(row["days_overdue"]), decision.references, config, as_of)
+    row = run.report.by_invoice()[invoice_no]
+    return compose(inv, client, stage, row.balance, row.days_overdue, decision.references, config, as_of)

@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Iterable, Mapping
 
 import numpy as np
-import pandas as pd
 
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
@@ -114,15 +113,12 @@ def plan(report: AgingReport, book: Book, config: Config, calendar: Calendar) ->
     invoices = {inv.invoice_no: inv for inv in book.invoices}
     sending_day = calendar.is_sending_day(as_of)
     decisions: dict[str, Decision] = {}
-    frame = report.frame
-    for no, status, days, balance, currency in zip(
-        frame["invoice_no"], frame["status"], frame["days_overdue"], frame["balance"], frame["currency"]
-    ):
-        invoice = invoices[no]
+    for r in report.rows:
+        invoice = invoices[r.invoice_no]
         client = clients.get(invoice.client_id)
-        decisions[no] = _decide(
-            invoice, client, str(status), None if pd.isna(days) else int(days),
-            balance, str(currency), history.get(no, {}), stages, config, calendar, as_of, sending_day,
+        decisions[r.invoice_no] = _decide(
+            invoice, client, r.status, r.days_overdue, r.balance, r.currency, history.get(r.invoice_no, {}), stages,
+            config, calendar, as_of, sending_day,
         )
     return decisions
 

@@ -6,10 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable, Mapping
 
-import pandas as pd
-
 from sheet_sync.aging import AgingReport
-from sheet_sync.model import Book, Problem, SheetTable, SummaryTable
+from sheet_sync.model import CHASED, Book, Problem, SheetTable, Status, SummaryTable
 from sheet_sync.policy import Decision
 
 AGING_HEADERS = (
@@ -24,14 +22,12 @@ def reminder_text(day: date | None, stage: str) -> str:
     return f"{day.isoformat()} {stage}" if day else ""
 
 
-def final_statuses(report: AgingReport, decisions: Mapping[str, Decision]) -> list[str]:
+def final_statuses(report: AgingReport, decisions: Mapping[str, Decision]) -> list[Status]:
     """The SPEC's precedence, with Needs Attention from the policy above the computed statuses."""
     out = []
-    for no, status in zip(report.frame["invoice_no"], report.frame["status"]):
-        d = decisions.get(no)
-        if d and d.needs_attention and status in ("Partially Paid", "Overdue", "Due Soon", "Current"):
-            status = "Needs Attention"
-        out.append(status)
+    for r in report.rows:
+        d = decisions.get(r.invoice_no)
+        out.append(Status.NEEDS_ATTENTION if d and d.needs_attention and r.status in CHASED else r.status)
     return out
 
 
@@ -60,15 +56,15 @@ def invoice_rows(
         if p.invoice_no:
             notes[p.invoice_no].append(str(p))
     rows: dict[str, tuple] = {}
-    f = report.frame
-    for no, status, balance, days, bucket in zip(f["invoice_no"], statuses, f["balance"], f["days_overdue"], f["bucket"]):
+    for r, status in zip(report.rows, statuses):
+        no = r.invoice_no
         d = decisions.get(no)
         last, nxt = last_and_next(d, sent_today, report.as_of)
         text = notes.get(no, []) + list(d.notes if d else ()) + extra_notes.get(no, [])
         rows[no] = (
-            balance,
-            None if pd.isna(days) else int(days),
-            bucket or None,
+            r.balance,
+            r.days_overdue,
+            r.bucket or None,
             status,
             last or None,
             nxt or None,
@@ -80,17 +76,16 @@ def invoice_rows(
 def aging_table(report: AgingReport, book: Book, statuses: list[str], decisions: Mapping[str, Decision],
                 sent_today: Mapping[str, str]) -> SheetTable:
     """One row per open invoice, oldest first."""
-    f = report.frame.assign(final_status=statuses)
-    f = f[f["open"]]
-    f = f.assign(_days=f["days_overdue"].fillna(-10**9)).sort_values(["_days", "invoice_no"], ascending=[False, True], kind="stable")
+    open_rows = sorted(((r, s) for r, s in zip(report.rows, statuses) if r.open),
+                       key=lambda rs: (-(rs[0].days_overdue if rs[0].days_overdue is not None else -10**9),
+                                       rs[0].invoice_no))
     rows = []
-    for r in f.itertuples(index=False):
+    for r, status in open_rows:
         client = book.clients.get(r.client_id)
         last, nxt = last_and_next(decisions.get(r.invoice_no), sent_today, report.as_of)
         rows.append((
             r.client_id, client.name if client else "", r.invoice_no, r.issue_date, r.due_date, r.currency,
-            r.balance, None if pd.isna(r.days_overdue) else int(r.days_overdue), r.bucket, last or None, nxt or None,
-            r.final_status,
+            r.balance, r.days_overdue, r.bucket, last or None, nxt or None, status,
         ))
     return SheetTable(AGING_HEADERS, tuple(rows), AGING_FORMATS)
 
@@ -98,12 +93,11 @@ def aging_table(report: AgingReport, book: Book, statuses: list[str], decisions:
 def payment_record(report: AgingReport, finals: Mapping[str, int]) -> dict[str, tuple[Decimal | None, int]]:
     """client_id -> (average days paid late over paid invoices with a Paid Date, final notices reached)."""
     late: dict[str, list[int]] = defaultdict(list)
-    f = report.frame
-    for cid, due, paid_date in zip(f["client_id"], f["due_date"], f["paid_date"]):
-        if due is not None and paid_date is not None and not pd.isna(paid_date):
-            late[cid].append(max(0, (paid_date - due).days))
+    for r in report.rows:
+        if r.due_date is not None and r.paid_date is not None:
+            late[r.client_id].append(max(0, (r.paid_date - r.due_date).days))
     out = {}
-    for cid in set(f["client_id"]):
+    for cid in {r.client_id for r in report.rows}:
         days = late.get(cid)
         avg = (Decimal(sum(days)) / len(days)).quantize(Decimal("0.1")) if days else None
         out[cid] = (avg, finals.get(cid, 0))
@@ -118,16 +112,19 @@ def summary_table(report: AgingReport, book: Book, finals: Mapping[str, int]) ->
     formats = {label: "money:Currency" for label in (*labels, "Total Open")}
     formats.update({"Oldest Days Overdue": "int", "Final Notices": "int"})
     record = payment_record(report, finals)
-    f = report.frame[report.frame["open"]]
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for r in report.rows:
+        if r.open:
+            groups[(r.client_id, r.currency)].append(r)
     rows = []
     totals: dict[str, dict[str, Decimal]] = {}
     oldest_by_currency: dict[str, int] = {}
-    for (cid, currency), group in f.groupby(["client_id", "currency"], sort=True):
+    for (cid, currency), group in sorted(groups.items()):
         by_bucket = {label: Decimal(0) for label in labels}
-        for bucket, balance in zip(group["bucket"], group["balance"]):
-            by_bucket[bucket] += balance
+        for r in group:
+            by_bucket[r.bucket] += r.balance
         total = sum(by_bucket.values(), Decimal(0))
-        oldest = int(group["days_overdue"].max())
+        oldest = max(r.days_overdue for r in group)
         client = book.clients.get(cid)
         avg, n_final = record.get(cid, (None, 0))
         rows.append((cid, client.name if client else "", currency, *by_bucket.values(), total, max(oldest, 0),

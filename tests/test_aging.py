@@ -16,7 +16,7 @@ def aged(tmp_path, config_for, rows, clients=None, extra_config=""):
     config = config_for(wb, extra_config)
     book, _ = load(config)
     report = age(book, config, AS_OF)
-    return book, report, {r.invoice_no: r for r in report.frame.itertuples(index=False)}
+    return book, report, report.by_invoice()
 
 
 @pytest.mark.parametrize("days, bucket", [
@@ -81,7 +81,7 @@ def test_duplicate_numbers_and_unknown_or_unreachable_clients_are_problems(tmp_p
     rows = [invoice("D1", due=AS_OF), invoice("D1", due=AS_OF), invoice("U1", "C404", due=AS_OF),
             invoice("M1", "C9", due=AS_OF), invoice("OK", due=AS_OF)]
     book, report, _ = aged(tmp_path, config_for, rows, clients)
-    statuses = list(zip(report.frame["invoice_no"], report.frame["status"]))
+    statuses = [(r.invoice_no, r.status) for r in report.rows]
     assert statuses == [("D1", "Problem"), ("D1", "Problem"), ("U1", "Problem"), ("M1", "Problem"), ("OK", "Due Soon")]
     messages = {str(p) for p in book.problems}
     assert "Invoices!A2: Invoice No 'D1' stands on 2 rows; each invoice needs its own number." in messages

@@ -25,7 +25,7 @@ def simulate(config, book, start=START, days=50, transport="outbox"):
         report = age(dated, config, day)
         decisions = plan(report, dated, config, make_calendar(config, day))
         statuses[day] = {no: ("Needs Attention" if decisions[no].needs_attention else s)
-                         for no, s in zip(report.frame["invoice_no"], report.frame["status"])}
+                         for no, s in ((r.invoice_no, r.status) for r in report.rows)}
         for no, d in decisions.items():
             if d.send:
                 sent.setdefault(no, []).append((day, d.send))

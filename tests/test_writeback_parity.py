@@ -11,7 +11,7 @@ import pytest
 
 from sheet_sync import api
 from sheets_emulator import Emulator
-from test_gsheets import AS_OF, TOOL, excel_grid, grid, sheet_config
+from test_gsheets import AS_OF, TOOL, grid, sheet_config
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, write_config
 
 PAYMENTS = ["Invoice No", "Date", "Amount", "Method", "Reference"]
