@@ -6,8 +6,9 @@ default is the value when the key is absent, and `setting()` adds what a type ca
 that differs from the field's, a normaliser, a check). One reader walks the file by these fields and
 collects every problem, so that the owner fixes them all at once.
 
-Secrets never live here: passwords and credentials come from environment variables. For the same
-reason a message never repeats free text from the file; it names the key and the kind of value.
+Secrets never live here: passwords and credentials come from environment variables. In case one is
+typed in anyway, a message quotes a value back only where it must be one of a known set (a time zone,
+a transport, a currency, an address); otherwise it names the key and the kind of value it found.
 """
 from __future__ import annotations
 
