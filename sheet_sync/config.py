@@ -1,21 +1,306 @@
 """The TOML configuration: typed, with defaults, every key checked by name.
 
-Secrets never live here: passwords and credentials come from environment variables.
+Each section is a frozen dataclass whose fields are its keys, declared once: the field's type says how
+a value is read (text, whole number, number, true/false, amount, path, list, table, nested section), its
+default is the value when the key is absent, and `setting()` adds what a type cannot say (a TOML name
+that differs from the field's, a normaliser, a check). One reader walks the file by these fields and
+collects every problem, so that the owner fixes them all at once.
+
+Secrets never live here: passwords and credentials come from environment variables. In case one is
+typed in anyway, a message quotes a value back only where it must be one of a known set (a time zone,
+a transport, a currency, an address); otherwise it names the key and the kind of value it found.
 """
 from __future__ import annotations
 
+import difflib
+import json
+import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+import types
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.model import LANGUAGES
+from sheet_sync.model import (
+    AGING, AGING_SUMMARY, CLIENTS, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, TOOL_COLUMNS,
+    normalize_name,
+)
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
+SHEETS = (CLIENTS, INVOICES, PAYMENTS, LINE_ITEMS, AGING, AGING_SUMMARY, REMINDER_LOG)
+
+Check = Callable[[Any], str]  # a value -> '' when it is good, else the rest of a sentence after the key
+
+
+class _Bad(Exception):
+    """A value that cannot be used; its text follows the key's name in the message."""
+
+
+# ---- checks, used by the sections below ------------------------------------------------------
+
+
+def _spoken(words: tuple[str, ...]) -> str:
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _one_of(*choices: str) -> Check:
+    return lambda value: "" if value in choices else f"must be {_spoken(choices)}, not {value!r}."
+
+
+def _at_least(low: int) -> Check:
+    return lambda value: "" if value >= low else f"must be {low} or more, not {value}."
+
+
+def _between(low: int, high: int) -> Check:
+    return lambda value: "" if low <= value <= high else f"must be from {low} to {high}, not {value}."
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # 'America' is a folder of zones: IsADirectoryError
+        return f"{name!r} is not a time zone; use an IANA name like 'Asia/Seoul'."
+    return ""
+
+
+def _currency(code: str) -> str:
+    from babel.numbers import list_currencies
+
+    return "" if code in list_currencies() else f"{code!r} is not an ISO currency code like 'USD' or 'KRW'."
+
+
+def _holiday_country(code: str) -> str:
+    if not code:
+        return ""
+    import holidays as holidays_lib
+
+    if code in holidays_lib.list_supported_countries():
+        return ""
+    return f"{code!r} is not a country code the holidays package knows (e.g. 'US', 'KR', 'CN')."
+
+
+def _email_or_empty(address: str) -> str:
+    if not address:
+        return ""
+    from sheet_sync.cells import check_email
+
+    return check_email(address)
+
+
+def _days(days: tuple[str, ...]) -> str:
+    bad = [d for d in days if d not in DAY_NAMES]
+    if days and not bad:
+        return ""
+    return 'must list days like ["mon", "tue"]' + (f"; {bad[0]!r} is not one." if bad else ".")
+
+
+def _buckets(buckets: tuple[int, ...]) -> str:
+    if buckets and buckets[0] > 0 and all(a < b for a, b in zip(buckets, buckets[1:])):
+        return ""
+    return "must be increasing whole numbers of days, like [30, 60, 90]."
+
+
+def setting(default: Any = None, *, factory: Callable[[], Any] | None = None, toml: str | None = None,
+            norm: Callable[[Any], Any] | None = None, check: Check | None = None,
+            read: Callable[..., Any] | None = None) -> Any:
+    """A dataclass field that is a config key, with what its type cannot say.
+
+    Args:
+        default: the value when the key is absent (or `factory`, for a mutable one).
+        toml: the key's name in the file, when it is not the field's (`from` is a Python keyword).
+        norm: applied to the value read, before the check (e.g. `str.upper` for a currency).
+        check: the value -> '' when good, else the rest of a sentence after the key's name.
+        read: reads the raw TOML value itself, for a key of more than one form.
+    """
+    meta = {k: v for k, v in (("toml", toml), ("norm", norm), ("check", check), ("read", read)) if v is not None}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+NOT_A_KEY: Mapping[str, Any] = {"toml": None}  # field metadata: computed, not read from the file
+
+
+# ---- reading values ------------------------------------------------------------------------
+
+
+@dataclass
+class _Reading:
+    """One file being read: where relative paths start, the problems so far, the sections read so far."""
+
+    base_dir: Path
+    problems: list[str] = field(default_factory=list)
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def problem(self, key: str, text: str) -> None:
+        self.problems.append(f"{key} {text}")
+
+    def path(self, text: str) -> Path:
+        p = Path(text).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as a message shows it: numbers as written, text only as 'text' (it may be a secret)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a table"
+    return "a date"  # TOML's dates and times
+
+
+def _wrong(kind: str, value: Any) -> _Bad:
+    hint = ""
+    if isinstance(value, str) and kind != "text":
+        if value.strip().lower() in ("true", "false") or re.fullmatch(r"\s*-?[\d_]+(\.\d+)?\s*", value):
+            hint = "; write it without quotes"
+    elif kind == "text" and isinstance(value, (bool, int, float)):
+        hint = "; put it in quotes"
+    return _Bad(f"must be {kind}, not {_shown(value)}{hint}.")
+
+
+def _scalar(kind: str, types_: tuple[type, ...], convert: Callable[[Any], Any] = lambda v: v) -> Callable[..., Any]:
+    def read(value: Any, key: str, reading: _Reading) -> Any:
+        if isinstance(value, bool) != (bool in types_) or not isinstance(value, types_):  # True is an int too
+            raise _wrong(kind, value)
+        return convert(value)
+
+    return read
+
+
+_text = _scalar("text", (str,), str.strip)
+_whole = _scalar("a whole number", (int,))
+_number = _scalar("a number", (int, float), float)
+_bool = _scalar("true or false", (bool,))
+
+
+def _amount(value: Any, key: str, reading: _Reading) -> Decimal:
+    """Money or a percentage: exact, from a TOML number or text like "99.50"; never negative."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _wrong("a number", value)
+    try:
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        result = None
+    if result is None or not result.is_finite():
+        raise _Bad('must be a number, like 100 or "99.50".')
+    if result < 0:
+        raise _Bad("must not be negative.")
+    return result
+
+
+def _path(value: Any, key: str, reading: _Reading) -> Path:
+    text = _text(value, key, reading)
+    if not text:
+        raise _Bad("must name a file or folder; leave the key out for the default.")
+    return reading.path(text)
+
+
+def _optional_path(value: Any, key: str, reading: _Reading) -> Path | None:
+    text = _text(value, key, reading)
+    return reading.path(text) if text else None
+
+
+_PLURAL = {_text: "text", _whole: "whole numbers", _number: "numbers", _bool: "true or false", _amount: "numbers"}
+
+
+def _list_of(item: Callable[..., Any]) -> Callable[..., tuple]:
+    def read(value: Any, key: str, reading: _Reading) -> tuple:
+        if not isinstance(value, list):
+            raise _wrong(f"a list of {_PLURAL[item]}", value)
+        out = []
+        for i, v in enumerate(value, 1):
+            try:
+                out.append(item(v, key, reading))
+            except _Bad:
+                raise _Bad(f"must be a list of {_PLURAL[item]}; item {i} is {_shown(v)}.") from None
+        return tuple(out)
+
+    return read
+
+
+def _table_of(item: Callable[..., Any], name_of: Callable[[str], str] | None = None) -> Callable[..., dict]:
+    """A table of `item` values; `name_of` turns each key into its canonical name, or raises _Bad.
+
+    Each bad entry is a problem of its own, named by its full key; an empty text is as if left out.
+    """
+
+    def read(value: Any, key: str, reading: _Reading) -> dict:
+        if not isinstance(value, Mapping):
+            raise _wrong("a table", value)
+        out: dict[str, Any] = {}
+        given: dict[str, str] = {}
+        for name, v in value.items():
+            sub = _join(key, name)
+            try:
+                canonical = name_of(name) if name_of else name
+                if canonical in given:
+                    raise _Bad(f"names the same as {_join(key, given[canonical])}; keep one of them.")
+                given[canonical] = name
+                converted = item(v, sub, reading)
+            except _Bad as exc:
+                reading.problem(sub, str(exc))
+                continue
+            if converted != "":
+                out[canonical] = converted
+        return out
+
+    return read
+
+
+def _currency_key(name: str) -> str:
+    why = _currency(name.upper())
+    if why:
+        raise _Bad(why)
+    return name.upper()
+
+
+def _instructions_key(name: str) -> str:
+    if name.lower() in ("default", *LANGUAGES):
+        return name.lower()
+    if not _currency(name.upper()):
+        return name.upper()
+    raise _Bad(f"must be 'default', a language ({', '.join(LANGUAGES)}) or a currency code like 'USD'.")
+
+
+def _join(prefix: str, name: str) -> str:
+    """A dotted key as TOML writes it: `workbook.columns."Invoice No"`."""
+    part = name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
+    return f"{prefix}.{part}" if prefix else part
+
+
+def _near(name: str, choices: list[str], quote: bool = False) -> str:
+    near = difflib.get_close_matches(name, choices, 1)
+    if not near:
+        return ""
+    return f" (did you mean {json.dumps(near[0]) if quote else near[0]}?)"
+
+
+def _snake(sheet: str) -> str:
+    return sheet.lower().replace(" ", "_")
+
+
+# ---- the sections ----------------------------------------------------------------------------
+
+
+def _read_instructions(value: Any, key: str, reading: _Reading) -> Mapping[str, str]:
+    """Text, or a table of texts by currency code, language or `default`."""
+    if isinstance(value, Mapping):
+        return _table_of(_text, _instructions_key)(value, key, reading)
+    text = _text(value, key, reading)
+    return {"default": text} if text else {}
 
 
 @dataclass(frozen=True)
@@ -26,29 +311,70 @@ class Business:
     address: str = ""
     tax_id: str = ""
     signature: str = ""
-    payment_instructions: str = ""
+    # 'default', a currency code or a language -> how to pay, for invoices without a Payment Link
+    payment_instructions_by: Mapping[str, str] = setting(factory=dict, toml="payment_instructions",
+                                                         read=_read_instructions)
+
+    @property
+    def payment_instructions(self) -> str:
+        """The instructions for any invoice (the `default` entry when the config gives a table)."""
+        return self.payment_instructions_by.get("default", "")
+
+    def payment_instructions_for(self, currency: str, language: str) -> str:
+        """The instructions for an invoice: by its currency, else the client's language, else the default."""
+        by = self.payment_instructions_by
+        return by.get(currency.upper(), "") or by.get(language, "") or by.get("default", "")
+
+
+def _sheet_key(name: str) -> str:
+    by_name = {normalize_name(s): s for s in SHEETS}
+    if normalize_name(name) in by_name:
+        return by_name[normalize_name(name)]
+    keys = [_snake(s) for s in SHEETS]
+    raise _Bad(f"is not a sheet sheet-sync knows{_near(name, keys)}; the sheets are {', '.join(keys)}.")
+
+
+def _column_key(name: str) -> str:
+    headers = _known_headers()
+    every = [h for names in headers.values() for h in names]
+    by_name = {normalize_name(h): h for h in every}
+    if normalize_name(name) in by_name:
+        return by_name[normalize_name(name)]
+    known = "; ".join(f"{sheet}: {', '.join(names)}" for sheet, names in headers.items())
+    raise _Bad(f"is not a header sheet-sync knows{_near(name, every, quote=True)}; the known headers are {known}.")
+
+
+@cache
+def _known_headers() -> dict[str, tuple[str, ...]]:
+    """Canonical sheet -> the headers `Config.column_name()` is asked for on it."""
+    # load.py imports this module, so its header lists are imported here, when a config names columns.
+    from sheet_sync.load import SHEET_HEADERS
+
+    return {sheet: headers + TOOL_COLUMNS if sheet == INVOICES else headers for sheet, headers in SHEET_HEADERS.items()}
 
 
 @dataclass(frozen=True)
 class WorkbookConfig:
     path: Path | None = None
     google_sheet: str = ""
-    date_order: str = "DMY"
-    sheets: Mapping[str, str] = field(default_factory=dict)  # canonical name -> owner's name
-    columns: Mapping[str, str] = field(default_factory=dict)  # canonical header -> owner's header
+    date_order: str = setting("DMY", norm=str.upper, check=_one_of(*DATE_ORDERS))
+    # canonical name -> owner's name
+    sheets: Mapping[str, str] = setting(factory=dict, read=_table_of(_text, _sheet_key))
+    # canonical header -> owner's header
+    columns: Mapping[str, str] = setting(factory=dict, read=_table_of(_text, _column_key))
 
 
 @dataclass(frozen=True)
 class AgingConfig:
-    timezone: str = "UTC"
-    basis: str = "due_date"
-    buckets: tuple[int, ...] = (30, 60, 90)
-    default_currency: str = "USD"
+    timezone: str = setting("UTC", check=_time_zone)
+    basis: str = setting("due_date", check=_one_of("due_date", "issue_date"))
+    buckets: tuple[int, ...] = setting((30, 60, 90), check=_buckets)
+    default_currency: str = setting("USD", norm=str.upper, check=_currency)
 
 
 @dataclass(frozen=True)
 class Stage:
-    name: str
+    name: str = field(metadata=NOT_A_KEY)  # the table's name: [reminders.stages.<name>]
     offset: int  # days relative to the due date (negative = before)
     gap: int  # business days since the previous stage
     enabled: bool = True
@@ -62,18 +388,46 @@ DEFAULT_STAGES = (
 )
 
 
+def _read_stages(value: Any, key: str, reading: _Reading) -> tuple[Stage, ...]:
+    """[reminders.stages.<name>] tables, each changing the keys it names of that default stage."""
+    if not isinstance(value, Mapping):
+        raise _wrong("a table", value)
+    defaults = {s.name: s for s in DEFAULT_STAGES}
+    _unknown(value, key, tuple(defaults), reading)
+    stages = []
+    for default in DEFAULT_STAGES:
+        try:
+            stages.append(_section(Stage, value.get(default.name, {}), _join(key, default.name), reading, base=default))
+        except _Bad as exc:
+            reading.problem(_join(key, default.name), str(exc))
+            stages.append(default)
+    return tuple(stages)
+
+
+def _read_write_off(value: Any, key: str, reading: _Reading) -> Mapping[str, Decimal]:
+    """A table of amounts by currency, or one amount in aging.default_currency (read before [reminders])."""
+    if isinstance(value, Mapping):
+        return _table_of(_amount, _currency_key)(value, key, reading)
+    return {reading.sections.get("aging", AgingConfig()).default_currency: _amount(value, key, reading)}
+
+
 @dataclass(frozen=True)
 class RemindersConfig:
-    default_language: str = "en"
-    send_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-    holidays: str = ""
+    default_language: str = setting("en", check=_one_of(*LANGUAGES))
+    send_days: tuple[str, ...] = setting(DAY_NAMES[:5], norm=lambda days: tuple(d.lower()[:3] for d in days),
+                                         check=_days)
+    holidays: str = setting("", norm=str.upper, check=_holiday_country)
     templates_dir: Path | None = None
-    stages: tuple[Stage, ...] = DEFAULT_STAGES
-    needs_attention_days: int = 7
-    write_off_below: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> amount
-    discount_percent: Decimal = Decimal(0)  # early-payment discount offered in `upcoming`
-    discount_days: int = 0  # ... when paid within this many days of the issue date
-    reply_days: int = 3  # the final notice asks to hear back by the first Friday at least this many days away
+    stages: tuple[Stage, ...] = setting(DEFAULT_STAGES, read=_read_stages)
+    needs_attention_days: int = setting(7, check=_at_least(0))
+    write_off_below: Mapping[str, Decimal] = setting(factory=dict, read=_read_write_off)  # currency -> amount
+    # early-payment discount offered in `upcoming` ...
+    discount_percent: Decimal = setting(Decimal(0), toml="early_payment_discount_percent",
+                                        check=_between(0, 100))
+    # ... when paid within this many days of the issue date
+    discount_days: int = setting(0, toml="early_payment_discount_days", check=_at_least(0))
+    # the final notice asks to hear back by the first Friday at least this many days away
+    reply_days: int = setting(3, toml="final_reply_days", check=_at_least(0))
 
     @property
     def weekmask(self) -> str:
@@ -83,10 +437,10 @@ class RemindersConfig:
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str = ""
-    port: int = 587
+    port: int = setting(587, check=_between(1, 65535))
     user: str = ""
-    security: str = "starttls"
-    timeout: int = 30
+    security: str = setting("starttls", check=_one_of("starttls", "ssl", "none"))
+    timeout: int = setting(30, check=_at_least(1))
 
 
 @dataclass(frozen=True)
@@ -97,16 +451,17 @@ class GmailConfig:
 
 @dataclass(frozen=True)
 class MailConfig:
-    transport: str = "outbox"
-    from_: str = "you@example.com"
+    transport: str = setting("outbox", check=_one_of("outbox", "gmail", "smtp"))
+    from_: str = setting("you@example.com", toml="from")
     from_name: str = ""
     reply_to: str = ""
     bcc: str = ""
-    digest_to: str = ""  # the owner's digest after each run that sent something or needs a decision
+    # the owner's digest after each run that sent something or needs a decision
+    digest_to: str = setting("", check=_email_or_empty)
     outbox_dir: Path = Path("outbox")
     redirect_to: str = ""
-    pause_seconds: float = 0.0
-    daily_cap: int = 500
+    pause_seconds: float = setting(0.0, check=_at_least(0))
+    daily_cap: int = setting(500, check=_at_least(0))
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     gmail: GmailConfig = field(default_factory=GmailConfig)
 
@@ -114,7 +469,8 @@ class MailConfig:
 @dataclass(frozen=True)
 class GoogleConfig:
     api_endpoint: str = ""
-    send_window: int = 20  # at most this many sends are `pending` at once in the sheet (0: all of them)
+    # at most this many sends are `pending` at once in the sheet (0: all of them)
+    send_window: int = setting(20, check=_at_least(0))
 
 
 @dataclass(frozen=True)
@@ -125,7 +481,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     google: GoogleConfig = field(default_factory=GoogleConfig)
-    source: Path | None = None  # the file this came from
+    source: Path | None = field(default=None, metadata=NOT_A_KEY)  # the file this came from
 
     @property
     def tz(self) -> ZoneInfo:
@@ -138,251 +494,126 @@ class Config:
         return self.workbook.columns.get(canonical, canonical)
 
 
-# ---- parsing -------------------------------------------------------------------------------
+def _check_workbook(workbook: WorkbookConfig) -> list[str]:
+    if workbook.path and workbook.google_sheet:
+        return ["set either workbook.path or workbook.google_sheet, not both."]
+    return []
 
-SHEET_KEYS = {
-    "clients": "Clients",
-    "invoices": "Invoices",
-    "payments": "Payments",
-    "line_items": "Line Items",
-    "aging": "Aging",
-    "aging_summary": "Aging Summary",
-    "reminder_log": "Reminder Log",
+
+def _check_stages(reminders: RemindersConfig) -> list[str]:
+    stages = reminders.stages
+    offsets = [s.offset for s in stages]
+    if offsets != sorted(offsets) or any(s.gap < 0 for s in stages):
+        return ["reminders.stages offsets must increase from upcoming to final, and gaps must not be negative."]
+    if stages[0].offset > 0 or any(s.offset < 1 for s in stages[1:]):
+        return ["reminders.stages.upcoming.offset must be 0 or less, the other stages' offsets 1 or more."]
+    return []
+
+
+# Checks of several keys of one section: (the fields they read, the check), run when those keys are good.
+SECTION_CHECKS: Mapping[type, tuple[tuple[str, ...], Callable[[Any], list[str]]]] = {
+    WorkbookConfig: (("path", "google_sheet"), _check_workbook),
+    RemindersConfig: (("stages",), _check_stages),
 }
 
 
-class _Reader:
-    """Takes values out of one TOML table, checking types; what is left over is an unknown key."""
-
-    def __init__(self, table: Mapping[str, Any], prefix: str):
-        if not isinstance(table, Mapping):
-            raise SheetSyncError(f"Config: [{prefix}] must be a table.")
-        self.table = dict(table)
-        self.prefix = prefix
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}.{name}"
-
-    def take(self, name: str, kind: type | tuple[type, ...], default: Any) -> Any:
-        if name not in self.table:
-            return default
-        value = self.table.pop(name)
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) and kind is not bool:
-            raise SheetSyncError(f"Config: {self.key(name)} must be {_kind_name(kind)}, not {value!r}.")
-        if not isinstance(value, kind):
-            raise SheetSyncError(f"Config: {self.key(name)} must be {_kind_name(kind)}, not {value!r}.")
-        return value
-
-    def sub(self, name: str) -> "_Reader":
-        return _Reader(self.table.pop(name, {}), self.key(name))
-
-    def done(self) -> None:
-        if self.table:
-            unknown = ", ".join(self.key(k) for k in sorted(self.table))
-            raise SheetSyncError(f"Config: unknown key {unknown}; see config.example.toml for the keys.")
+# ---- the reader ------------------------------------------------------------------------------
 
 
-def _kind_name(kind: Any) -> str:
-    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list"}
-    if isinstance(kind, tuple):
-        return " or ".join(names.get(k, k.__name__) for k in kind)
-    return names.get(kind, kind.__name__)
+def _reader_for(kind: Any) -> Callable[..., Any]:
+    """How a value of a field of this type is read."""
+    simple = {str: _text, int: _whole, float: _number, bool: _bool, Decimal: _amount, Path: _path}
+    if kind in simple:
+        return simple[kind]
+    args = get_args(kind)
+    if isinstance(kind, types.UnionType) and set(args) == {Path, type(None)}:
+        return _optional_path
+    if get_origin(kind) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _list_of(_reader_for(args[0]))
+    if is_dataclass(kind):
+        return lambda value, key, reading: _section(kind, value, key, reading)
+    raise TypeError(f"no config reader for {kind}; give the field a read= function")
 
 
-def _decimal(value: Any, key: str) -> Decimal:
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        raise SheetSyncError(f"Config: {key} must be a number, not {value!r}.") from None
-    if result < 0:
-        raise SheetSyncError(f"Config: {key} must not be negative.")
-    return result
+@cache
+def _keys(cls: type) -> dict[str, tuple[Any, Callable[..., Any], bool]]:
+    """TOML key -> (field, reader, whether it is a section) for a section's dataclass, in the fields' order."""
+    hints = get_type_hints(cls)
+    keys = {}
+    for f in fields(cls):
+        name = f.metadata.get("toml", f.name)
+        if name is not None:
+            keys[name] = (f, f.metadata.get("read") or _reader_for(hints[f.name]), is_dataclass(hints[f.name]))
+    return keys
+
+
+def _section(cls: type, table: Any, prefix: str, reading: _Reading, base: Any = None) -> Any:
+    """One section (or the whole file, with prefix ''): each key read by its field; the rest are unknown."""
+    if not isinstance(table, Mapping):
+        raise _wrong("a table", table)
+    values: dict[str, Any] = {}
+    failed = set()
+    for name, (f, read, is_section) in _keys(cls).items():
+        key = _join(prefix, name)
+        if name not in table and not is_section:  # an absent section is read as empty, for its default paths
+            if base is None and isinstance(f.default, Path):
+                values[f.name] = reading.path(str(f.default))  # a default path is from the config's folder too
+            continue
+        before = len(reading.problems)
+        try:
+            value = read(table.get(name, {}), key, reading)
+            if "norm" in f.metadata:
+                value = f.metadata["norm"](value)
+            why = f.metadata["check"](value) if "check" in f.metadata else ""
+            if why:
+                raise _Bad(why)
+        except _Bad as exc:
+            reading.problem(key, str(exc))
+        else:
+            values[f.name] = value
+        if len(reading.problems) > before:
+            failed.add(f.name)
+            continue
+        if is_dataclass(value):
+            reading.sections[key] = value
+    _unknown(table, prefix, tuple(_keys(cls)), reading)
+    section = replace(base, **values) if base is not None else cls(**values)
+    involved, check = SECTION_CHECKS.get(cls, ((), None))
+    if check and not failed.intersection(involved):
+        reading.problems.extend(check(section))
+    return section
+
+
+def _unknown(table: Mapping[str, Any], prefix: str, known: tuple[str, ...], reading: _Reading) -> None:
+    for name in table:
+        if name not in known:
+            full = _join(prefix, name)
+            near = difflib.get_close_matches(name, known, 1)
+            if isinstance(table[name], Mapping):
+                what, hint = f"section [{full}]", f" (did you mean [{_join(prefix, near[0])}]?)" if near else ""
+            else:
+                what, hint = f"key {full}", f" (did you mean {_join(prefix, near[0])}?)" if near else ""
+            reading.problems.append(f"unknown {what}{hint}; see config.example.toml for the keys.")
+
+
+# ---- entry points ----------------------------------------------------------------------------
 
 
 def parse_config(data: Mapping[str, Any], base_dir: Path, source: Path | None = None) -> Config:
-    """Build a Config from parsed TOML; relative paths are taken from `base_dir`."""
-    root = _Reader(data, "config")
-    root.prefix = ""
+    """Build a Config from parsed TOML; relative paths are taken from `base_dir`.
 
-    def path(value: str) -> Path:
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else base_dir / p
-
-    r = _Reader(data.get("business", {}), "business")
-    root.table.pop("business", None)
-    business = Business(**{f.name: r.take(f.name, str, f.default) for f in fields(Business)})
-    r.done()
-
-    r = _Reader(data.get("workbook", {}), "workbook")
-    root.table.pop("workbook", None)
-    wb_path = r.take("path", str, "")
-    google_sheet = r.take("google_sheet", str, "").strip()
-    date_order = r.take("date_order", str, "DMY").upper()
-    if date_order not in DATE_ORDERS:
-        raise SheetSyncError(f"Config: workbook.date_order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}.")
-    sheets_r = r.sub("sheets")
-    sheets = {}
-    for key, canonical in SHEET_KEYS.items():
-        value = sheets_r.take(key, str, "")
-        if value.strip():
-            sheets[canonical] = value.strip()
-    sheets_r.done()
-    columns_r = r.sub("columns")
-    columns = {}
-    for key in list(columns_r.table):
-        value = columns_r.take(key, str, "")
-        if value.strip():
-            columns[key] = value.strip()
-    r.done()
-    if wb_path and google_sheet:
-        raise SheetSyncError("Config: set either workbook.path or workbook.google_sheet, not both.")
-    workbook = WorkbookConfig(
-        path=path(wb_path) if wb_path else None,
-        google_sheet=google_sheet,
-        date_order=date_order,
-        sheets=sheets,
-        columns=columns,
-    )
-
-    r = _Reader(data.get("aging", {}), "aging")
-    root.table.pop("aging", None)
-    tz = r.take("timezone", str, "UTC")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SheetSyncError(f"Config: aging.timezone {tz!r} is not a time zone; use an IANA name like 'Asia/Seoul'.") from None
-    basis = r.take("basis", str, "due_date")
-    if basis not in ("due_date", "issue_date"):
-        raise SheetSyncError(f"Config: aging.basis must be 'due_date' or 'issue_date', not {basis!r}.")
-    buckets = r.take("buckets", list, [30, 60, 90])
-    if not buckets or not all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in buckets) or sorted(set(buckets)) != buckets:
-        raise SheetSyncError("Config: aging.buckets must be increasing whole numbers of days, like [30, 60, 90].")
-    currency = r.take("default_currency", str, "USD").strip().upper()
-    _check_currency(currency, "aging.default_currency")
-    r.done()
-    aging = AgingConfig(timezone=tz, basis=basis, buckets=tuple(buckets), default_currency=currency)
-
-    r = _Reader(data.get("reminders", {}), "reminders")
-    root.table.pop("reminders", None)
-    lang = r.take("default_language", str, "en")
-    if lang not in LANGUAGES:
-        raise SheetSyncError(f"Config: reminders.default_language must be one of {', '.join(LANGUAGES)}, not {lang!r}.")
-    send_days = tuple(d.lower()[:3] for d in r.take("send_days", list, list(DAY_NAMES[:5])))
-    if not send_days or any(d not in DAY_NAMES for d in send_days):
-        raise SheetSyncError("Config: reminders.send_days must list days like [\"mon\", \"tue\"].")
-    hol = r.take("holidays", str, "").strip().upper()
-    if hol:
-        import holidays as holidays_lib
-
-        if hol not in holidays_lib.list_supported_countries():
-            raise SheetSyncError(f"Config: reminders.holidays {hol!r} is not a country code the holidays package knows (e.g. 'US', 'KR', 'CN').")
-    tdir = r.take("templates_dir", str, "")
-    stages_r = r.sub("stages")
-    stages = []
-    for default in DEFAULT_STAGES:
-        s = stages_r.sub(default.name)
-        stages.append(Stage(
-            default.name,
-            s.take("offset", int, default.offset),
-            s.take("gap", int, default.gap),
-            s.take("enabled", bool, default.enabled),
-        ))
-        s.done()
-    stages_r.done()
-    offsets = [s.offset for s in stages]
-    if offsets != sorted(offsets) or any(s.gap < 0 for s in stages):
-        raise SheetSyncError("Config: reminders.stages offsets must increase from upcoming to final, and gaps must not be negative.")
-    if stages[0].offset > 0 or any(s.offset < 1 for s in stages[1:]):
-        raise SheetSyncError("Config: reminders.stages.upcoming.offset must be 0 or less, the other stages' offsets 1 or more.")
-    needs_attention = r.take("needs_attention_days", int, 7)
-    wob = r.take("write_off_below", (dict, int, float, str), {})
-    if isinstance(wob, dict):
-        write_off = {}
-        for cur, amount in wob.items():
-            _check_currency(cur.upper(), f"reminders.write_off_below.{cur}")
-            write_off[cur.upper()] = _decimal(amount, f"reminders.write_off_below.{cur}")
-    else:
-        write_off = {currency: _decimal(wob, "reminders.write_off_below")}
-    discount_percent = _decimal(r.take("early_payment_discount_percent", (int, float, str), 0), "reminders.early_payment_discount_percent")
-    discount_days = r.take("early_payment_discount_days", int, 0)
-    reply_days = r.take("final_reply_days", int, 3)
-    r.done()
-    reminders = RemindersConfig(
-        default_language=lang,
-        send_days=send_days,
-        holidays=hol,
-        templates_dir=path(tdir) if tdir else None,
-        stages=tuple(stages),
-        needs_attention_days=needs_attention,
-        write_off_below=write_off,
-        discount_percent=discount_percent,
-        discount_days=discount_days,
-        reply_days=reply_days,
-    )
-
-    r = _Reader(data.get("mail", {}), "mail")
-    root.table.pop("mail", None)
-    transport = r.take("transport", str, "outbox")
-    if transport not in ("outbox", "gmail", "smtp"):
-        raise SheetSyncError(f"Config: mail.transport must be 'outbox', 'gmail' or 'smtp', not {transport!r}.")
-    mail_from = r.take("from", str, "you@example.com")
-    from_name = r.take("from_name", str, "")
-    reply_to = r.take("reply_to", str, "")
-    bcc = r.take("bcc", str, "")
-    digest_to = r.take("digest_to", str, "").strip()
-    if digest_to:
-        from sheet_sync.cells import check_email
-
-        why = check_email(digest_to)
-        if why:
-            raise SheetSyncError(f"Config: mail.digest_to: {why}")
-    outbox_dir = path(r.take("outbox_dir", str, "outbox"))
-    redirect = r.take("redirect_to", str, "").strip()
-    pause = r.take("pause_seconds", float, 0.0)
-    cap = r.take("daily_cap", int, 500)
-    s = r.sub("smtp")
-    security = s.take("security", str, "starttls")
-    if security not in ("starttls", "ssl", "none"):
-        raise SheetSyncError(f"Config: mail.smtp.security must be 'starttls', 'ssl' or 'none', not {security!r}.")
-    smtp = SmtpConfig(
-        host=s.take("host", str, ""),
-        port=s.take("port", int, 587),
-        user=s.take("user", str, ""),
-        security=security,
-        timeout=s.take("timeout", int, 30),
-    )
-    s.done()
-    g = r.sub("gmail")
-    oauth = g.take("oauth2_file", str, "")
-    gmail = GmailConfig(user=g.take("user", str, ""), oauth2_file=path(oauth) if oauth else None)
-    g.done()
-    r.done()
-    mail = MailConfig(
-        transport=transport, from_=mail_from, from_name=from_name, reply_to=reply_to, bcc=bcc, digest_to=digest_to,
-        outbox_dir=outbox_dir, redirect_to=redirect, pause_seconds=pause, daily_cap=cap, smtp=smtp, gmail=gmail,
-    )
-
-    r = _Reader(data.get("google", {}), "google")
-    root.table.pop("google", None)
-    window = r.take("send_window", int, 20)
-    if window < 0:
-        raise SheetSyncError("Config: google.send_window must be 0 or more.")
-    google = GoogleConfig(api_endpoint=r.take("api_endpoint", str, "").strip(), send_window=window)
-    r.done()
-
-    if root.table:
-        unknown = ", ".join(f"[{k}]" for k in sorted(root.table))
-        raise SheetSyncError(f"Config: unknown section {unknown}; see config.example.toml for the keys.")
-    return Config(business, workbook, aging, reminders, mail, google, source)
-
-
-def _check_currency(code: str, key: str) -> None:
-    from babel.numbers import list_currencies
-
-    if code not in list_currencies():
-        raise SheetSyncError(f"Config: {key} {code!r} is not an ISO currency code like 'USD' or 'KRW'.")
+    Raises:
+        SheetSyncError: naming every unknown key and bad value in the file, one a line.
+    """
+    reading = _Reading(base_dir)
+    config = _section(Config, data, "", reading)
+    problems = reading.problems
+    if len(problems) == 1:
+        raise SheetSyncError(f"Config: {problems[0]}")
+    if problems:
+        where = f" in {source.name}" if source else ""
+        raise SheetSyncError(f"Config: {len(problems)} problems{where}:\n" + "\n".join(f"  {p}" for p in problems))
+    return replace(config, source=source)
 
 
 def load_config(path: Path | str) -> Config:
