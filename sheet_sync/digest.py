@@ -2,6 +2,7 @@
 needs a decision.
 
     build_digest(result, config)           -> EmailMessage | None   pure: from `result.to_dict()`
+    send_digest(result, config, transport) -> str                   what became of it, for SyncResult.digest
     check_digest(config)                   -> [str]                 what fails when a sample renders
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Mapping
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.mail.message import build_message, domain_of
+from sheet_sync.mail.transport import SendError, Transport, make_transport
 from sheet_sync.render import render_document, tidy_text
 from sheet_sync.result import Attention, Sent, SyncResult, problem_line
 
@@ -90,6 +92,26 @@ def build_digest(result: SyncResult, config: Config, when: datetime | None = Non
         message_id=f"<digest.{as_of}.{digest_id}@{domain_of(sender)}>",
         extra_headers=[("X-Sheet-Sync-Digest", as_of)], when=when,
     )
+
+
+def send_digest(result: SyncResult, config: Config, transport: Transport | None = None) -> str:
+    """Send the digest for `result`, when asked for and worth it, through the run's `transport` (None: the one
+    the config names). Returns what became of it, for `SyncResult.digest`: "" (none), "sent to ...", or
+    "not sent ...: why". Its failure never changes the outcome of the reminders, so it never raises."""
+    try:
+        message = build_digest(result, config)
+    except SheetSyncError as exc:
+        return f"not sent: {exc}"
+    if message is None:
+        return ""
+    to = config.mail.digest_to
+    try:
+        transport = transport or make_transport(config)
+        with transport:
+            transport.send(message, [to])
+    except (SheetSyncError, SendError) as exc:
+        return f"not sent to {to}: {exc}"
+    return f"sent to {to}"
 
 
 def check_digest(config: Config) -> list[str]:

@@ -84,3 +84,14 @@ def test_to_dict_is_plain_json_ready_data():
     check = CheckResult(result.problems, ("en/gentle.txt: a mistake",), 3, 2).to_dict()
     assert check == {"problems": data["problems"], "template_problems": ["en/gentle.txt: a mistake"], "invoices": 3,
                      "clients": 2, "exit_code": 1}
+
+
+def test_the_renderers_and_the_digest_never_import_the_api():
+    """api composes the run; what it composes (the digest, the results, the transports) never reaches back."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sheet_sync.digest, sheet_sync.job_summary, sheet_sync.result, sheet_sync.mail.transport; "
+            "print(sorted(m for m in sys.modules if m in ('sheet_sync.api', 'sheet_sync.cli')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
