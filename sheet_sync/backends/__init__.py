@@ -7,7 +7,7 @@ from typing import Mapping, Protocol
 
 from sheet_sync.backends.raw import RawSheet
 from sheet_sync.config import Config
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.model import LogEntry, WritePlan
 
 
@@ -64,7 +64,9 @@ class ExcelBackend:
         lock = excel_lock_file(self.path)
         if lock is not None:
             raise SheetSyncError(
-                f"{self.path.name} is open in Excel (lock file {lock.name}): close it and run again."
+                f"{self.path.name} is open in Excel (lock file {lock.name}): close it and run again.",
+                kind=ErrorKind.WORKBOOK_LOCKED, fix=f"close {self.path.name} in Excel; if Excel is not running, delete "
+                f"the leftover lock file beside it ({lock.name})",
             )
 
     def record_pending(self, entries):

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_sync.backends.xlsx_cache import restore_cached_results
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.model import (
     LOG_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, money_pattern, normalize_name,
 )
@@ -101,7 +101,9 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> Write
     """Apply `plan` to the workbook at `path`, atomically."""
     lock = excel_lock_file(path)
     if lock is not None:
-        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.")
+        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.",
+                             kind=ErrorKind.WORKBOOK_LOCKED, fix=f"close {path.name} in Excel; if Excel is not running, "
+                             f"delete the leftover lock file beside it ({lock.name})")
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
     except FileNotFoundError:
