@@ -16,10 +16,11 @@ from sheet_sync.aging import AgingReport, age, totals_by_currency
 from sheet_sync.backends import Backend, get_backend
 from sheet_sync.compose import Outgoing, compose
 from sheet_sync.config import Config
+from sheet_sync.digest import send_digest
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
-from sheet_sync.mail.transport import SendError, Transport
+from sheet_sync.mail.transport import Transport, make_transport
 from sheet_sync.model import (
     INVOICES, DELIVERED, OPEN, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem,
     SendState, Status, WritePlan, normalize_name,
@@ -39,16 +40,6 @@ def load(config: Config) -> tuple[Book, Backend]:
     backend = get_backend(config)
     raw = backend.read(wanted_sheets(config))
     return load_book(raw, config), backend
-
-
-def make_transport(config: Config) -> Transport:
-    from sheet_sync.mail.outbox import OutboxTransport
-
-    if config.mail.transport == "outbox":
-        return OutboxTransport(config.mail.outbox_dir)
-    from sheet_sync.mail.smtp import SmtpTransport
-
-    return SmtpTransport(config)
 
 
 @dataclass
@@ -159,29 +150,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         attention=_attention(run, statuses),
     )
     if not dry_run:
-        result = _send_digest(config, result, transport)
+        result = replace(result, digest=send_digest(result, config, transport))
     return result
-
-
-def _send_digest(config: Config, result: SyncResult, transport: Transport | None) -> SyncResult:
-    """One email to the owner about this run, when asked for and worth it. Its failure never changes the
-    outcome of the reminders; the result says what became of it."""
-    from sheet_sync.digest import build_digest
-
-    try:
-        message = build_digest(result, config)
-    except SheetSyncError as exc:
-        return replace(result, digest=f"not sent: {exc}")
-    if message is None:
-        return result
-    to = config.mail.digest_to
-    transport = transport or make_transport(config)
-    try:
-        with transport:
-            transport.send(message, [to])
-    except (SheetSyncError, SendError) as exc:
-        return replace(result, digest=f"not sent to {to}: {exc}")
-    return replace(result, digest=f"sent to {to}")
 
 
 def _attention(run: _Run, statuses: list[str]) -> tuple[Attention, ...]:

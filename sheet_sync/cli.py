@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 import traceback
-from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -145,9 +144,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     result = api.check(config)
     if args.json:
-        print(json.dumps({"problems": [_problem_json(p) for p in result.problems],
-                          "template_problems": list(result.template_problems),
-                          "invoices": result.invoices, "clients": result.clients}, ensure_ascii=False, indent=2))
+        print(to_json(result))
         return result.exit_code
     print(f"Config OK. Read {result.clients} clients and {result.invoices} invoices.")
     for p in result.problems:
@@ -214,7 +211,7 @@ def render_summary(r: api.SyncResult) -> str:
                      + (" (" + ", ".join(f"{s} {n}" for s, n in stages.items()) + ")" if stages else ""))
     for m in r.failed:
         lines.append(f"  FAILED {m.invoice_no} {m.stage} to {m.to}: {m.detail}")
-    skipped = [m for m in r.messages if m.state == "skipped"]
+    skipped = r.skipped
     if skipped:
         n = len(skipped)
         lines.append(f"  {n} reminder{'s' if n != 1 else ''} left for the next run ({skipped[0].detail.split(';')[0]})")
@@ -240,31 +237,5 @@ def _some(items, n: int = 8) -> str:
     return shown + (f" and {len(items) - n} more (filter Sync Status on the Invoices sheet)" if len(items) > n else "")
 
 
-def _problem_json(p) -> dict:
-    return {"cell": str(p.cell) if p.cell else None, "message": p.message, "invoice_no": p.invoice_no,
-            "blocking": p.blocking}
-
-
-def to_json(r: api.SyncResult) -> str:
-    data = {
-        "as_of": r.as_of.isoformat(),
-        "workbook": r.workbook,
-        "dry_run": r.dry_run,
-        "written": r.written,
-        "transport": r.transport,
-        "outbox_dir": r.outbox_dir,
-        "invoices_read": r.invoices_read,
-        "statuses": dict(r.statuses),
-        "totals": {c: {k: str(v) for k, v in t.items()} for c, t in r.totals.items()},
-        "reminders_by_stage": r.by_stage(),
-        "messages": [asdict(m) for m in r.messages],
-        "needs_attention": list(r.needs_attention),
-        "attention": [{"invoice_no": a.invoice_no, "client": a.client, "currency": a.currency,
-                       "balance": None if a.balance is None else str(a.balance), "days_overdue": a.days_overdue,
-                       "reason": a.reason} for a in r.attention],
-        "digest": r.digest,
-        "unconfirmed": list(r.unconfirmed),
-        "problems": [_problem_json(p) for p in r.problems],
-        "exit_code": r.exit_code,
-    }
-    return json.dumps(data, ensure_ascii=False, indent=2)
+def to_json(r: api.SyncResult | api.CheckResult) -> str:
+    return json.dumps(r.to_dict(), ensure_ascii=False, indent=2)

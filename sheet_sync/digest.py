@@ -1,89 +1,122 @@
 """The owner's digest: one email after a run that sent something, failed to, or found an invoice that
-needs a decision. Pure: a SyncResult and the config in, an EmailMessage (or None) out."""
+needs a decision.
+
+    build_digest(result, config)           -> EmailMessage | None   pure: from `result.to_dict()`
+    send_digest(result, config, transport) -> str                   what became of it, for SyncResult.digest
+    check_digest(config)                   -> [str]                 what fails when a sample renders
+"""
 from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from email.message import EmailMessage
+from typing import Any, Mapping
 
 from sheet_sync.config import Config
+from sheet_sync.errors import SheetSyncError
 from sheet_sync.mail.message import build_message, domain_of
+from sheet_sync.mail.transport import SendError, Transport, make_transport
 from sheet_sync.render import render_document, tidy_text
+from sheet_sync.result import Attention, Sent, SyncResult, problem_line
 
 MAX_PROBLEMS = 20
 BAR_COLORS = ("#12b76a", "#fdb022", "#f79009", "#f04438", "#912018", "#55160c")
 
+Data = Mapping[str, Any]  # SyncResult.to_dict()
 
-def wanted(result) -> bool:
+
+def wanted(data: Data) -> bool:
     """A digest is worth sending when the run did something or something waits for the owner."""
-    return bool(result.sent or result.failed or result.attention)
+    return bool(data["sent"] or data["failed"] or data["attention"])
 
 
-def digest_context(result, config: Config) -> dict:
+def digest_context(data: Data, config: Config) -> dict:
+    """The templates' context. Dates and money are Decimal and date again, as in the reminders' templates."""
+    labels = data["labels"]
     totals = []
-    for currency, t in result.totals.items():
-        amounts = [Decimal(t.get(label, 0)) for label in result.labels]
+    for currency, t in data["totals"].items():
+        amounts = [Decimal(t.get(label, 0)) for label in labels]
         top = max(amounts, default=Decimal(0)) or Decimal(1)
         buckets = [{"label": label, "amount": amount, "percent": int(amount * 100 / top),
                     "color": BAR_COLORS[min(i, len(BAR_COLORS) - 1)]}
-                   for i, (label, amount) in enumerate(zip(result.labels, amounts))]
+                   for i, (label, amount) in enumerate(zip(labels, amounts))]
         totals.append({"currency": currency, "total": Decimal(t.get("Total", 0)), "buckets": buckets})
-    blocking = result.blocking_problems
+    blocking = data["blocking_problems"]
     return {
         "language": "en",
         "business": {"name": config.business.name},
-        "as_of": result.as_of,
-        "workbook": result.workbook,
-        "sent": [m for m in result.messages if m.state == "sent"],
-        "failed": list(result.failed),
-        "skipped": [m for m in result.messages if m.state == "skipped"],
-        "attention": list(result.attention),
+        "as_of": date.fromisoformat(data["as_of"]),
+        "workbook": data["workbook"],
+        "sent": data["sent"],
+        "failed": data["failed"],
+        "skipped": data["skipped"],
+        "attention": [{**a, "balance": None if a["balance"] is None else Decimal(a["balance"])}
+                      for a in data["attention"]],
         "totals": totals,
-        "problems": [str(p) for p in blocking[:MAX_PROBLEMS]],
+        "problems": [problem_line(p) for p in blocking[:MAX_PROBLEMS]],
         "problem_count": len(blocking),
-        "unconfirmed": list(result.unconfirmed),
+        "unconfirmed": data["unconfirmed"],
     }
 
 
-def digest_subject(result) -> str:
-    parts = [f"{len(result.sent)} reminder{'s' if len(result.sent) != 1 else ''} sent"]
-    if result.failed:
-        parts.append(f"{len(result.failed)} not sent")
-    if result.attention:
-        n = len(result.attention)
-        parts.append(f"{n} invoice{'s' if n != 1 else ''} need{'s' if n == 1 else ''} your decision")
-    return f"sheet-sync {result.as_of.isoformat()}: " + ", ".join(parts)
+def digest_subject(data: Data) -> str:
+    sent, failed, attention = len(data["sent"]), len(data["failed"]), len(data["attention"])
+    parts = [f"{sent} reminder{'s' if sent != 1 else ''} sent"]
+    if failed:
+        parts.append(f"{failed} not sent")
+    if attention:
+        parts.append(f"{attention} invoice{'s' if attention != 1 else ''} need{'s' if attention == 1 else ''} "
+                     "your decision")
+    return f"sheet-sync {data['as_of']}: " + ", ".join(parts)
 
 
-def build_digest(result, config: Config, when: datetime | None = None) -> EmailMessage | None:
+def build_digest(result: SyncResult, config: Config, when: datetime | None = None) -> EmailMessage | None:
     """The digest for `result`, to `mail.digest_to`; None when it is off or there is nothing to say."""
     to = config.mail.digest_to
-    if not to or result.dry_run or not wanted(result):
+    data = result.to_dict()
+    if not to or data["dry_run"] or not wanted(data):
         return None
-    ctx = digest_context(result, config)
+    ctx = digest_context(data, config)
     folder = config.reminders.templates_dir
     text = render_document("digest.txt", ctx, folder)
     html = render_document("digest.html", ctx, folder)
     sender = config.mail.from_
+    as_of = data["as_of"]
     stamp = (when or datetime.now()).strftime("%Y%m%d%H%M%S")
-    digest_id = hashlib.sha256(f"{sender}\0{to}\0{result.as_of}\0{stamp}".encode()).hexdigest()[:16]
+    digest_id = hashlib.sha256(f"{sender}\0{to}\0{as_of}\0{stamp}".encode()).hexdigest()[:16]
     return build_message(
-        sender=sender, sender_name="sheet-sync", to=[to], subject=digest_subject(result),
+        sender=sender, sender_name="sheet-sync", to=[to], subject=digest_subject(data),
         text=tidy_text(text), html=html,
-        message_id=f"<digest.{result.as_of.isoformat()}.{digest_id}@{domain_of(sender)}>",
-        extra_headers=[("X-Sheet-Sync-Digest", result.as_of.isoformat())], when=when,
+        message_id=f"<digest.{as_of}.{digest_id}@{domain_of(sender)}>",
+        extra_headers=[("X-Sheet-Sync-Digest", as_of)], when=when,
     )
+
+
+def send_digest(result: SyncResult, config: Config, transport: Transport | None = None) -> str:
+    """Send the digest for `result`, when asked for and worth it, through the run's `transport` (None: the one
+    the config names). Returns what became of it, for `SyncResult.digest`: "" (none), "sent to ...", or
+    "not sent ...: why". Its failure never changes the outcome of the reminders, so it never raises."""
+    try:
+        message = build_digest(result, config)
+    except SheetSyncError as exc:
+        return f"not sent: {exc}"
+    if message is None:
+        return ""
+    to = config.mail.digest_to
+    try:
+        transport = transport or make_transport(config)
+        with transport:
+            transport.send(message, [to])
+    except (SheetSyncError, SendError) as exc:
+        return f"not sent to {to}: {exc}"
+    return f"sent to {to}"
 
 
 def check_digest(config: Config) -> list[str]:
     """Render the digest (the owner's override of digest.txt/digest.html included) for a sample run;
     what fails, as sentences."""
-    from datetime import date
-
-    from sheet_sync.result import Attention, Sent, SyncResult
-    from sheet_sync.errors import SheetSyncError
     from sheet_sync.model import CellRef, Problem
 
     labels = ("Current", "1-30", "31-60", "61-90", "90+")

@@ -30,10 +30,10 @@ import traceback
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 from sheet_sync.config import Config, load_config
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.model import LANGUAGES, STAGES
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
@@ -214,7 +214,7 @@ class _Doctor:
             check = fn()
         except SheetSyncError as exc:  # a check function raises this only for what it cannot name better
             self._report(name)
-            check = Check(name, FAIL, str(exc), f"follow the advice above, {RERUN}")
+            check = Check(name, FAIL, str(exc), _fix(exc))
         except Exception as exc:  # noqa: BLE001 - a bug or an odd environment: one line, the rest with --debug
             self._report(name)
             check = Check(name, FAIL, f"unexpected error ({type(exc).__name__}: {exc})",
@@ -245,10 +245,10 @@ class _Doctor:
         try:
             _, identity = load_credentials(self._endpoint)
         except SheetSyncError as exc:
+            key = exc.fix or ("put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON (or its file path in "
+                              "GOOGLE_APPLICATION_CREDENTIALS)")
             return self._fail("google key", str(exc),
-                              "put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON (or its file path "
-                              "in GOOGLE_APPLICATION_CREDENTIALS); the README's 'A Google Sheet as the workbook' "
-                              f"says how to make one, {RERUN}")
+                              f"{key}; the README's 'A Google Sheet as the workbook' says how to make one, {RERUN}")
         self.identity = identity
         if os.environ.get("GOOGLE_SERVICE_ACCOUNT_JSON", "").strip():
             source = "GOOGLE_SERVICE_ACCOUNT_JSON"
@@ -324,13 +324,11 @@ class _Doctor:
             self.raw = backend.read(wanted_sheets(self.config))
         except SheetSyncError as exc:
             return self._fail("workbook", str(exc),
-                              f"open {path.name} in Excel and save it as an Excel Workbook (.xlsx), {RERUN}")
+                              _fix(exc, default=f"open {path.name} in Excel and save it as an Excel Workbook (.xlsx)"))
         try:
             backend.probe()
         except SheetSyncError as exc:  # it reads, so the sheets can still be checked
-            return self._fail("workbook", str(exc),
-                              f"close {path.name} in Excel; if Excel is not running, delete the leftover lock "
-                              f"file beside it (~${path.name}), {RERUN}")
+            return self._fail("workbook", str(exc), _fix(exc))
         if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
             return self._fail("workbook", f"{path} opens, but sheet-sync could not write it back.",
                               f"let the user who runs sheet-sync write {path.name} and its folder {path.parent}")
@@ -344,19 +342,8 @@ class _Doctor:
             backend = get_backend(self.config)
             self.raw = backend.read(wanted_sheets(self.config))  # metadata first: the sharing is checked there
             found = backend.probe()  # a marker added and removed at once: shared as Editor, not Viewer
-        except SheetSyncError as exc:
-            text = str(exc)
-            who = self.identity or "the service account's address (client_email in its key)"
-            if "not shared with" in text or "as a Viewer only" in text:
-                fix = f"open the sheet in Google Sheets, click Share and add {who} as an Editor, {RERUN}"
-            elif "There is no Google Sheet" in text or "neither a Google Sheet URL" in text:
-                fix = f"copy the sheet's address from your browser into workbook.google_sheet, {RERUN}"
-            elif "refused the service account's key" in text:
-                fix = ("create a new JSON key (Google Cloud console > IAM & Admin > Service accounts > Keys) and put "
-                       f"it in GOOGLE_SERVICE_ACCOUNT_JSON, {RERUN}")
-            else:
-                fix = f"check the network and workbook.google_sheet, {RERUN}"
-            return self._fail("workbook", text, fix)
+        except SheetSyncError as exc:  # not shared, a Viewer only, no such sheet, a refused key, no network
+            return self._fail("workbook", str(exc), _fix(exc, default="check the network and workbook.google_sheet"))
         return Check("workbook", OK, found)
 
     def _sheets(self) -> Check:
@@ -383,25 +370,19 @@ class _Doctor:
     # ---- mail ----------------------------------------------------------------------------
 
     def _mail_login(self) -> Check:
-        from sheet_sync.mail.smtp import LoginFailed, check_login
+        from sheet_sync.mail.smtp import check_login
 
         mail = self.config.mail
         try:
             where = check_login(self.config)  # connect, log in, quit: no message
-        except LoginFailed as exc:
-            text = str(exc)
-            if "refused the login" in text and mail.transport == "gmail":
-                fix = ("put an app password from https://myaccount.google.com/apppasswords (not your account "
-                       f"password) for {mail.gmail.user or mail.from_} in GMAIL_APP_PASSWORD, {RERUN}")
-            elif "refused the login" in text:
-                fix = f"check mail.smtp.user ({mail.smtp.user}) and the password in SMTP_PASSWORD, {RERUN}"
-            elif "cannot be trusted" in text:
-                fix = ("check mail.smtp.host; behind a company proxy, set SSL_CERT_FILE to the proxy's CA file, "
-                       f"{RERUN}")
+        except SheetSyncError as exc:
+            if mail.transport == "gmail":
+                login = ("put an app password from https://myaccount.google.com/apppasswords (not your account "
+                         f"password) for {mail.gmail.user or mail.from_} in GMAIL_APP_PASSWORD")
             else:
-                fix = ("check mail.smtp.host, port and security (587 with starttls, 465 with ssl) and that the "
-                       f"network lets that port out, {RERUN}")
-            return self._fail("mail login", text, fix)
+                login = f"check mail.smtp.user ({mail.smtp.user}) and the password in SMTP_PASSWORD"
+            return self._fail("mail login", str(exc), _fix(exc, {ErrorKind.MAIL_LOGIN: login},
+                                                          default="check the [mail] settings"))
         if mail.transport == "smtp" and not mail.smtp.user:
             return Check("mail login", OK, f"connected to {where} (no login: mail.smtp.user is empty); "
                                            "nothing was sent")
@@ -494,6 +475,13 @@ class _Doctor:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _fix(exc: SheetSyncError, mine: Mapping[ErrorKind, str] | None = None,
+         default: str = "follow the advice above") -> str:
+    """The fix line for a failed check: the check's own words for this kind of error (it knows the config's
+    keys and values), else the fix the error carries, else `default`; then the re-run hint."""
+    return f"{(mine or {}).get(exc.kind) or exc.fix or default}, {RERUN}"
 
 
 # ---- rendering ------------------------------------------------------------------------------

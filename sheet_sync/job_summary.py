@@ -1,4 +1,5 @@
-"""A run as Markdown for a GitHub Actions job summary ($GITHUB_STEP_SUMMARY): pure, from a SyncResult.
+"""A run as Markdown for a GitHub Actions job summary ($GITHUB_STEP_SUMMARY): pure, from a SyncResult's
+`to_dict()`.
 
 Totals per currency and bucket, a Mermaid bar chart per currency, the reminders by stage and to whom,
 the failures, the invoices that need a decision and why, the problems with their cells. Everything that
@@ -7,10 +8,12 @@ comes from the sheet is escaped: a client name cannot break the table or inject 
 from __future__ import annotations
 
 import html
+from datetime import date
 from decimal import Decimal
 from typing import Iterable, Sequence
 
 from sheet_sync.money import format_money
+from sheet_sync.result import SyncResult
 
 MAX_ROWS = 50  # per table; the rest is counted
 
@@ -22,7 +25,7 @@ def cell(value: object) -> str:
     return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`")
 
 
-def money(amount: Decimal | None, currency: str) -> str:
+def money(amount: Decimal | str | None, currency: str) -> str:
     return "" if amount is None else format_money(amount, currency, "en")
 
 
@@ -46,36 +49,39 @@ def mermaid_bars(currency: str, labels: Sequence[str], totals) -> list[str]:
             f"    y-axis {quoted(currency)}", f"    bar [{values}]", "```"]
 
 
-def markdown_summary(result) -> str:
-    r = result
+def markdown_summary(result: SyncResult) -> str:
+    r = result.to_dict()
     lines: list[str] = []
-    mode = " (dry run: nothing written, nothing sent)" if r.dry_run else ""
-    lines.append(f"## sheet-sync, {r.as_of.isoformat()}{mode}")
-    stages = r.by_stage()
-    verb = "would send" if r.dry_run else "sent"
-    facts = [f"**{r.invoices_read}** invoices read",
-             f"**{sum(stages.values())}** reminders {verb}" if r.sending_day else f"no reminders ({r.as_of:%A} is not a sending day)",
-             f"**{len(r.attention)}** need a decision",
-             f"**{len(r.blocking_problems)}** problems"]
-    if r.failed:
-        facts.append(f"**{len(r.failed)}** failed to send")
+    mode = " (dry run: nothing written, nothing sent)" if r["dry_run"] else ""
+    lines.append(f"## sheet-sync, {r['as_of']}{mode}")
+    stages = r["reminders_by_stage"]
+    verb = "would send" if r["dry_run"] else "sent"
+    weekday = f"{date.fromisoformat(r['as_of']):%A}"
+    facts = [f"**{r['invoices_read']}** invoices read",
+             f"**{sum(stages.values())}** reminders {verb}" if r["sending_day"]
+             else f"no reminders ({weekday} is not a sending day)",
+             f"**{len(r['attention'])}** need a decision",
+             f"**{len(r['blocking_problems'])}** problems"]
+    if r["failed"]:
+        facts.append(f"**{len(r['failed'])}** failed to send")
     lines.append(" · ".join(facts))
     lines.append("")
 
-    if r.failed:
+    if r["failed"]:
         lines.append("### ⚠️ Not sent")
         lines += table(["Invoice", "Stage", "To", "State", "Why"],
-                       [(m.invoice_no, m.stage, m.to, m.state, m.detail) for m in r.failed])
+                       [(m["invoice_no"], m["stage"], m["to"], m["state"], m["detail"]) for m in r["failed"]])
         lines.append("")
 
-    if r.totals:
+    if r["totals"]:
         lines.append("### Open balances")
-        labels = list(r.labels)
+        labels = r["labels"]
         lines += table(["Currency", *labels, "Total"],
-                       [(c, *(money(t.get(label), c) for label in labels), money(t.get("Total"), c)) for c, t in r.totals.items()],
+                       [(c, *(money(t.get(label), c) for label in labels), money(t.get("Total"), c))
+                        for c, t in r["totals"].items()],
                        "l" + "r" * (len(labels) + 1))
         lines.append("")
-        for currency, t in r.totals.items():
+        for currency, t in r["totals"].items():
             lines += mermaid_bars(currency, labels, t)
         lines.append("")
 
@@ -83,30 +89,31 @@ def markdown_summary(result) -> str:
         lines.append("### Reminders")
         lines += table(["Stage", "Count"], list(stages.items()), "lr")
         lines.append("")
-        done = [m for m in r.messages if m.state in ("sent", "planned")]
         lines.append("<details><summary>To whom</summary>\n")
-        lines += table(["Invoice", "Stage", "To", "Subject"], [(m.invoice_no, m.stage, m.to, m.subject) for m in done])
+        lines += table(["Invoice", "Stage", "To", "Subject"],
+                       [(m["invoice_no"], m["stage"], m["to"], m["subject"]) for m in r["reminders"]])
         lines.append("\n</details>\n")
 
-    skipped = [m for m in r.messages if m.state == "skipped"]
+    skipped = r["skipped"]
     if skipped:
-        lines.append(f"{len(skipped)} reminders wait for the next run: {cell(skipped[0].detail)}.\n")
+        lines.append(f"{len(skipped)} reminders wait for the next run: {cell(skipped[0]['detail'])}.\n")
 
-    if r.attention:
+    if r["attention"]:
         lines.append("### Needs your decision")
         lines += table(["Invoice", "Client", "Balance", "Days overdue", "Why"],
-                       [(a.invoice_no, a.client, money(a.balance, a.currency), a.days_overdue, a.reason) for a in r.attention],
+                       [(a["invoice_no"], a["client"], money(a["balance"], a["currency"]), a["days_overdue"], a["reason"])
+                        for a in r["attention"]],
                        "llrrl")
         lines.append("")
 
-    if r.unconfirmed:
+    if r["unconfirmed"]:
         lines.append("### Unconfirmed sends")
         lines.append("These may or may not have arrived; they are not sent again unless you set their State to "
-                     "`retry` in the Reminder Log: " + ", ".join(cell(n) for n in r.unconfirmed[:MAX_ROWS]) + "\n")
+                     "`retry` in the Reminder Log: " + ", ".join(cell(n) for n in r["unconfirmed"][:MAX_ROWS]) + "\n")
 
-    blocking = r.blocking_problems
+    blocking = r["blocking_problems"]
     if blocking:
         lines.append("### Problems in the sheet")
-        lines += table(["Cell", "Problem"], [(str(p.cell) if p.cell else "", p.message) for p in blocking])
+        lines += table(["Cell", "Problem"], [(p["cell"] or "", p["message"]) for p in blocking])
         lines.append("")
     return "\n".join(lines) + "\n"

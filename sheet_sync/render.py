@@ -42,7 +42,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateNotF
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.money import LOCALES, format_money
 from sheet_sync.model import LANGUAGES, STAGES
 
@@ -184,14 +184,15 @@ def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any], te
         return env.get_template(name).render(**context)
     except TemplateNotFound as exc:
         missing = exc.name if exc.name != name else name
-        raise SheetSyncError(f"The template {missing} is missing (needed for {name}).") from None
+        raise SheetSyncError(f"The template {missing} is missing (needed for {name}).", kind=ErrorKind.TEMPLATE) from None
     except TemplateSyntaxError as exc:
         where = _describe(exc.filename, exc.name or name, templates_dir)
-        raise SheetSyncError(f"The template {where} has a mistake on line {exc.lineno}: {str(exc.message).rstrip('.')}.") from None
+        raise SheetSyncError(f"The template {where} has a mistake on line {exc.lineno}: {str(exc.message).rstrip('.')}.",
+                             kind=ErrorKind.TEMPLATE) from None
     except Exception as exc:  # noqa: BLE001 - the owner's template code may fail in any way; name the file
         where = _describe(_failing_template(exc), name, templates_dir)
         reason = str(getattr(exc, "message", None) or exc or type(exc).__name__).rstrip(".")
-        raise SheetSyncError(f"The template {where} cannot be rendered: {reason}.") from None
+        raise SheetSyncError(f"The template {where} cannot be rendered: {reason}.", kind=ErrorKind.TEMPLATE) from None
 
 
 def _check_names(stage: str, language: str) -> None:

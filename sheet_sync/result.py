@@ -1,14 +1,31 @@
-"""What a command returns: frozen results that the CLI, `--json`, the job summary and the digest render."""
+"""What a command returns: frozen result objects, and one way to turn them into plain data.
+
+    SyncResult.to_dict()   -> dict   every field, plus what is derived from them: the exit code, the
+                                     reminders by stage, the sent / failed / skipped messages, the
+                                     blocking problems
+    CheckResult.to_dict()  -> dict   every field, plus the exit code
+    problem_line(problem)  -> str    a problem from such a dict as one line, `Invoices!F4: sentence`
+
+The dicts are JSON-ready (Decimal as a string, dates in ISO 8601, a Problem as {cell, message, invoice_no,
+blocking}) and are what every renderer reads: `--json` and `--report`, the job summary and the digest.
+They are built by walking the dataclass fields, so a field added to a result shows up in all of them.
+"""
 from __future__ import annotations
 
+import dataclasses
+import enum
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Mapping
+from numbers import Integral, Real
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, Mapping
 
-from sheet_sync.compose import Outgoing
 from sheet_sync.model import Problem
+
+if TYPE_CHECKING:
+    from sheet_sync.compose import Outgoing
 
 
 @dataclass(frozen=True)
@@ -22,7 +39,7 @@ class Sent:
     detail: str = ""
 
     @classmethod
-    def of(cls, o: Outgoing, state: str, detail: str = "") -> "Sent":
+    def of(cls, o: Outgoing, state: str, detail: str = "") -> Sent:
         return cls(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, state, detail)
 
 
@@ -63,6 +80,11 @@ class SyncResult:
         return tuple(p for p in self.problems if p.blocking)
 
     @property
+    def reminders(self) -> tuple[Sent, ...]:
+        """The messages that went out (or, in a dry run, would go out)."""
+        return tuple(m for m in self.messages if m.state in ("sent", "planned"))
+
+    @property
     def sent(self) -> tuple[Sent, ...]:
         return tuple(m for m in self.messages if m.state == "sent")
 
@@ -70,6 +92,11 @@ class SyncResult:
     def failed(self) -> tuple[Sent, ...]:
         """Messages that did not surely arrive: refused, or cut off mid-send (unconfirmed)."""
         return tuple(m for m in self.messages if m.state in ("failed", "unconfirmed"))
+
+    @property
+    def skipped(self) -> tuple[Sent, ...]:
+        """Messages left for the next run (over the daily cap, or the log could not record them)."""
+        return tuple(m for m in self.messages if m.state == "skipped")
 
     @property
     def exit_code(self) -> int:
@@ -81,8 +108,19 @@ class SyncResult:
         return 0
 
     def by_stage(self) -> dict[str, int]:
-        counted = Counter(m.stage for m in self.messages if m.state in ("sent", "planned"))
-        return dict(counted)
+        return dict(Counter(m.stage for m in self.reminders))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field and every derived value, JSON-ready: what `--json` prints and the renderers read."""
+        return _with_derived(self, {
+            "exit_code": self.exit_code,
+            "reminders_by_stage": self.by_stage(),
+            "reminders": self.reminders,
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "blocking_problems": self.blocking_problems,
+        })
 
 
 @dataclass(frozen=True)
@@ -95,3 +133,52 @@ class CheckResult:
     @property
     def exit_code(self) -> int:
         return 1 if any(p.blocking for p in self.problems) or self.template_problems else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field and the exit code, JSON-ready: what `check --json` prints."""
+        return _with_derived(self, {"exit_code": self.exit_code})
+
+
+def problem_line(problem: Mapping[str, Any]) -> str:
+    """A problem from a result's dict as one line, as `str(Problem)` writes it: `Invoices!F4: sentence`."""
+    return f"{problem['cell']}: {problem['message']}" if problem["cell"] else problem["message"]
+
+
+# ---- plain data ------------------------------------------------------------------------------
+
+def _with_derived(result: Any, derived: Mapping[str, Any]) -> dict[str, Any]:
+    data = {f.name: plain(getattr(result, f.name)) for f in dataclasses.fields(result)}
+    clash = data.keys() & derived.keys()
+    if clash:  # a derived value must never hide a field
+        raise AssertionError(f"{type(result).__name__}.to_dict: {sorted(clash)} is both a field and derived")
+    return {**data, **{key: plain(value) for key, value in derived.items()}}
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON-ready data: Decimal -> str, date -> ISO text, a Problem -> {cell, message,
+    invoice_no, blocking}, a dataclass -> a dict of its fields, tuples -> lists. Anything else is a
+    TypeError, so that no value reaches the JSON as something it does not mean."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return plain(value.value)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Real):
+        return float(value)
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, Problem):
+        return {"cell": str(value.cell) if value.cell else None, "message": value.message,
+                "invoice_no": value.invoice_no, "blocking": value.blocking}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    raise TypeError(f"{type(value).__name__} has no plain form for a result's dict")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sheet_sync.doctor import Check, checks_json, exit_code, format_checks, run_checks
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheets_emulator import Emulator, service_account_key
 from smtp_server import PASSWORD, USER, mail_toml
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book, write_config
@@ -336,6 +336,31 @@ def test_sheets_problems_are_a_warning_and_a_missing_sheet_a_failure(tmp_path):
     make_workbook(tmp_path / "book.xlsx", {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS]})
     sheets = named(run_checks(cfg), "sheets")
     assert sheets.state == "fail" and sheets.detail.startswith("The workbook has no 'Invoices' sheet")
+
+
+def test_errors_name_their_kind_and_fix_and_keep_their_sentence(tmp_path, emulator, monkeypatch):
+    """doctor chooses its fixes by the error's kind, never by its words: the raise sites set both."""
+    from sheet_sync.backends import get_backend
+    from sheet_sync.config import load_config
+    from sheet_sync.load import wanted_sheets
+
+    cfg = book(tmp_path)
+    (tmp_path / "~$book.xlsx").write_bytes(b"owner")
+    with pytest.raises(SheetSyncError) as caught:
+        get_backend(load_config(cfg)).probe()
+    assert str(caught.value) == "book.xlsx is open in Excel (lock file ~$book.xlsx): close it and run again."
+    assert caught.value.kind is ErrorKind.WORKBOOK_LOCKED
+    assert caught.value.fix == ("close book.xlsx in Excel; if Excel is not running, delete the leftover lock file "
+                                "beside it (~$book.xlsx)")
+
+    (tmp_path / "google").mkdir()
+    config = load_config(google_setup(tmp_path / "google", emulator, monkeypatch))
+    emulator.shared_with = "someone-else@example.com"
+    with pytest.raises(SheetSyncError) as caught:
+        get_backend(config).read(wanted_sheets(config))
+    assert (caught.value.kind, caught.value.fix) == (
+        ErrorKind.NOT_SHARED, f"open the sheet in Google Sheets, click Share and add {SA_EMAIL} as an Editor")
+    assert SheetSyncError("plain").kind is ErrorKind.OTHER and SheetSyncError("plain").fix == ""
 
 
 # ---- the command line, and no secret in any output --------------------------------------------

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sheet_sync.backends.base import Backend, Wanted, WriteReport
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.model import WritePlan
 from sheet_sync.raw import RawSheet
 from sheet_sync.sendlog import JournalLog, SendLog
@@ -54,8 +54,11 @@ class ExcelBackend(Backend):
         from sheet_sync.backends.excel_write import refuse_if_open
 
         if not self.path.exists():
-            raise SheetSyncError(f"The workbook {self.path} does not exist; check workbook.path in the config.")
+            raise SheetSyncError(f"The workbook {self.path} does not exist; check workbook.path in the config.",
+                                 kind=ErrorKind.WORKBOOK_MISSING, fix="check workbook.path in the config")
         refuse_if_open(self.path)
         if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
-            raise SheetSyncError(f"{self.path.name} cannot be written here (its file or folder is read-only).")
+            raise SheetSyncError(f"{self.path.name} cannot be written here (its file or folder is read-only).",
+                                 kind=ErrorKind.WORKBOOK_UNREADABLE,
+                                 fix=f"let the user who runs sheet-sync write {self.path.name} and its folder")
         return f"{self.path.name} can be written"

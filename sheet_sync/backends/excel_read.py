@@ -7,7 +7,7 @@ from typing import Mapping
 import pandas as pd
 
 from sheet_sync.raw import RawSheet, find_sheet, raw_sheet
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 
 
 def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]:
@@ -21,11 +21,15 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
         canonical sheet name -> RawSheet, for the sheets that exist.
     """
     if not path.exists():
-        raise SheetSyncError(f"The workbook {path} does not exist; check workbook.path in the config.")
+        raise SheetSyncError(f"The workbook {path} does not exist; check workbook.path in the config.",
+                             kind=ErrorKind.WORKBOOK_MISSING, fix="check workbook.path in the config (a relative path "
+                             "starts from the config file's folder)")
     try:
         book = pd.ExcelFile(path, engine="calamine")
     except Exception as exc:  # calamine raises its own types for corrupt or non-xlsx files
-        raise SheetSyncError(f"Cannot read {path.name} as an Excel workbook ({type(exc).__name__}: {exc}).") from None
+        raise SheetSyncError(f"Cannot read {path.name} as an Excel workbook ({type(exc).__name__}: {exc}).",
+                             kind=ErrorKind.WORKBOOK_UNREADABLE, fix=f"open {path.name} in Excel and save it as an "
+                             "Excel Workbook (.xlsx)") from None
     with book:
         found: dict[str, RawSheet] = {}
         for canonical, (owner_name, headers) in sheets.items():

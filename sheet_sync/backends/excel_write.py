@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.xlsx_cache import restore_cached_results
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
     HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, find_title,
     is_formula_like, lay_out, log_columns,
@@ -48,7 +48,9 @@ def excel_lock_file(path: Path) -> Path | None:
 def refuse_if_open(path: Path) -> None:
     lock = excel_lock_file(path)
     if lock is not None:
-        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.")
+        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.",
+                             kind=ErrorKind.WORKBOOK_LOCKED, fix=f"close {path.name} in Excel; if Excel is not running, "
+                             f"delete the leftover lock file beside it ({lock.name})")
 
 
 def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> WriteReport:

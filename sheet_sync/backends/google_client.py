@@ -13,7 +13,7 @@ import re
 import time
 from urllib.parse import urlparse
 
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 
 GOOGLE_BASE = "https://sheets.googleapis.com"
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -27,7 +27,9 @@ def spreadsheet_key(url_or_key: str) -> str:
     key = m.group(1) if m else url_or_key.strip()
     if not re.fullmatch(r"[a-zA-Z0-9-_]{10,}", key):
         raise SheetSyncError(f"workbook.google_sheet '{url_or_key}' is neither a Google Sheet URL nor a key; "
-                             "copy the address of the sheet from your browser.")
+                             "copy the address of the sheet from your browser.",
+                             kind=ErrorKind.NO_SHEET, fix="copy the sheet's address from your browser into "
+                             "workbook.google_sheet")
     return key
 
 
@@ -51,7 +53,9 @@ def load_credentials(endpoint: str):
 
             return Credentials(token="sheet-sync-emulator"), "the emulator"
         raise SheetSyncError("No Google credentials: put the service account's JSON key in GOOGLE_SERVICE_ACCOUNT_JSON "
-                             "(or its file path in GOOGLE_APPLICATION_CREDENTIALS).")
+                             "(or its file path in GOOGLE_APPLICATION_CREDENTIALS).",
+                             kind=ErrorKind.CREDENTIALS, fix="put the service account's JSON key in "
+                             "GOOGLE_SERVICE_ACCOUNT_JSON (or its file path in GOOGLE_APPLICATION_CREDENTIALS)")
     source = "GOOGLE_SERVICE_ACCOUNT_JSON" if raw else f"GOOGLE_APPLICATION_CREDENTIALS ({path})"
     try:
         if raw:
@@ -63,10 +67,15 @@ def load_credentials(endpoint: str):
             raise ValueError("not a service account key")
         creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
     except OSError as exc:
-        raise SheetSyncError(f"Cannot read the Google credentials file named by {source}: {exc.strerror}.") from None
+        raise SheetSyncError(f"Cannot read the Google credentials file named by {source}: {exc.strerror}.",
+                             kind=ErrorKind.CREDENTIALS, fix="point GOOGLE_APPLICATION_CREDENTIALS at the key file "
+                             "(readable by the user who runs sheet-sync), or put the key itself in "
+                             "GOOGLE_SERVICE_ACCOUNT_JSON") from None
     except (ValueError, KeyError, TypeError):
         raise SheetSyncError(f"The credentials in {source} are not a service account's JSON key; download one "
-                             "(Google Cloud console > IAM > Service accounts > Keys > Add key > JSON).") from None
+                             "(Google Cloud console > IAM > Service accounts > Keys > Add key > JSON).",
+                             kind=ErrorKind.CREDENTIALS, fix="download a service account's JSON key (Google Cloud "
+                             "console > IAM > Service accounts > Keys > Add key > JSON) and put it there instead") from None
     return creds, info.get("client_email", "the service account")
 
 

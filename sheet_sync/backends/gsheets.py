@@ -39,7 +39,7 @@ from sheet_sync.backends.sheets_requests import (
     blank_value, bold_header, chart_request, column_widths, format_runs, quote_sheet_always, rows_request, spread,
 )
 from sheet_sync.config import Config
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
     LOG_WIDTHS, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, lay_out, log_columns, place_rows,
 )
@@ -99,22 +99,33 @@ class GoogleSheetsBackend(Backend):
             message = (exc.error or {}).get("message", "") if isinstance(exc.error, dict) else str(exc)
             if code == 403 and self.meta:  # it could read the sheet, not write it
                 raise SheetSyncError(f"The Google Sheet is shared with {self.identity} as a Viewer only: open the sheet, "
-                                     "click Share and make that address an Editor. Nothing was sent.") from None
+                                     "click Share and make that address an Editor. Nothing was sent.",
+                                     kind=ErrorKind.READ_ONLY, fix=f"open the sheet in Google Sheets, click Share and add "
+                                     f"{self.identity} as an Editor") from None
             if code == 403:
                 raise SheetSyncError(f"The Google Sheet is not shared with {self.identity}: open the sheet, click Share "
-                                     "and add that address as an Editor.") from None
+                                     "and add that address as an Editor.",
+                                     kind=ErrorKind.NOT_SHARED, fix=f"open the sheet in Google Sheets, click Share and add "
+                                     f"{self.identity} as an Editor") from None
             if code == 404:
-                raise SheetSyncError(f"There is no Google Sheet with the key {self.key}; check workbook.google_sheet.") from None
+                raise SheetSyncError(f"There is no Google Sheet with the key {self.key}; check workbook.google_sheet.",
+                                     kind=ErrorKind.NO_SHEET, fix="copy the sheet's address from your browser into "
+                                     "workbook.google_sheet") from None
             if code in RETRY_STATUSES:
                 raise SheetSyncError(f"Google Sheets kept answering {code} ({message}) while {what}, after {MAX_TRIES} "
-                                     "tries; nothing more was written. Run again in a few minutes.") from None
+                                     "tries; nothing more was written. Run again in a few minutes.",
+                                     kind=ErrorKind.QUOTA, fix="wait a few minutes and run again") from None
             raise SheetSyncError(f"Google Sheets refused {what}: {message}") from None
         except RefreshError as exc:
             reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "no reason given"
             raise SheetSyncError(f"Google refused the service account's key {self.identity} ({reason}); the key may "
-                                 "have been deleted: create a new JSON key and update the secret.") from None
+                                 "have been deleted: create a new JSON key and update the secret.",
+                                 kind=ErrorKind.CREDENTIALS, fix="create a new JSON key (Google Cloud console > IAM & "
+                                 "Admin > Service accounts > Keys) and put it in GOOGLE_SERVICE_ACCOUNT_JSON") from None
         except RequestException as exc:
-            raise SheetSyncError(f"Cannot reach Google Sheets while {what} ({type(exc).__name__}).") from None
+            raise SheetSyncError(f"Cannot reach Google Sheets while {what} ({type(exc).__name__}).",
+                                 kind=ErrorKind.NETWORK, fix="check the network (and google.api_endpoint, when it is "
+                                 "set)") from None
 
     # ---- reading ---------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from sheet_sync.config import Config
-from sheet_sync.errors import SheetSyncError
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.mail.transport import SendError, Unconfirmed
 
 GMAIL_HOST = "smtp.gmail.com"
@@ -81,14 +81,18 @@ class SmtpTransport:
                 problem = oauth2_problem(mail.gmail.oauth2_file)
                 if problem:
                     raise SheetSyncError(problem + " Make it once with yagmail's OAuth2 set-up, or use an app password "
-                                                   "in GMAIL_APP_PASSWORD.")
+                                                   "in GMAIL_APP_PASSWORD.",
+                                         kind=ErrorKind.CREDENTIALS, fix="make the file once with yagmail's OAuth2 "
+                                         "set-up, or use an app password in GMAIL_APP_PASSWORD")
                 self._yag_args = dict(user=user, oauth2_file=str(mail.gmail.oauth2_file), **common)
             else:
                 password = os.environ.get("GMAIL_APP_PASSWORD", "")
                 if not password:
                     raise SheetSyncError(
                         "GMAIL_APP_PASSWORD is not set: create an app password for your Google account and put it "
-                        "in that environment variable (or set mail.gmail.oauth2_file)."
+                        "in that environment variable (or set mail.gmail.oauth2_file).",
+                        kind=ErrorKind.CREDENTIALS, fix="create an app password at "
+                        "https://myaccount.google.com/apppasswords and put it in GMAIL_APP_PASSWORD",
                     )
                 self._secrets.append(password)
                 self._yag_args = dict(user=user, password=password, **common)
@@ -96,10 +100,13 @@ class SmtpTransport:
         else:
             s = mail.smtp
             if not s.host:
-                raise SheetSyncError("mail.smtp.host is not set; name your SMTP server in the config.")
+                raise SheetSyncError("mail.smtp.host is not set; name your SMTP server in the config.",
+                                     kind=ErrorKind.CONFIG, fix="name your SMTP server in mail.smtp.host")
             password = os.environ.get("SMTP_PASSWORD", "")
             if s.user and not password:
-                raise SheetSyncError("SMTP_PASSWORD is not set: put the password for mail.smtp.user in that environment variable.")
+                raise SheetSyncError("SMTP_PASSWORD is not set: put the password for mail.smtp.user in that environment variable.",
+                                     kind=ErrorKind.CREDENTIALS, fix="put the password for mail.smtp.user in the "
+                                     "environment variable SMTP_PASSWORD")
             self._secrets.append(password)
             args: dict = dict(user=s.user or mail.from_, password=password, host=s.host, port=s.port,
                               smtp_skip_login=not s.user, timeout=s.timeout)
@@ -126,16 +133,24 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError as exc:
             raise LoginFailed(
                 f"{self.where} refused the login ({exc.smtp_code}): check the user and the password "
-                "(for Gmail, an app password, not your account password)."
+                "(for Gmail, an app password, not your account password).",
+                kind=ErrorKind.MAIL_LOGIN, fix="check the user and the password (for Gmail, an app password, not "
+                "your account password)",
             ) from None
         except ssl.SSLCertVerificationError as exc:
             raise LoginFailed(
                 f"{self.where} presented a certificate that cannot be trusted ({exc.verify_message}); "
-                "check mail.smtp.host, or set SSL_CERT_FILE to your company's CA file."
+                "check mail.smtp.host, or set SSL_CERT_FILE to your company's CA file.",
+                kind=ErrorKind.MAIL_CERTIFICATE, fix="check mail.smtp.host; behind a company proxy, set SSL_CERT_FILE "
+                "to the proxy's CA file",
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise LoginFailed(f"Cannot connect to {self.where}: "
-                              f"{_scrub(str(exc) or type(exc).__name__, self._secrets).rstrip('.')}.") from None
+                              f"{_scrub(str(exc) or type(exc).__name__, self._secrets).rstrip('.')}.",
+                              kind=ErrorKind.MAIL_SERVER,
+                              fix=(f"check that the network lets port {GMAIL_SSL_PORT} out to {GMAIL_HOST}"
+                                   if self.name == "gmail" else "check mail.smtp.host, port and security (587 with "
+                                   "starttls, 465 with ssl) and that the network lets that port out")) from None
         self._yag = yag
         return yag.smtp
 
