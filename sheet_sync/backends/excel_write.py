@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 import openpyxl
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_sync.backends.xlsx_cache import restore_cached_results
@@ -148,7 +148,7 @@ def _write_invoices(ws: Worksheet, plan: WritePlan) -> tuple[int, int, tuple[str
             if template.has_style:
                 cell.font, cell.fill, cell.border = copy(template.font), copy(template.fill), copy(template.border)
                 cell.alignment = copy(template.alignment)
-            width = ws.column_dimensions[get_column_letter(template.column)].width
+            width = _width_of(ws, template.column)
             ws.column_dimensions[get_column_letter(col)].width = max(width or 0, len(name) + 4, 12)
             headers[normalize_name(name)] = col
             added.append(name)
@@ -195,6 +195,16 @@ def _write_invoices(ws: Worksheet, plan: WritePlan) -> tuple[int, int, tuple[str
             cells += 1
     unmatched = tuple(no for no in plan.invoice_updates if no not in rows_by_no)
     return cells, matched, unmatched, tuple(added)
+
+
+def _width_of(ws: Worksheet, col: int) -> float | None:
+    """The width of column `col`: its own entry or an entry for a range of columns that covers it.
+    Never `ws.column_dimensions[letter]`: that creates an entry, saved as a width the owner never set."""
+    for key, dim in ws.column_dimensions.items():
+        first = dim.min or column_index_from_string(key)
+        if first <= col <= (dim.max or first):
+            return dim.width
+    return None
 
 
 def _replace_sheet(wb: openpyxl.Workbook, name: str, table: SheetTable) -> Worksheet:
@@ -326,6 +336,7 @@ def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None
             os.fsync(fh.fileno())
         if backup_path is not None:
             shutil.copy2(path, backup_path)
+        shutil.copymode(path, tmp)  # mkstemp made it 0600 (and restore_cached_results rewrote it): keep the owner's
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
