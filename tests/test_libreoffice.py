@@ -61,7 +61,7 @@ def test_libreoffice_opens_the_saved_workbook_and_computes_the_owners_formulas(t
     assert rows["A-3"]["My Margin"] == "#VALUE!"  # 'abc' * 0.3: the owner's own formula, really evaluated
     assert (rows["A-1"]["Balance"], rows["A-1"]["Sync Status"], rows["A-1"]["Due Date"]) == ("1000", "Overdue", "2026-11-21")
     assert rows["A-3"]["Sync Notes"].startswith("Invoices!F4: 'abc' is not an amount")
-    assert shown["My Notes"] == [["keep me", ""], ["", "2"]]  # =1+1
+    assert shown["My Notes"] == [["keep me", "", "", "merged"], ["", "2", "", ""]]  # =1+1; D1:E1 merged
 
     aging = {r[2]: r for r in shown["Aging"][1:]}
     assert aging["A-2"][4] == "2026-10-04"  # shown as a date, not a serial number

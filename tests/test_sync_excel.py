@@ -8,30 +8,39 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.styles import Font, PatternFill
+from openpyxl.comments import Comment
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheet_sync import api
 from sheet_sync.backends.excel import ExcelBackend
 from sheet_sync.errors import SheetSyncError
+from owner_snapshot import owner_snapshot
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book
 
 AS_OF = date(2026, 11, 23)  # Monday
 
 
 def owner_book(path: Path) -> Path:
-    """An owner's workbook with styles, a formula, a validation, an own column and sheet, and bad rows."""
+    """An owner's workbook with styles, a formula, widths, a hidden column, an outline group, validations, a
+    conditional format, a merged cell, comments, a link, a defined name, a print area, an own column and
+    sheet, and bad rows. Its mode is 0644, as most people's files are."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Clients"
     ws.append(CLIENT_HEADERS)
     for row in DEFAULT_CLIENTS + [["C4", "=HYPERLINK(\"http://x\")", "x(at)bad.example.com", "", "", "en", "Net 30", ""]]:
         ws.append(row)
+    ws["B2"].comment = Comment("Our oldest client", "Owner")
+    ws.column_dimensions["C"].width = 34
     inv = wb.create_sheet("Invoices")
     headers = INVOICE_HEADERS[:6] + ["My Margin"] + INVOICE_HEADERS[6:]
     inv.append(headers)
     rows = [
-        invoice("A-1", due=AS_OF - timedelta(days=2)),
+        invoice("A-1", due=AS_OF - timedelta(days=2), link="https://pay.example.com/A-1"),
         invoice("A-2", "C2", due=AS_OF - timedelta(days=50), currency="KRW", amount=1200000),
         invoice("A-3", due=AS_OF - timedelta(days=5), amount="abc"),
         invoice("A-4", "C404", due=AS_OF - timedelta(days=5)),
@@ -44,35 +53,44 @@ def owner_book(path: Path) -> Path:
     for cell in inv[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="FFCC00")
+        cell.border = Border(bottom=Side(style="thin"))
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    inv["F2"].number_format = "#,##0.00"
+    inv["G2"].protection = Protection(locked=False)
+    inv["A1"].comment = Comment("Numbered by year", "Owner")
+    inv["M2"].hyperlink = "https://pay.example.com/A-1"
+    inv.row_dimensions[1].height = 28
     inv.freeze_panes = "B2"
+    inv.sheet_properties.tabColor = "1072BA"
     inv.column_dimensions["A"].width = 21
+    dates = inv.column_dimensions["C"]  # C:D as one <col> entry, as Excel writes neighbours alike
+    dates.width, dates.min, dates.max = 12, 3, 4
+    inv.column_dimensions["G"].width = 9
+    inv.column_dimensions["I"].hidden = True
+    inv.column_dimensions.group("K", "L", outline_level=1)
+    wide = inv.column_dimensions["M"]  # the last owner column, N, has no entry of its own
+    wide.width, wide.min, wide.max = 30, 13, 14
     dv = DataValidation(type="list", formula1='"Draft,Sent,Paid"', allow_blank=True)
     inv.add_data_validation(dv)
     dv.add("J2:J100")
+    hold = DataValidation(type="date", operator="greaterThan", formula1="DATE(2020,1,1)", allow_blank=True)
+    inv.add_data_validation(hold)
+    hold.add("K2:K100")
+    inv.conditional_formatting.add("F2:F100", CellIsRule(operator="greaterThan", formula=["100000"],
+                                                         fill=PatternFill("solid", bgColor="FFC7CE")))
     inv.auto_filter.ref = "A1:N8"
+    inv.print_area = "A1:N8"
     extra = wb.create_sheet("My Notes")
     extra["A1"] = "keep me"
     extra["B2"] = "=1+1"
+    extra["D1"] = "merged"
+    extra.merge_cells("D1:E1")
+    extra.row_dimensions[2].height = 40
+    wb.defined_names["Margin"] = DefinedName("Margin", attr_text="'My Notes'!$B$2")
+    wb.active = 1
     wb.save(path)
+    path.chmod(0o644)
     return path
-
-
-def snapshot(path: Path, sheets=("Clients", "Invoices", "My Notes"), tool_from: int | None = None) -> dict:
-    wb = openpyxl.load_workbook(path)
-    out = {"sheets": wb.sheetnames[:]}
-    for name in sheets:
-        ws = wb[name]
-        cells = {}
-        for row in ws.iter_rows():
-            for c in row:
-                if tool_from and name == "Invoices" and c.column >= tool_from:
-                    continue
-                cells[c.coordinate] = (c.value, c.number_format, bool(c.font.b), c.fill.fgColor.rgb)
-        out[name] = cells
-        out[name + ":meta"] = (ws.freeze_panes, ws.auto_filter.ref,
-                               [(str(v.sqref), v.formula1) for v in ws.data_validations.dataValidation],
-                               {k: d.width for k, d in ws.column_dimensions.items() if d.width})
-    return out
 
 
 def read_invoices(path: Path) -> dict[str, dict]:
@@ -88,19 +106,10 @@ def read_invoices(path: Path) -> dict[str, dict]:
 def test_owner_cells_untouched_good_rows_processed_bad_rows_reported(tmp_path, config_for):
     wb = owner_book(tmp_path / "book.xlsx")
     config = config_for(wb)
-    before = snapshot(wb)
+    before = owner_snapshot(wb)
     result = api.sync(config, as_of=AS_OF)
-    n_headers = len(INVOICE_HEADERS) + 1
-    after = snapshot(wb, tool_from=n_headers + 1)
-    before_inv = before.pop("Invoices:meta")
-    after_inv = after.pop("Invoices:meta")
-    assert after["Clients"] == before["Clients"]
-    assert after["My Notes"] == before["My Notes"]
-    assert after["Invoices"] == before["Invoices"]
-    assert after_inv[0] == before_inv[0] and after_inv[2] == before_inv[2]
-    assert after_inv[3]["A"] == 21
-    assert after["sheets"][:3] == ["Clients", "Invoices", "My Notes"]
-    assert set(after["sheets"]) >= {"Aging", "Aging Summary", "Reminder Log"}
+    assert owner_snapshot(wb) == before  # every owner cell, style, width, validation, name, and the file's mode
+    assert set(openpyxl.load_workbook(wb).sheetnames) >= {"Aging", "Aging Summary", "Reminder Log"}
 
     rows = read_invoices(wb)
     assert list(rows["A-1"])[-7:] == ["Balance", "Days Overdue", "Aging Bucket", "Sync Status", "Last Reminder",
@@ -122,6 +131,36 @@ def test_owner_cells_untouched_good_rows_processed_bad_rows_reported(tmp_path, c
     book = openpyxl.load_workbook(wb)
     assert book["Invoices"]["G2"].value == "=F2*0.3"
     assert book.calculation.fullCalcOnLoad is True
+
+
+OWNER_EDITS = {  # one edit each, and the snapshot entries it must change
+    "font": (lambda wb: setattr(wb["Invoices"]["B3"], "font", Font(italic=True)), {"Invoices!B3"}),
+    "number format": (lambda wb: setattr(wb["Invoices"]["F2"], "number_format", "0"), {"Invoices!F2"}),
+    "comment": (lambda wb: setattr(wb["Clients"]["B2"], "comment", Comment("changed", "Owner")), {"Clients!B2"}),
+    "a width read": (lambda wb: wb["Invoices"].column_dimensions["N"].width, {"Invoices: column N"}),
+    "row height": (lambda wb: setattr(wb["Invoices"].row_dimensions[1], "height", 30), {"Invoices: rows"}),
+    "merged": (lambda wb: wb["My Notes"].unmerge_cells("D1:E1"), {"My Notes: merged"}),
+    "validation": (lambda wb: wb["Invoices"].data_validations.dataValidation.pop(), {"Invoices: validations"}),
+    "conditional format": (lambda wb: setattr(wb["Invoices"], "conditional_formatting", ConditionalFormattingList()),
+                           {"Invoices: conditional formats"}),
+    "filter": (lambda wb: setattr(wb["Invoices"].auto_filter, "ref", "A1:N9"), {"Invoices: auto filter"}),
+    "defined name": (lambda wb: wb.defined_names.pop("Margin"), {"defined names"}),
+    "sheet order": (lambda wb: wb.move_sheet("My Notes", -2), {"sheets", "active sheet"}),  # the active index stays
+}
+
+
+@pytest.mark.parametrize("edit", OWNER_EDITS)
+def test_the_owner_snapshot_sees_each_kind_of_owner_work(tmp_path, edit):
+    path = owner_book(tmp_path / "book.xlsx")
+    before = owner_snapshot(path)
+    change, keys = OWNER_EDITS[edit]
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    wb.save(path)
+    after = owner_snapshot(path)
+    assert {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} == keys
+    path.chmod(0o600)
+    assert owner_snapshot(path) == dict(after, **{"file mode": "0o600"})
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path, config_for):
