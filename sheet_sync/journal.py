@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from sheet_sync.model import LogEntry
+from sheet_sync.model import LogEntry, SendState
 
 
 class Journal:
@@ -66,10 +66,10 @@ STOPPED_BEFORE_SENDING = "the run stopped before sending it; planned again"
 def settle(e: LogEntry) -> LogEntry:
     """A send left open by a run that stopped: `pending` (it may have gone out) becomes `unconfirmed`,
     never re-sent on its own; `queued` (surely not sent yet) becomes `skipped`, planned again."""
-    if e.state == "pending":
-        return replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING)
-    if e.state == "queued":
-        return replace(e, state="skipped", detail=STOPPED_BEFORE_SENDING)
+    if e.state == SendState.PENDING:
+        return replace(e, state=SendState.UNCONFIRMED, detail=STOPPED_WHILE_SENDING)
+    if e.state == SendState.QUEUED:
+        return replace(e, state=SendState.SKIPPED, detail=STOPPED_BEFORE_SENDING)
     return e
 
 
@@ -86,7 +86,7 @@ def recover(journal_entries: Iterable[LogEntry], logged: Iterable[LogEntry]) -> 
     settled: list[LogEntry] = []
     open_sends: dict[str, LogEntry] = {}
     for e in journal_entries:
-        if e.state == "pending":
+        if e.state == SendState.PENDING:
             open_sends[e.message_id] = e
         else:
             open_sends.pop(e.message_id, None)
