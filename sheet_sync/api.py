@@ -20,7 +20,8 @@ from sheet_sync.digest import send_digest
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
-from sheet_sync.mail.transport import Transport, make_transport
+from sheet_sync.mail import make_transport
+from sheet_sync.mail.transport import Transport
 from sheet_sync.model import OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
 from sheet_sync.policy import Decision, make_calendar, plan
 from sheet_sync import tables

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    AGING, AGING_SUMMARY, CLIENTS, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, TOOL_COLUMNS,
+    AGING, AGING_SUMMARY, CLIENTS, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, TOOL_COLUMNS,
     normalize_name,
 )
 
@@ -347,8 +347,6 @@ def _column_key(name: str) -> str:
 @cache
 def _known_headers() -> dict[str, tuple[str, ...]]:
     """Canonical sheet -> the headers `Config.column_name()` is asked for on it."""
-    # load.py imports this module, so its header lists are imported here, when a config names columns.
-    from sheet_sync.load import SHEET_HEADERS
 
     return {sheet: headers + TOOL_COLUMNS if sheet == INVOICES else headers for sheet, headers in SHEET_HEADERS.items()}
 

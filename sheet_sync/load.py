@@ -19,26 +19,16 @@ from sheet_sync.raw import RawBook, RawSheet
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    CLIENTS, INVOICES, LOG_COLUMNS, PAYMENTS, REMINDER_LOG, Book, CellRef, Client, Invoice, LogEntry,
+    CLIENTS, INVOICES, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, Book, CellRef, Client, Invoice, LogEntry,
     Payment, Problem, invoice_key,
 )
 
-CLIENT_HEADERS = (
-    "Client ID", "Name", "Email", "CC", "Contact Name", "Language", "Payment Terms", "Reminders",
-    "Tax ID", "Address", "Phone", "Notes",
-)
-INVOICE_HEADERS = (
-    "Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid", "Paid Date",
-    "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client",
-)
-PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
 REQUIRED = {
     CLIENTS: ("Client ID", "Name", "Email"),
     INVOICES: ("Invoice No", "Client ID", "Issue Date", "Amount"),
     PAYMENTS: ("Invoice No", "Amount"),
     REMINDER_LOG: ("Invoice No", "Stage", "State"),
 }
-SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS}
 _CURRENCIES = frozenset(list_currencies())
 
 

@@ -44,6 +44,19 @@ LOG_COLUMNS = (
     "Detail",
 )
 
+# The owner's headers on each sheet they keep (`*` ones are required: see load.REQUIRED).
+CLIENT_HEADERS = (
+    "Client ID", "Name", "Email", "CC", "Contact Name", "Language", "Payment Terms", "Reminders",
+    "Tax ID", "Address", "Phone", "Notes",
+)
+INVOICE_HEADERS = (
+    "Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid", "Paid Date",
+    "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client",
+)
+PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
+SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS}
+
+
 class Status(StrEnum):
     """An invoice's `Sync Status`, in the SPEC's words (the owner types some of them in `Status`)."""
 
