@@ -61,7 +61,8 @@ def reminder_context(
     return {
         "business": {
             "name": b.name, "email": b.email or config.mail.from_, "phone": b.phone, "address": b.address,
-            "tax_id": b.tax_id, "signature": b.signature, "payment_instructions": b.payment_instructions,
+            "tax_id": b.tax_id, "signature": b.signature,
+            "payment_instructions": b.payment_instructions_for(invoice.currency, client.language),
         },
         "client": {"client_id": client.client_id, "name": client.name, "contact_name": client.contact_name},
         "invoice": {
