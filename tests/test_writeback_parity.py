@@ -149,3 +149,34 @@ def test_one_write_back_on_both_backends(tmp_path, name, sheets, extra, expected
     inv_headers = xbook["Invoices"][0][_header_row(xbook["Invoices"][0]) - 1]
     assert [h for h in inv_headers if h in TOOL] == [h for h in inv_headers if h in TOOL]  # each once
     assert sorted(h for h in inv_headers if h in TOOL) == sorted(TOOL)
+
+
+def test_apply_needs_no_read_first_and_reports_the_same_on_both_backends(tmp_path):
+    """A backend's apply() stands alone (no read() on the same object first) and returns one WriteReport."""
+    from sheet_sync.backends import get_backend
+    from sheet_sync.backends.base import WriteReport
+    from sheet_sync.model import LOG_COLUMNS, WritePlan
+
+    rows = [INVOICE_HEADERS, late("A-1"), late("A-2")]
+    xdir = tmp_path / "excel"
+    xdir.mkdir()
+    wb = make_workbook(xdir / "book.xlsx", _sheets({"Invoices": rows}))
+    plan = WritePlan(invoices_sheet="Invoices", invoice_no_header="Invoice No", tool_columns=tuple(TOOL),
+                     invoice_updates={"A-2": (Decimal(5), 3, "1-30", "Overdue", None, None, "note"),
+                                      "GONE": (Decimal(1), 1, "1-30", "Overdue", None, None, None)},
+                     row_updates={}, log_append=(tuple(f"v{i}" for i in range(len(LOG_COLUMNS))),))
+    em = Emulator().start()
+    try:
+        em.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+        em.add_sheet("Invoices", [list(r) for r in rows])
+        reports = [get_backend(write_config(xdir, wb)).apply(plan), get_backend(sheet_config(tmp_path, em)).apply(plan)]
+        google_log = em.values("Reminder Log")
+        google_invoices = em.values("Invoices")
+    finally:
+        em.stop()
+    for report in reports:
+        assert isinstance(report, WriteReport)
+        assert (report.rows_matched, report.unmatched_invoices, report.columns_added) == (1, ("GONE",), tuple(TOOL))
+    assert google_log[1][:2] == ["v0", "v1"]
+    assert openpyxl.load_workbook(wb)["Reminder Log"]["B2"].value == "v1"
+    assert grid(google_invoices) == grid(list(openpyxl.load_workbook(wb)["Invoices"].iter_rows(values_only=True)))
