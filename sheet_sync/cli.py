@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sheet_sync import api
+from sheet_sync.cells import FIRST_YEAR, LAST_YEAR
 from sheet_sync.config import load_config
 from sheet_sync.errors import SheetSyncError
 
@@ -22,9 +23,12 @@ DEFAULT_CONFIG = "sheet-sync.toml"
 
 def _as_of(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-30") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range; give a day between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:

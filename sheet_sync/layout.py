@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Sequence
 
+from sheet_sync.cells import paragraphs, visible
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 
@@ -135,8 +136,11 @@ class Writes:
 # ---- values ------------------------------------------------------------------------------------------
 
 def plain(value: Any) -> Any:
-    """A value as a cell holds it: NaN is blank, a date-time has no zone (it is already local)."""
-    if isinstance(value, float) and value != value:
+    """A value as a cell holds it: NaN and infinities are blank, a date-time has no zone (it is already
+    local), control characters in text are shown as their pictures (no cell can hold them)."""
+    if isinstance(value, str):
+        return visible(paragraphs(value))
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)

@@ -30,6 +30,7 @@ REQUIRED = {
     REMINDER_LOG: ("Invoice No", "Stage", "State"),
 }
 _CURRENCIES = frozenset(list_currencies())
+MAX_KEY_LENGTH = 100  # an Invoice No or Client ID names files and headers
 
 
 def wanted_sheets(config: Config) -> dict[str, tuple[str, dict[str, str]]]:
@@ -96,6 +97,10 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
         if not cid:
             rows.problem(row, "Client ID", "this client has no Client ID; invoices cannot refer to it.", blocking=False)
             continue
+        if cells.has_control(cid) or len(cid) > MAX_KEY_LENGTH:
+            rows.problem(row, "Client ID", f"Client ID '{cells.visible(cid)[:60]}' is not one short line; write it "
+                         f"without line breaks or control characters, in at most {MAX_KEY_LENGTH} characters.")
+            continue
         if seen[cid] > 1:
             rows.problem(row, "Client ID", f"Client ID '{cid}' stands on {seen[cid]} rows; give each client its own ID.")
             clients.pop(cid, None)
@@ -124,15 +129,15 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
         reminders, err = cells.parse_flag(v.get("Reminders"))
         if err:
             rows.problem(row, "Reminders", err, blocking=False)
-        name = cells.text(v.get("Name"))
+        name = cells.one_line(cells.text(v.get("Name")))
         if not name:
             rows.problem(row, "Name", f"client '{cid}' has no name; messages greet the contact or the Client ID.", blocking=False)
         clients[cid] = Client(
             client_id=cid,
-            name=name or cells.text(v.get("Contact Name")) or cid,
+            name=name or cells.one_line(cells.text(v.get("Contact Name"))) or cid,
             emails=emails,
             cc=tuple(cc),
-            contact_name=cells.text(v.get("Contact Name")),
+            contact_name=cells.one_line(cells.text(v.get("Contact Name"))),
             language=language or config.reminders.default_language,
             terms_days=terms,
             reminders=reminders,
@@ -154,17 +159,25 @@ def _load_invoices(
             rows.problem(row, "Invoice No", "this row has no Invoice No, so it is skipped; give it a unique number.")
             continue
         if counts[no] > 1:
-            rows.problem(row, "Invoice No", f"Invoice No '{no}' stands on {counts[no]} rows; each invoice needs its own number.", no)
+            rows.problem(row, "Invoice No", f"Invoice No '{cells.visible(no)}' stands on {counts[no]} rows; each invoice "
+                         "needs its own number.", no)
+        if cells.has_control(no) or len(no) > MAX_KEY_LENGTH:
+            rows.problem(row, "Invoice No", f"Invoice No '{cells.visible(no)[:60]}' is not one short line; write it "
+                         f"without line breaks or control characters, in at most {MAX_KEY_LENGTH} characters.", no)
 
         def bad(header: str, message: str, blocking: bool = True) -> None:
             rows.problem(row, header, message, no, blocking)
 
         cid = invoice_key(v.get("Client ID"))
         client = clients.get(cid)
-        if not cid:
+        if cells.has_control(cid) or len(cid) > MAX_KEY_LENGTH:
+            bad("Client ID", f"Client ID '{cells.visible(cid)[:60]}' is not one short line; write it as on the "
+                f"{config.sheet_name(CLIENTS)} sheet.")
+            client = None
+        elif not cid:
             bad("Client ID", "this invoice has no Client ID; write the ID of a client on the Clients sheet.")
         elif client is None:
-            bad("Client ID", f"client '{cid}' is not on the {config.sheet_name(CLIENTS)} sheet (or is there twice); add it or fix the ID.")
+            bad("Client ID", f"client '{cells.visible(cid)}' is not on the {config.sheet_name(CLIENTS)} sheet (or is there twice); add it or fix the ID.")
         elif client.email_problem is not None:
             problems.append(Problem(client.email_problem.cell, client.email_problem.message + " No reminder can be sent.", no))
 
@@ -220,9 +233,9 @@ def _load_invoices(
             paid_date=paid_date,
             status=status,
             hold_until=hold,
-            po_number=cells.text(v.get("PO Number")),
-            payment_link=cells.text(v.get("Payment Link")),
-            note_to_client=cells.text(v.get("Note to Client")),
+            po_number=cells.one_line(cells.text(v.get("PO Number"))),
+            payment_link=cells.one_line(cells.text(v.get("Payment Link"))),
+            note_to_client=cells.paragraphs(cells.text(v.get("Note to Client"))),
         ))
     return invoices
 

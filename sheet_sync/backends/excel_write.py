@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.xlsx_cache import restore_cached_results
+from sheet_sync.cells import ooxml_text
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
     HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, find_title,
@@ -105,8 +106,8 @@ def _header_cells(ws: Worksheet, row: int) -> tuple[str, ...]:
 def _column(ws: Worksheet, col: int, first_row: int) -> tuple:
     if col < 1 or ws.max_row < first_row:
         return ()
-    return tuple(r[0] for r in ws.iter_rows(min_row=first_row, max_row=ws.max_row, min_col=col, max_col=col,
-                                            values_only=True))
+    return tuple(ooxml_text(r[0]) for r in ws.iter_rows(min_row=first_row, max_row=ws.max_row, min_col=col,
+                                                        max_col=col, values_only=True))
 
 
 def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
