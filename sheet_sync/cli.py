@@ -106,10 +106,18 @@ def _progress(done: int, total: int, what: str) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    report = Path(args.report) if args.report else None
+    if report is not None and (report.is_dir() or not report.parent.is_dir()):  # before anything is sent
+        raise SheetSyncError(f"--report {report} is {'a folder' if report.is_dir() else 'in a folder that does not exist'}; "
+                             "name a file to write the run's JSON to.")
     result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
     print(to_json(result) if args.json else render_summary(result))
-    if args.report:
-        Path(args.report).write_text(to_json(result) + "\n", encoding="utf-8")
+    if report is not None:
+        try:
+            report.write_text(to_json(result) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"sheet-sync: could not write the report {report} ({exc.strerror}); the run itself is done.",
+                  file=sys.stderr)
     _job_summary(result)
     return result.exit_code
 

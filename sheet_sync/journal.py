@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
+from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import LogEntry, SendState
 
 
@@ -23,22 +24,36 @@ class Journal:
         self._fh = None
 
     def read(self) -> list[LogEntry]:
-        """Every complete line of the journal (a line cut short by a crash is ignored)."""
-        if not self.path.exists():
+        """Every complete line of the journal (a line cut short by a crash, even mid-character, is ignored)."""
+        if self.path.is_dir():
+            raise SheetSyncError(f"The journal {self.path} is a folder; move it out of the way (sheet-sync keeps "
+                                 "a file of that name there).")
+        try:
+            lines = self.path.read_bytes().splitlines()
+        except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise SheetSyncError(f"Cannot read the journal {self.path} ({exc.strerror}).") from None
         entries = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in lines:
             try:
-                data = json.loads(line)
+                data = json.loads(line.decode("utf-8"))
                 data["logged_at"] = datetime.fromisoformat(data["logged_at"])
                 entries.append(LogEntry(**data))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
                 continue
         return entries
 
-    def record(self, entry: LogEntry) -> None:
+    def open(self) -> None:
+        """Open for appending now, so that a journal that cannot be written stops the run before any send."""
         if self._fh is None:
-            self._fh = open(self.path, "a", encoding="utf-8")
+            try:
+                self._fh = open(self.path, "a", encoding="utf-8")
+            except OSError as exc:
+                raise SheetSyncError(f"Cannot write the journal {self.path} ({exc.strerror}); nothing was sent.") from None
+
+    def record(self, entry: LogEntry) -> None:
+        self.open()
         data = asdict(entry)
         data["logged_at"] = entry.logged_at.isoformat()
         self._fh.write(json.dumps(data, ensure_ascii=False) + "\n")
