@@ -39,6 +39,7 @@ class InvoicesShape:
     headers: tuple[str, ...]  # the header row, "" for a blank cell
     numbers: tuple[Any, ...]  # the Invoice No column below the header (may stop at the last filled cell)
     currencies: tuple[Any, ...] = ()  # the Currency column below the header; () when there is none
+    last_column: int = 0  # the right-most column holding anything in any row (new tool columns go after it)
 
 
 @dataclass(frozen=True)
@@ -171,10 +172,12 @@ def _cell(row: int, column: int, value: Any, pattern: str | None = None) -> Cell
 
 # ---- the Invoices sheet --------------------------------------------------------------------------------
 
-def _columns(headers: Sequence[str], wanted: Sequence[str]) -> tuple[list[int], list[tuple[int, str]]]:
-    """1-based columns of `wanted` headers; missing ones go after the last header, in order."""
+def _columns(headers: Sequence[str], wanted: Sequence[str], last_used: int = 0,
+             ) -> tuple[list[int], list[tuple[int, str]]]:
+    """1-based columns of `wanted` headers; missing ones go after the last header or the last column that
+    holds anything (`last_used`), whichever is further right, in order."""
     keys = [normalize_name(h) for h in headers]
-    last = max((i + 1 for i, k in enumerate(keys) if k), default=0)
+    last = max([i + 1 for i, k in enumerate(keys) if k] + [last_used])
     cols, added = [], []
     for name in wanted:
         key = normalize_name(name)
@@ -191,7 +194,7 @@ def _columns(headers: Sequence[str], wanted: Sequence[str]) -> tuple[list[int], 
 
 def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
     hrow = shape.header_row
-    tool_cols, added = _columns(shape.headers, plan.tool_columns)
+    tool_cols, added = _columns(shape.headers, plan.tool_columns, shape.last_column)
     keys = [normalize_name(h) for h in shape.headers]
     balance_col = tool_cols[TOOL_COLUMNS.index("Balance")] if tool_cols else 0  # the plan keeps TOOL_COLUMNS order
     paid_key = normalize_name(plan.amount_paid_header)

@@ -60,6 +60,12 @@ CASES = [
      "",
      {("Invoices", "+INV-9", "Sync Status"): ("Overdue", None), ("Invoices", 5, "Sync Status"): ("Problem", None),
       ("Aging", "+INV-9", "Invoice No"): ("+INV-9", None)}),
+    ("tool columns go after the owner's last used column, even one without a header",
+     {"Invoices": [INVOICE_HEADERS + ["Comment", "Comment"], late("U-1") + ["a", "b", None, "data in P"],
+                   late("U-2")]},
+     "",
+     {("Invoices", "U-1", "Comment"): ("a", None), ("Invoices", 2, "Balance"): (1000, "#,##0.00"),
+      ("Invoices", "U-2", "Sync Status"): ("Overdue", None)}),
     ("two rows with one number are both a Problem",
      {"Invoices": [INVOICE_HEADERS, late("D-1"), late("D-1", amount=5), late("D-2")]},
      "",
@@ -146,7 +152,12 @@ def test_one_write_back_on_both_backends(tmp_path, name, sheets, extra, expected
     if x.messages:
         assert [r[LOG_STABLE] for r in grid(gbook["Reminder Log"][0])] == \
                [r[LOG_STABLE] for r in grid(xbook["Reminder Log"][0])]
-    inv_headers = xbook["Invoices"][0][_header_row(xbook["Invoices"][0]) - 1]
+    inv_rows = xbook["Invoices"][0]
+    inv_headers = inv_rows[_header_row(inv_rows) - 1]
+    owner_header_row = sheets["Invoices"][_header_row(sheets["Invoices"]) - 1]
+    if "Balance" not in owner_header_row:  # added: after every column the owner used, header or not
+        owner_last = max(max((i + 1 for i, v in enumerate(r) if v not in (None, "")), default=0) for r in sheets["Invoices"])
+        assert inv_headers.index("Balance") + 1 == owner_last + 1
     assert [h for h in inv_headers if h in TOOL] == [h for h in inv_headers if h in TOOL]  # each once
     assert sorted(h for h in inv_headers if h in TOOL) == sorted(TOOL)
 

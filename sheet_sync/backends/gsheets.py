@@ -80,6 +80,7 @@ class GoogleSheetsBackend(Backend):
         self.meta: dict = {}
         self.raw: dict[str, RawSheet] = {}
         self._log_rows = 0  # last used row of the Reminder Log at read time
+        self._invoices_width = 0  # the Invoices sheet's right-most used column at read time
         self._pending_rows: dict[str, int] = {}
         self._locking = False  # inside run_lock(): a sync that may send
         self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
@@ -152,6 +153,8 @@ class GoogleSheetsBackend(Backend):
             out[canonical] = raw_sheet(title, grid, wanted[canonical][1])
             if canonical == "Reminder Log":
                 self._log_rows = len(rows)
+            if canonical == "Invoices":  # the right-most column with anything in it (rows come trimmed)
+                self._invoices_width = max((len(r) for r in rows), default=0)
         self.raw = out
         return out
 
@@ -378,7 +381,8 @@ class GoogleSheetsBackend(Backend):
             numbers = (again.get("values") or [[]])[0]
         still = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == cur_key
         currencies = answers.get("currencies", []) if still else []
-        return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies)), log, titles)
+        return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies),
+                                   max(self._invoices_width, len(now))), log, titles)
 
     def apply(self, plan: WritePlan) -> WriteReport:
         writes = lay_out(plan, self._shape(plan))
