@@ -164,3 +164,27 @@ def test_an_as_of_date_out_of_range_is_a_sentence(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", "9999-12-31"])
     assert stop.value.code == 2 and "between 1900 and 2199" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("what", ["value", "format"])
+def test_something_in_the_last_cell_of_the_sheet(tmp_path, capsys, what):
+    """A value in XFD1048576 would make the reader allocate hundreds of gigabytes: one sentence, nothing
+    sent, nothing written. Formatting alone out there is harmless: the run goes on."""
+    from openpyxl.styles import Font
+
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    book = openpyxl.load_workbook(wb)
+    if what == "value":
+        book["Invoices"]["XFD1048576"] = "x"
+    else:
+        book["Invoices"]["XFD1048576"].font = Font(bold=True)
+    book.save(wb)
+    write_config(tmp_path, wb)
+    before = wb.read_bytes()
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert "unexpected error" not in err
+    if what == "value":
+        assert code == 2 and "Invoices" in err and "XFD1048576" in err
+        assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()
+    else:
+        assert code == 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == 2

@@ -104,9 +104,12 @@ def _header_cells(ws: Worksheet, row: int) -> tuple[str, ...]:
 
 
 def _column(ws: Worksheet, col: int, first_row: int) -> tuple:
-    if col < 1 or ws.max_row < first_row:
+    """The values down column `col` from `first_row` to the last one that holds something (not ws.max_row,
+    which a formatted cell far down stretches)."""
+    last = max((r for (r, c), cell in ws._cells.items() if c == col and cell.value is not None), default=0)
+    if col < 1 or last < first_row:
         return ()
-    return tuple(ooxml_text(r[0]) for r in ws.iter_rows(min_row=first_row, max_row=ws.max_row, min_col=col,
+    return tuple(ooxml_text(r[0]) for r in ws.iter_rows(min_row=first_row, max_row=last, min_col=col,
                                                         max_col=col, values_only=True))
 
 
