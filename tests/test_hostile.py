@@ -188,3 +188,17 @@ def test_something_in_the_last_cell_of_the_sheet(tmp_path, capsys, what):
         assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()
     else:
         assert code == 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+
+
+def test_a_password_protected_workbook_is_a_sentence(tmp_path, capsys):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = make_workbook(tmp_path / "plain.xlsx", books(invoice("A", due=DUE), {}))
+    wb = tmp_path / "book.xlsx"
+    with open(plain, "rb") as fh, open(wb, "wb") as out:
+        OOXMLFile(fh).encrypt("s3cret", out)
+    write_config(tmp_path, wb)
+    before = wb.read_bytes()
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert code == 2 and "protected with a password" in err and "unexpected" not in err
+    assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()

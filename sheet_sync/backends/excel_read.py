@@ -29,6 +29,17 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              kind=ErrorKind.WORKBOOK_MISSING, fix="check workbook.path in the config (a relative path "
                              "starts from the config file's folder)")
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+    except OSError as exc:
+        raise SheetSyncError(f"Cannot read {path.name} ({exc.strerror}).", kind=ErrorKind.WORKBOOK_UNREADABLE,
+                             fix=f"let the user who runs sheet-sync read and write {path.name}") from None
+    if magic == OLE_MAGIC:  # an .xlsx saved with a password is an encrypted OLE container, not a zip
+        raise SheetSyncError(f"{path.name} is protected with a password, so sheet-sync cannot open it; remove the "
+                             "password (Excel: File > Info > Protect Workbook > Encrypt with Password, clear it) or "
+                             "keep the invoices in a workbook without one.", kind=ErrorKind.WORKBOOK_UNREADABLE,
+                             fix=f"remove the password from {path.name}")
+    try:
         book = pd.ExcelFile(path, engine="calamine")
     except Exception as exc:  # calamine raises its own types for corrupt or non-xlsx files
         raise SheetSyncError(f"Cannot read {path.name} as an Excel workbook ({type(exc).__name__}: {exc}).",
@@ -46,6 +57,7 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
     return found
 
 
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 MAX_CELLS = 20_000_000  # a sheet's used range beyond this is a stray value far out, not the owner's books
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
