@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping
 
+from sheet_sync.cells import visible
+
 # Canonical sheet names (the config may rename them; matching ignores case and spaces).
 CLIENTS = "Clients"
 INVOICES = "Invoices"
@@ -170,6 +172,10 @@ class Problem:
     message: str
     invoice_no: str = ""
     blocking: bool = True  # False: a warning; the row is still processed
+
+    def __post_init__(self) -> None:
+        # the message quotes the owner's cell: its control characters are shown, never carried along
+        object.__setattr__(self, "message", visible(self.message))
 
     def __str__(self) -> str:
         return f"{self.cell}: {self.message}" if self.cell else self.message
