@@ -77,7 +77,7 @@ def reminder_context(
             "payment_link": invoice.payment_link,
             "note_to_client": invoice.note_to_client,
             "days_overdue": days_overdue,
-            "terms_days": client.terms_days,
+            "terms_days": terms_of(invoice),
         },
         "stage": stage,
         "language": client.language,
@@ -85,6 +85,14 @@ def reminder_context(
         "reply_by": reply_by(as_of, r.reply_days),
         "discount": discount,
     }
+
+
+def terms_of(invoice: Invoice) -> int | None:
+    """The payment terms the invoice's own dates say (0: due on receipt), never the client's usual terms:
+    an invoice issued on 24 October and due on 23 November is due within 30 days, whatever the client's row says."""
+    if invoice.issue_date is None or invoice.due_date is None or invoice.due_date < invoice.issue_date:
+        return None
+    return (invoice.due_date - invoice.issue_date).days
 
 
 def compose(

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Iterable, Mapping
 
 from sheet_sync.aging import AgingReport
-from sheet_sync.model import CHASED, Book, Problem, SheetTable, Status, SummaryTable
+from sheet_sync.model import CHASED, CLOSED, Book, Problem, SheetTable, Status, SummaryTable
+from sheet_sync.money import format_money
 from sheet_sync.policy import Decision
 from sheet_sync.result import Attention
 
@@ -63,10 +64,14 @@ def invoice_rows(
         d = decisions.get(no)
         last, nxt = last_and_next(d, sent_today, report.as_of)
         text = notes.get(no, []) + list(d.notes if d else ()) + extra_notes.get(no, [])
+        if r.balance is not None and r.balance < 0 and r.currency:
+            text.append(f"Overpaid by {format_money(-r.balance, r.currency, 'en')}: refund it or credit it to a "
+                        "later invoice.")
+        closed = status in CLOSED
         rows[no] = (
-            r.balance,
-            r.days_overdue,
-            r.bucket or None,
+            Decimal(0) if status in (Status.VOID, Status.WRITTEN_OFF) else r.balance,
+            None if closed else r.days_overdue,
+            None if closed else r.bucket or None,
             status,
             last or None,
             nxt or None,

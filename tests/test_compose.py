@@ -30,3 +30,19 @@ def test_payment_instructions_follow_the_currency_then_the_language_then_the_def
     assert "국민은행 123-456-789" in said["K"] and "Wire to account" not in said["K"]
     assert "招商银行" in said["Z"] and "Wire to account" not in said["Z"]
     assert "Wire to account 123." in said["U"] and "국민은행" not in said["U"]
+
+
+def test_the_terms_phrase_comes_from_the_invoices_own_dates(tmp_path, config_for):
+    """The client's row says Net 30, but each invoice's dates say what its terms were."""
+    config = config_for(tmp_path / "book.xlsx")
+    rows = [invoice("T14", due=AS_OF - timedelta(days=2), issue=AS_OF - timedelta(days=16)),
+            invoice("T0", due=AS_OF - timedelta(days=2), issue=AS_OF - timedelta(days=2)),
+            invoice("T30", due=AS_OF - timedelta(days=2), issue=AS_OF - timedelta(days=32)),
+            invoice("TX", due=AS_OF - timedelta(days=2), issue=AS_OF + timedelta(days=5))]
+    book = memory_book(config, rows)
+    said = {inv.invoice_no: body(compose(inv, book.clients[inv.client_id], "gentle", inv.amount, 2, (), config,
+                                         AS_OF).message) for inv in book.invoices}
+    assert "within 14 days of the invoice date" in said["T14"] and "30 days" not in said["T14"]
+    assert "due on receipt" in said["T0"] and "within" not in said["T0"]
+    assert "within 30 days of the invoice date" in said["T30"]
+    assert "within" not in said["TX"] and "on receipt" not in said["TX"]  # dates that disagree: no terms at all
