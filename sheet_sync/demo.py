@@ -100,4 +100,4 @@ def add_history(config, today: date) -> None:
     backend.apply(WritePlan(
         invoices_sheet=config.sheet_name(INVOICES), invoice_no_header=config.column_name("Invoice No"),
         tool_columns=(), invoice_updates={}, row_updates={}, log_sheet=config.sheet_name(REMINDER_LOG),
-        log_append=tuple(e.as_row() for e in history)))
+        log_append=tuple(e.as_row(config.tz) for e in history)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -95,7 +95,7 @@ def recover(journal_entries: Iterable[LogEntry], logged: Iterable[LogEntry]) -> 
     same Message ID; one still open at the end is a send whose outcome is unknown.
     """
     def key(e: LogEntry) -> tuple[str, str, str]:
-        return (e.message_id, e.state, e.logged_at.strftime("%Y-%m-%dT%H:%M:%S"))
+        return (e.message_id, e.state, e.logged_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
 
     in_log = {key(e) for e in logged}
     settled: list[LogEntry] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Mapping
 
@@ -85,7 +85,7 @@ def load_book(raw: RawBook, config: Config) -> Book:
     if PAYMENTS in raw:
         payments = _load_payments(_Rows(raw[PAYMENTS], problems, PAYMENTS, config), invoices, config)
         invoices = _apply_payments(invoices, payments)
-    log = _load_log(_Rows(raw[REMINDER_LOG], problems, REMINDER_LOG, config)) if REMINDER_LOG in raw else ()
+    log = _load_log(_Rows(raw[REMINDER_LOG], problems, REMINDER_LOG, config), config.tz) if REMINDER_LOG in raw else ()
     return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw)
 
 
@@ -280,18 +280,28 @@ def _apply_payments(invoices: list[Invoice], payments: tuple[Payment, ...]) -> l
     return out
 
 
-def _load_log(rows: _Rows) -> tuple[LogEntry, ...]:
+def logged_at(value: object, tz: tzinfo) -> datetime:
+    """A `Logged At` cell: a date-time (or a date-time serial, as Google Sheets gives it) in the owner's time
+    zone, to the second; or, as older logs hold it, ISO 8601 text (UTC unless it says otherwise)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        try:
+            value = datetime(1899, 12, 30) + timedelta(days=float(value))
+        except OverflowError:
+            value = None
+    if isinstance(value, datetime):
+        at = value if value.tzinfo else value.replace(tzinfo=tz)
+        return (at + timedelta(microseconds=500_000)).replace(microsecond=0)  # a serial's float comes back ±1 µs
+    try:
+        at = datetime.fromisoformat(cells.text(value).replace("Z", "+00:00"))
+        return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _load_log(rows: _Rows, tz: tzinfo) -> tuple[LogEntry, ...]:
     entries = []
     for row, v in rows:
-        logged = v.get("Logged At")
-        if isinstance(logged, datetime):
-            at = logged if logged.tzinfo else logged.replace(tzinfo=timezone.utc)
-        else:
-            try:
-                at = datetime.fromisoformat(cells.text(logged).replace("Z", "+00:00"))
-                at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-            except ValueError:
-                at = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        at = logged_at(v.get("Logged At"), tz)
         entries.append(LogEntry(
             logged_at=at,
             invoice_no=invoice_key(v.get("Invoice No")),

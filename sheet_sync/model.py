@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -239,9 +239,10 @@ class LogEntry:
     detail: str = ""
     row: int = 0
 
-    def as_row(self) -> tuple[Any, ...]:
+    def as_row(self, tz: tzinfo = timezone.utc) -> tuple[Any, ...]:
+        """The row in LOG_COLUMNS order; `Logged At` a date-time in `tz` (the owner's time zone), to the second."""
         return (
-            self.logged_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            self.logged_at.astimezone(tz).replace(tzinfo=None, microsecond=0),
             self.invoice_no,
             self.client_id,
             self.stage,

@@ -59,18 +59,19 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
         summary_sheet=config.sheet_name(AGING_SUMMARY),
         summary=tables.summary_table(report, book, finals),
         log_sheet=config.sheet_name(REMINDER_LOG),
-        log_append=tuple(e.as_row() for e in log_rows if e.message_id not in rows_of),
-        log_updates=_log_updates(stale, log_rows, rows_of),
+        log_append=tuple(e.as_row(config.tz) for e in log_rows if e.message_id not in rows_of),
+        log_updates=_log_updates(stale, log_rows, rows_of, config),
     )
 
 
-def _log_updates(stale: Sequence[LogEntry], log_rows: Sequence[LogEntry], rows_of: Mapping[str, int]) -> dict[int, tuple]:
+def _log_updates(stale: Sequence[LogEntry], log_rows: Sequence[LogEntry], rows_of: Mapping[str, int],
+                 config: Config) -> dict[int, tuple]:
     """Rows already in the Reminder Log that change: this run's pending rows get their outcome, and a
     `pending` row left by a run that stopped mid-send becomes `unconfirmed`."""
-    updates = {rows_of[e.message_id]: e.as_row() for e in log_rows if e.message_id in rows_of}
+    updates = {rows_of[e.message_id]: e.as_row(config.tz) for e in log_rows if e.message_id in rows_of}
     for e in stale:
         if e.row and e.row not in updates:
-            updates[e.row] = settle(e).as_row()
+            updates[e.row] = settle(e).as_row(config.tz)
     return updates
 
 

@@ -202,3 +202,42 @@ def test_apply_needs_no_read_first_and_reports_the_same_on_both_backends(tmp_pat
     assert google_log[1][:2] == ["v0", "v1"]
     assert openpyxl.load_workbook(wb)["Reminder Log"]["B2"].value == "v1"
     assert grid(google_invoices) == grid(list(openpyxl.load_workbook(wb)["Invoices"].iter_rows(values_only=True)))
+
+
+def test_logged_at_is_a_date_time_in_the_owners_time_zone_on_both_backends(tmp_path):
+    """The Reminder Log's Logged At is a real date-time cell, in aging.timezone; the next run reads it back
+    (and an older log's ISO 8601 UTC text) as the same moment."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from sheet_sync.load import logged_at
+
+    extra = '[aging]\ntimezone = "Asia/Seoul"\n'
+    rows = [INVOICE_HEADERS, late("L-1")]
+    xdir = tmp_path / "excel"
+    xdir.mkdir()
+    wb = make_workbook(xdir / "book.xlsx", _sheets({"Invoices": rows}))
+    em = Emulator().start()
+    try:
+        for title, sheet_rows in _sheets({"Invoices": rows}).items():
+            em.add_sheet(title, [list(r) for r in sheet_rows])
+        before = datetime.now(timezone.utc).replace(microsecond=0)
+        api.sync(write_config(xdir, wb, extra), as_of=AS_OF)
+        api.sync(sheet_config(tmp_path, em, extra), as_of=AS_OF)
+        google_cell = em.sheet("Reminder Log").cells[(2, 1)]
+        google_format = em.sheet("Reminder Log").formats.get((2, 1))
+        again = api.sync(sheet_config(tmp_path, em, extra), as_of=AS_OF + timedelta(days=1))
+    finally:
+        em.stop()
+    seoul = ZoneInfo("Asia/Seoul")
+    excel_cell = openpyxl.load_workbook(wb)["Reminder Log"]["A2"]
+    assert isinstance(excel_cell.value, datetime) and excel_cell.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert isinstance(google_cell, float) and google_format == "yyyy-mm-dd hh:mm:ss"
+    for value in (excel_cell.value, google_cell):
+        moment = logged_at(value, seoul)
+        assert moment.date() == AS_OF  # the run stood on AS_OF, at the current time of day in Seoul
+        local_now = before.astimezone(seoul)
+        minutes = moment.hour * 60 + moment.minute - (local_now.hour * 60 + local_now.minute)
+        assert moment.tzinfo == seoul and minutes % 1440 <= 2  # Seoul's time of day, not UTC's
+    assert [m.invoice_no for m in again.messages] == []  # read back: nothing sent twice
+    assert logged_at("2026-11-20T01:02:03Z", seoul) == datetime(2026, 11, 20, 1, 2, 3, tzinfo=timezone.utc)

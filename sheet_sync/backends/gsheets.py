@@ -259,7 +259,7 @@ class GoogleSheetsBackend(Backend):
                 requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
                 props["gridProperties"]["rowCount"] += need + 50
         cols = self._log_columns()
-        requests.append(rows_request(sheet_id, start, [spread(cols, e.as_row()) for e in entries]))
+        requests.append(rows_request(sheet_id, start, [spread(cols, e.as_row(self.config.tz)) for e in entries]))
         if self._locking:
             requests += self._mark_requests(create=True)
         self._call("recording the reminders about to be sent", self.http.batch_update, self.key, {"requests": requests})
@@ -308,7 +308,7 @@ class GoogleSheetsBackend(Backend):
         sheet_id = self._sheets()[title]["sheetId"]
         cols = self._log_columns()
         entries = list(outcomes) + list(next_pending)
-        placed, gone = place_rows([(self._pending_rows.get(e.message_id, 0), e.as_row()) for e in entries], ids)
+        placed, gone = place_rows([(self._pending_rows.get(e.message_id, 0), e.as_row(self.config.tz)) for e in entries], ids)
         if gone:
             raise SheetSyncError(f"{len(gone)} planned reminders are no longer in the Reminder Log (rows deleted "
                                  "while sending?); the rest are left for the next run.")

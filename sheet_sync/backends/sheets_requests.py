@@ -21,8 +21,8 @@ def cell_value(value: Any) -> Any:
         return value
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # a date-time serial: days and the fraction of the day
+        return (value.replace(tzinfo=None) - datetime(1899, 12, 30)).total_seconds() / 86400
     if isinstance(value, date):
         return (value - EXCEL_EPOCH).days
     if hasattr(value, "item"):  # numpy scalars
@@ -80,7 +80,7 @@ def format_runs(sheet_id: int, col: int, first_row: int, patterns: list[str | No
         common = max(set(given), key=given.count)
         runs = [[0, len(patterns), common]]
     return [number_format(sheet_id, first_row + a, first_row + b, col, col + 1, pattern,
-                          "DATE" if pattern.startswith("yyyy") else "NUMBER") for a, b, pattern in runs]
+                          "DATE_TIME" if "hh" in pattern else "DATE" if pattern.startswith("yyyy") else "NUMBER") for a, b, pattern in runs]
 
 
 def column_widths(sheet_id: int, widths, first: list[int] | None = None) -> list[dict]:
