@@ -25,7 +25,7 @@ from sheet_sync.mail.transport import Transport
 from sheet_sync.model import OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
 from sheet_sync.policy import Decision, make_calendar, plan
 from sheet_sync import tables
-from sheet_sync.result import CheckResult, Sent, SyncResult
+from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
 from sheet_sync.send import Progress, send_all
 from sheet_sync.writeplan import build_write_plan
 from sheet_sync.sendlog import SendLog
@@ -168,14 +168,16 @@ def check(config: Config) -> CheckResult:
                        len(book.invoices), len(book.clients))
 
 
-def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: date | None = None) -> Outgoing:
-    """Render the reminder an invoice would get (today's due stage, or `stage`)."""
+def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: date | None = None) -> Preview:
+    """Render the reminder an invoice would get: today's due stage, or `stage`. A stage that is not due
+    today is rendered as of the day it would go out (its days overdue and reply-by date then), and the
+    preview says so."""
     as_of = as_of or today(config)
     book, backend = load(config)
     run = _prepare(config, as_of, book, backend.send_log(real_mail=False))
     for o in run.outgoing:
         if o.invoice_no == invoice_no and (stage is None or o.stage == stage):
-            return o
+            return Preview(o, as_of)
     inv = next((i for i in run.book.invoices if i.invoice_no == invoice_no), None)
     if inv is None:
         raise SheetSyncError(f"There is no invoice '{invoice_no}' on the Invoices sheet.")
@@ -186,5 +188,9 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
     stage = stage or decision.next_stage
     if stage not in STAGES:
         raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, firm, final).")
+    day = decision.next_date if stage == decision.next_stage and decision.next_date else as_of
     row = run.report.by_invoice()[invoice_no]
-    return compose(inv, client, stage, row.balance, row.days_overdue, decision.references, config, as_of)
+    o = compose(inv, client, stage, row.balance, (day - inv.due_date).days, decision.references, config, day)
+    if day != as_of:
+        return Preview(o, day, f"not due yet: rendered as of {day.isoformat()}, the day it would go out")
+    return Preview(o, day, f"not due on {as_of.isoformat()}: rendered as if it went out that day")

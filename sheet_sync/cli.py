@@ -170,9 +170,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    o = api.preview(config, args.invoice_no, args.stage, args.as_of)
+    shown = api.preview(config, args.invoice_no, args.stage, args.as_of)
+    o = shown.outgoing
     body = o.message.get_body(("html",) if args.html else ("plain",))
-    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {o.stage}\n")
+    stage = f"{o.stage} ({shown.note})" if shown.note else o.stage
+    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {stage}\n")
     print(body.get_content())
     return 0
 

@@ -182,3 +182,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     raise TypeError(f"{type(value).__name__} has no plain form for a result's dict")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A reminder rendered for `sheet-sync preview`: as of `day`, with a note when that is not today."""
+
+    outgoing: Outgoing
+    day: date
+    note: str = ""  # "" when the stage is due today

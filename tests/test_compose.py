@@ -46,3 +46,20 @@ def test_the_terms_phrase_comes_from_the_invoices_own_dates(tmp_path, config_for
     assert "due on receipt" in said["T0"] and "within" not in said["T0"]
     assert "within 30 days of the invoice date" in said["T30"]
     assert "within" not in said["TX"] and "on receipt" not in said["TX"]  # dates that disagree: no terms at all
+
+
+def test_preview_of_a_stage_not_due_yet_renders_it_as_of_its_day_and_says_so(tmp_path, config_for):
+    from sheet_sync import api
+    from workbooks import simple_book
+
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("P-1", due=AS_OF - timedelta(days=2))])
+    config = config_for(wb)
+    api.sync(config, as_of=AS_OF)  # gentle goes out today (Monday); firm at 7+ days late, 3 sending days on
+    shown = api.preview(config, "P-1", as_of=AS_OF + timedelta(days=1))
+    assert shown.outgoing.stage == "firm" and shown.day == date(2026, 11, 30)  # Saturday 28th: the Monday after
+    assert "not due yet: rendered as of 2026-11-30" in shown.note
+    text = body(shown.outgoing.message)
+    assert "9 days" in text  # as late as it will be that day
+    assert "3 days" not in text
+    today = api.preview(config, "P-1", stage="gentle", as_of=AS_OF)
+    assert today.day == AS_OF and "rendered as if" in today.note
