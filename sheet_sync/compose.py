@@ -61,7 +61,7 @@ def reminder_context(
     return {
         "business": {
             "name": b.name, "email": b.email or config.mail.from_, "phone": b.phone, "address": b.address,
-            "tax_id": b.tax_id, "signature": b.signature,
+            "tax_id": b.tax_id, "tax_id_label": b.tax_id_label, "signature": b.signature,
             "payment_instructions": b.payment_instructions_for(invoice.currency, client.language),
         },
         "client": {"client_id": client.client_id, "name": client.name, "contact_name": client.contact_name},
@@ -76,6 +76,7 @@ def reminder_context(
             "po_number": invoice.po_number,
             "payment_link": invoice.payment_link,
             "note_to_client": invoice.note_to_client,
+            "description": invoice.description,
             "days_overdue": days_overdue,
             "terms_days": terms_of(invoice),
         },

@@ -319,6 +319,7 @@ class Business:
     phone: str = setting("", check=_one_line)
     address: str = ""
     tax_id: str = setting("", check=_one_line)
+    tax_id_label: str = setting("", check=_one_line)  # what the tax ID is, as the owner writes it: EIN, VAT, 사업자등록번호
     signature: str = ""
     # 'default', a currency code or a language -> how to pay, for invoices without a Payment Link
     payment_instructions_by: Mapping[str, str] = setting(factory=dict, toml="payment_instructions",

@@ -236,6 +236,7 @@ def _load_invoices(
             po_number=cells.one_line(cells.text(v.get("PO Number"))),
             payment_link=cells.one_line(cells.text(v.get("Payment Link"))),
             note_to_client=cells.paragraphs(cells.text(v.get("Note to Client"))),
+            description=cells.one_line(cells.text(v.get("Description"))),
         ))
     return invoices
 

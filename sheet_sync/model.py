@@ -53,7 +53,7 @@ CLIENT_HEADERS = (
 )
 INVOICE_HEADERS = (
     "Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid", "Paid Date",
-    "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client",
+    "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client", "Description",
 )
 PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
 SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS}
@@ -213,6 +213,7 @@ class Invoice:
     po_number: str = ""
     payment_link: str = ""
     note_to_client: str = ""
+    description: str = ""  # what the invoice is for, in the owner's words; shown to the client
 
 
 @dataclass(frozen=True)

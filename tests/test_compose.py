@@ -63,3 +63,29 @@ def test_preview_of_a_stage_not_due_yet_renders_it_as_of_its_day_and_says_so(tmp
     assert "3 days" not in text
     today = api.preview(config, "P-1", stage="gentle", as_of=AS_OF)
     assert today.day == AS_OF and "rendered as if" in today.note
+
+
+def test_a_real_reminders_context_has_the_documented_shape_and_shows_the_description(tmp_path, config_for):
+    """The context compose() gives a template has exactly the keys render.sample_context documents (an
+    owner's template written against the sample never meets a missing name), and the Description shows."""
+    from sheet_sync.compose import reminder_context
+    from sheet_sync.render import sample_context
+    from sheet_sync.raw import grid_from_rows, raw_sheet
+    from sheet_sync.load import load_book, wanted_sheets
+    from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS
+
+    config = config_for(tmp_path / "book.xlsx")
+    wanted = wanted_sheets(config)
+    sheets = {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS],
+              "Invoices": [INVOICE_HEADERS + ["Description"],
+                           invoice("D-1", due=AS_OF - timedelta(days=2)) + ["Website redesign, phase 2"]]}
+    book = load_book({name: raw_sheet(name, grid_from_rows(rows), wanted[name][1]) for name, rows in sheets.items()},
+                     config)
+    inv = book.invoices[0]
+    ctx = reminder_context(inv, book.clients["C1"], "gentle", inv.amount, 2, config, AS_OF)
+    sample = sample_context("en", "gentle")
+    assert set(ctx) == set(sample)
+    for part in ("business", "client", "invoice"):
+        assert set(ctx[part]) == set(sample[part]), part
+    out = compose(inv, book.clients["C1"], "gentle", inv.amount, 2, (), config, AS_OF)
+    assert "Website redesign, phase 2" in body(out.message)
