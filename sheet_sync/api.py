@@ -123,10 +123,10 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
                          for m in results if m.state == SendState.UNCONFIRMED})
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
-    written = False
+    written, writer = False, ""
     if not dry_run:
         plan_ = _write_plan(config, run, statuses, problems, sent_today, failed_notes, log_rows, rows_of)
-        backend.apply(plan_)
+        writer = backend.apply(plan_).writer
         log.done()
         written = True
 
@@ -148,6 +148,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         written=written,
         sending_day=sending_day,
         attention=_attention(run, statuses),
+        writer=writer,
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))

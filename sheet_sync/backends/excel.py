@@ -1,4 +1,5 @@
-"""An .xlsx (or .xlsm) workbook on disk: read with calamine, written with openpyxl, sends journalled in a file."""
+"""An .xlsx (or .xlsm) workbook on disk: read with calamine, written by the surgical writer (openpyxl as the
+fallback), sends journalled in a file."""
 from __future__ import annotations
 
 import os
@@ -15,8 +16,10 @@ from sheet_sync.sendlog import JournalLog, SendLog
 class ExcelBackend(Backend):
     name = "excel"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, writer: str | None = None):
         self.path = path
+        # "surgical" (the default), or "openpyxl" to always use the fallback (for comparisons)
+        self.writer = writer or os.environ.get("SHEET_SYNC_EXCEL_WRITER", "surgical")
         self.journal_path = path.with_name(f".{path.stem}.sheet-sync-journal.jsonl")
         self._lock_path = path.with_name(f".{path.stem}.sheet-sync.lock")
 
@@ -46,9 +49,21 @@ class ExcelBackend(Backend):
         return JournalLog(self.journal_path)
 
     def apply(self, plan: WritePlan) -> WriteReport:
-        from sheet_sync.backends.excel_write import write_workbook
+        """The surgical writer (only the tool's cells and sheets change); openpyxl when the package holds
+        something the surgical writer does not handle."""
+        from dataclasses import replace
 
-        return write_workbook(self.path, plan)
+        from sheet_sync.backends import excel_write, xlsx_surgical
+        from sheet_sync.backends.xlsx_zip import Unsupported
+
+        if self.writer != "openpyxl":
+            try:
+                return xlsx_surgical.write_workbook(self.path, plan)
+            except Unsupported as exc:
+                note = str(exc)
+        else:
+            note = "asked for"
+        return replace(excel_write.write_workbook(self.path, plan), writer="openpyxl", writer_note=note)
 
     def probe(self) -> str:
         from sheet_sync.backends.excel_write import refuse_if_open
