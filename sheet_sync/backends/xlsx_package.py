@@ -274,6 +274,28 @@ class Workbook:
             self.changed = True
 
 
+    def request_recalculation(self) -> None:
+        """Set `fullCalcOnLoad` on `<calcPr>` (added where the schema puts it when missing)."""
+        p = prefix_of(self.data, "workbook")
+        m = re.search(rb"<" + re.escape(p) + rb"calcPr(?:\s[^>]*)?/?>", self.data)
+        if m is not None:
+            if re.search(rb"\sfullCalcOnLoad\s*=\s*[\"'](1|true)[\"']", m.group(0)):
+                return
+            tag = set_attribute(m.group(0), b"fullCalcOnLoad", "1")
+            self.data = self.data[:m.start()] + tag + self.data[m.end():]
+        else:
+            at = None
+            for name in (b"definedNames", b"externalReferences", b"functionGroups", b"sheets"):
+                end = re.search(rb"</" + re.escape(p + name) + rb">|<" + re.escape(p + name) + rb"(?:\s[^>]*)?/>", self.data)
+                if end is not None:
+                    at = end.end()
+                    break
+            if at is None:
+                raise Unsupported("the workbook has no <sheets>")
+            self.data = self.data[:at] + b"<" + p + b'calcPr fullCalcOnLoad="1"/>' + self.data[at:]
+        self.changed = True
+
+
 def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 

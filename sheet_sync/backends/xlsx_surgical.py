@@ -13,7 +13,8 @@ The package is read once. The shape of the Invoices sheet and of the Reminder Lo
   calcChain.xml, dropped (Excel rebuilds it) only when a formula in a tool-owned cell was replaced.
 
 Every other zip member is copied as its original compressed bytes. Formula results stay as Excel saved
-them, so nothing asks for a recalculation. Whatever this writer does not handle raises `Unsupported`
+them, so other readers (and the next sync) see them; `fullCalcOnLoad` asks the spreadsheet program to
+recompute on open, as the owner's formulas may read the cells the tool just wrote. Whatever this writer does not handle raises `Unsupported`
 before anything is written; `ExcelBackend.apply` then runs the openpyxl writer instead.
 """
 from __future__ import annotations
@@ -308,6 +309,9 @@ class _Edit:
             self.changed[strings_part] = with_count_reduced(self.src.read(strings_part), self.shared_refs_dropped)
         if self.formulas_dropped:
             self._drop_calc_chain()
+        # The owner's formulas may read the tool's cells (a total of Balance, a count of Overdue): their
+        # saved results are kept for other readers, and the spreadsheet program recomputes them on open.
+        self.workbook.request_recalculation()
         if self.workbook.changed:
             self.changed[self.workbook.part] = self.workbook.data
         if self.workbook.rels_changed:
@@ -334,10 +338,10 @@ class _Edit:
     def write(self, fh) -> None:
         sink = ZipSink(fh)
         for info in self.src.infos:
-            if info.filename in self.removed:
-                continue
-            if info.filename in self.changed:
+            if info.filename in self.changed:  # a part removed and written anew (a tool sheet's rels) is changed
                 sink.add(info.filename, self.changed[info.filename], like=info)
+            elif info.filename in self.removed:
+                continue
             else:
                 sink.copy(self.src, info)
         for name, data in self.changed.items():
