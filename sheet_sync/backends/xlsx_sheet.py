@@ -55,6 +55,8 @@ class Existing(NamedTuple):
 
     @property
     def kind(self) -> bytes:
+        if b"t" not in self.attrs:
+            return b"n"
         m = _T_ATTR.search(self.attrs)
         return m.group(1) if m else b"n"
 
@@ -99,7 +101,9 @@ class SheetXml:
             raise Unsupported(f"{name} has comments or CDATA among its cells")
         self._row_re = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/>|>)")
         self._row_end = b"</" + self.p + b"row>"
-        self._cell_re = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+        # the address is matched apart when it is the first attribute (as every program writes it): faster
+        self._cell_re = re.compile(rb"<" + p + rb"c(?=[\s/>])(?:\s+r\s*=\s*[\"']([A-Z]+)\d+[\"'])?([^>]*?)"
+                                   rb"(?:/>|>(.*?)</" + p + rb"c>)", re.S)
         self._v_re = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>(.*?)</" + p + rb"v>", re.S)
         self._is_re = re.compile(rb"<" + p + rb"is(?:\s[^>]*)?>(.*?)</" + p + rb"is>", re.S)
         self._f_re = re.compile(rb"<" + p + rb"f[\s/>]")
@@ -128,18 +132,35 @@ class SheetXml:
 
     # ---- reading ----
 
-    def cells(self, row: Row) -> list[Existing]:
-        out, last = [], 0
+    def cells(self, row: Row, start: int | None = None, before: int = 0) -> list[Existing]:
+        """The row's cells in order; from offset `start` on (the cells after column `before`) when given."""
+        out: list[Existing] = []
+        last = before
         if row.self_closing:
             return out
-        for m in self._cell_re.finditer(self.data, row.tag_end, row.end):
-            r = _R_ATTR.search(m.group(1))
-            column = column_of(r.group(1)) if r and r.group(1) else last + 1
+        for m in self._cell_re.finditer(self.data, row.tag_end if start is None else start, row.end):
+            letters, attrs = m.group(1), m.group(2)
+            if letters is None:
+                r = _R_ATTR.search(attrs)
+                letters = r.group(1) if r else None
+            column = column_of(letters) if letters else last + 1
             if column <= last:
                 raise Unsupported(f"{self.name}: cells out of order in row {row.number}")
-            out.append(Existing(column, m.start(), m.end(), m.group(1), m.group(2), r is not None))
+            out.append(Existing(column, m.start(), m.end(), attrs, m.group(3), letters is not None))
             last = column
         return out
+
+    def _cells_from(self, row: Row, column: int) -> list[Existing]:
+        """The row's cells from `column` on, found by the cell's address without reading the cells before
+        it (every cell has its address); all of them when that cell is not there."""
+        if self._cells_have_refs and not row.self_closing:
+            needle = b'r="' + get_column_letter(column).encode() + str(row.number).encode() + b'"'
+            at = self.data.find(needle, row.tag_end, row.end)
+            if at >= 0:
+                start = self.data.rfind(b"<", row.tag_end, at)
+                if self.data.startswith(b"<" + self.p + b"c", start):
+                    return self.cells(row, start, column - 1)
+        return self.cells(row)
 
     def value(self, cell: Existing, strings: Callable[[], Sequence[str]]) -> Any:
         kind, inner = cell.kind, cell.inner
@@ -184,11 +205,14 @@ class SheetXml:
             p = re.escape(self.p)
             wanted = re.compile(rb"<" + p + rb"c(?=\s)([^>]*?\sr\s*=\s*[\"'](" + letters + rb")(\d+)[\"'][^>]*?)"
                                 rb"(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+            columns_of = {get_column_letter(c).encode(): out[c] for c in out}
             for m in wanted.finditer(self.data, rows[0].start, self.body_end):
-                cell = Existing(column_of(m.group(2)), m.start(), m.end(), m.group(1), m.group(4), True)
-                value = self.value(cell, strings)
-                if value not in (None, ""):
-                    out[cell.column][int(m.group(3))] = value
+                inner = m.group(4)
+                if inner is None:
+                    continue
+                value = self.value(Existing(0, 0, 0, m.group(1), inner, True), strings)
+                if value is not None and value != "":
+                    columns_of[m.group(2)][int(m.group(3))] = value
             return out
         for row in rows:
             for cell in self.cells(row):
@@ -235,8 +259,8 @@ class SheetXml:
 
     def _patch_row(self, row: Row, puts: Mapping[int, Put], render) -> bytes:
         data = self.data
-        existing = self.cells(row)
         wanted = sorted(puts)
+        existing = self._cells_from(row, wanted[0])
         out: list[bytes] = []
         pos = row.tag_end
         i = 0
@@ -273,7 +297,7 @@ class SheetXml:
         return start_tag + body + self._row_end
 
     def has_formula(self, cell: Existing) -> bool:
-        return cell.inner is not None and self._f_re.search(cell.inner) is not None
+        return cell.inner is not None and b"<" + self.p + b"f" in cell.inner and self._f_re.search(cell.inner) is not None
 
 
 # ---- one cell's XML ----------------------------------------------------------------------------------

@@ -197,7 +197,8 @@ class _Edit:
         data = sheet.patch(puts, self._render(sheet))
         data = _with_widths(data, sheet.p, inv.new_widths)
         data = _with_dimension(data, sheet.p, puts)
-        self.changed[sheet.name] = data
+        if data != sheet.data:  # a re-run that changes nothing keeps the part's stored bytes
+            self.changed[sheet.name] = data
 
     def _log(self, log: LogWrites, sheet: SheetXml | None) -> None:
         if log.create:
@@ -217,7 +218,7 @@ class _Edit:
             bold = self.styles.bold()
             for c in log.new_headers:
                 puts.setdefault(c.row, {})[c.column] = Put(c.value, None, bold)
-        data = sheet.patch(puts, self._render(sheet))
+        data = sheet.patch(puts, self._render(sheet)) if puts else sheet.data
         data = _with_dimension(data, sheet.p, puts)
         m = re.search(rb"<" + re.escape(sheet.p) + rb"autoFilter\s[^>]*?ref\s*=\s*[\"']([^\"']*)[\"']", data)
         if m:
@@ -225,15 +226,22 @@ class _Edit:
             ref = filter_ref(log.header_row, last_col, log.last_row)
             data = data[:m.start(1)] + ref.encode() + data[m.end(1):]
             self._filter_name(log.title, ref)
-        self.changed[sheet.name] = data
+        if data != sheet.data:
+            self.changed[sheet.name] = data
 
     def _tool_sheet(self, sheet: ToolSheet) -> None:
         entry = self.entry(sheet.title)
         tab_selected = False
+        ref = filter_ref(1, sheet.columns, sheet.filter_rows)
         if entry is not None:
             old = self.sheet(entry)  # a worksheet, or Unsupported
             part = entry.part
             tab_selected = re.search(rb"<(?:[\w.\-]+:)?sheetView\s[^>]*tabSelected\s*=\s*[\"'](1|true)", old.data) is not None
+            if sheet.chart is None and rels_name(part) not in self.src.by_name:
+                new = self._tool_sheet_xml(sheet, ref, None, tab_selected)
+                if new == old.data:  # the same as it stands: its stored bytes are kept
+                    self._filter_name(sheet.title, ref)
+                    return
             self.shared_refs_dropped += len(re.findall(rb"<(?:[\w.\-]+:)?c\s[^>]*\st\s*=\s*[\"']s[\"']", old.data))
             if re.search(rb"<(?:[\w.\-]+:)?f[\s>/]", old.data):
                 self.formulas_dropped = True
@@ -252,11 +260,13 @@ class _Edit:
             self.changed[chart] = chart_xml(sheet.chart, sheet.title, values)
             self.types.add(drawing, DRAWING_CT)
             self.types.add(chart, CHART_CT)
-        ref = filter_ref(1, sheet.columns, sheet.filter_rows)
-        self.changed[part] = sheet_xml(sheet.cells, self.styles, header_row=1, header_columns=sheet.columns,
-                                       widths=sheet.widths, filter_ref=ref, bold=sheet.bold, drawing_rel=drawing_rel,
-                                       tab_selected=tab_selected, date1904=self.workbook.date1904)
+        self.changed[part] = self._tool_sheet_xml(sheet, ref, drawing_rel, tab_selected)
         self._filter_name(sheet.title, ref)
+
+    def _tool_sheet_xml(self, sheet: ToolSheet, ref: str, drawing_rel: str | None, tab_selected: bool) -> bytes:
+        return sheet_xml(sheet.cells, self.styles, header_row=1, header_columns=sheet.columns, widths=sheet.widths,
+                         filter_ref=ref, bold=sheet.bold, drawing_rel=drawing_rel, tab_selected=tab_selected,
+                         date1904=self.workbook.date1904)
 
     def _new_sheet_part(self, title: str) -> str:
         part = free_part(self.taken, "xl/worksheets/sheet%d.xml")
