@@ -20,6 +20,7 @@ before anything is written; `ExcelBackend.apply` then runs the openpyxl writer i
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -167,22 +168,32 @@ class _Edit:
     def _render(self, sheet: SheetXml) -> Callable[[int, int, Put, Existing | None], bytes | None]:
         p = sheet.p.decode()
         date1904 = self.workbook.date1904
+        formula_tag = b"<" + sheet.p + b"f"
+        tails: dict[tuple, bytes | None] = {}  # the same value in the same style is written the same way
 
         def render(row: int, column: int, put: Put, existing: Existing | None) -> bytes | None:
             style = put.style
             if existing is not None:
-                if sheet.has_formula(existing):
-                    if re.search(rb"\st\s*=\s*[\"'](shared|array)[\"']", existing.inner or b""):
+                inner = existing.inner
+                if inner is not None and formula_tag in inner and sheet.has_formula(existing):
+                    if re.search(rb"\st\s*=\s*[\"'](shared|array)[\"']", inner):
                         raise Unsupported(f"{sheet.name}: a shared or array formula in a tool-owned cell")
                     self.formulas_dropped = True
                 if existing.kind == b"s":
                     self.shared_refs_dropped += 1
                 if style is None:
                     style = existing.style
-            if put.number_format is not None and put.value is not None:
-                style = self.styles.with_format(style or 0, put.number_format)
-            xml = cell_xml(p, f"{get_column_letter(column)}{row}", put.value, style, date1904)
-            return xml.encode("utf-8") if xml is not None else None
+            value = put.value
+            key = (value.__class__, str(value) if isinstance(value, Decimal) else value, put.number_format, style)
+            if key not in tails:
+                if put.number_format is not None and value is not None:
+                    style = self.styles.with_format(style or 0, put.number_format)
+                xml = cell_xml(p, "\0", value, style, date1904)
+                tails[key] = xml.split("\0", 1)[1].encode("utf-8") if xml is not None else None
+            tail = tails[key]
+            if tail is None:
+                return None
+            return b"<" + sheet.p + b'c r="' + get_column_letter(column).encode() + str(row).encode() + tail
 
         return render
 
