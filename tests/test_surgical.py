@@ -301,3 +301,33 @@ def test_a_date1904_workbook_gets_its_own_serials(tmp_path, config_for):
     summary = wb["Aging Summary"]
     as_of = next(r for r in summary.iter_rows(values_only=True) if r[0] == "As of")
     assert as_of[1].date() == AS_OF
+
+
+def test_the_invoices_shape_from_the_read_is_the_one_the_xml_gives(rich_book, tmp_path):
+    """An unchanged file's Invoices shape is taken from the sync's own read: it must be the writer's."""
+    from sheet_sync.backends.excel import invoices_shape
+    from sheet_sync.backends.xlsx_surgical import _Edit
+    from sheet_sync.backends.xlsx_zip import ZipSource
+    from sheet_sync.load import wanted_sheets
+    from sheet_sync.model import WritePlan
+    from workbooks import write_config
+
+    plan = WritePlan("Invoices", "Invoice No", TOOL_HEADERS, {}, {})
+    book = rich_book
+    for _ in range(2):  # as the owner left it, then with a title above the headers, blank and numeric numbers
+        raw = ExcelBackend(book).read(wanted_sheets(write_config(tmp_path, book)))["Invoices"]
+        with ZipSource(book) as src:
+            from_xml = _Edit(src).shape(plan)[0].invoices
+        from_read = invoices_shape(raw, plan)
+        assert from_read.header_row == from_xml.header_row and from_read.title == from_xml.title
+        assert from_read.headers[:len(from_xml.headers)] == from_xml.headers
+        assert [str(v) for v in from_read.numbers] == [str(v) for v in from_xml.numbers]
+        assert from_read.currencies == from_xml.currencies
+        wb = openpyxl.load_workbook(book)
+        ws = wb["Invoices"]
+        ws.insert_rows(1, 2)
+        ws["A1"] = "Invoices of Test Studio"
+        ws.append([1001, "C1", None, None, "", 5])
+        ws.append([None, "C1", None, None, "USD", 5])
+        book = tmp_path / "titled.xlsx"
+        wb.save(book)

@@ -19,6 +19,7 @@ before anything is written; `ExcelBackend.apply` then runs the openpyxl writer i
 """
 from __future__ import annotations
 
+import gc
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -45,17 +46,27 @@ WRITER = "surgical"
 _REF = re.compile(r"([A-Z]+)(\d+)")
 
 
-def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> WriteReport:
+def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True, invoices: InvoicesShape | None = None,
+                   ) -> WriteReport:
     """Apply `plan` to the .xlsx/.xlsm at `path`, changing only what the tool owns. Raises `Unsupported`
-    (nothing written) for a package this writer does not handle."""
+    (nothing written) for a package this writer does not handle.
+
+    `invoices`: the Invoices sheet's shape when the caller knows the file has not changed since it read it
+    (the writer then does not read it again)."""
     refuse_if_open(path)
     if not path.is_file():
         raise Unsupported(f"{path} is not a file")
-    with ZipSource(path) as src:
-        edit = _Edit(src)
-        report = edit.apply(plan)
-        backup_path = backup_path_of(path) if backup else None
-        replace_atomically(path, edit.write, backup_path)
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small objects, no cycles: the collector's passes only cost time
+    try:
+        with ZipSource(path) as src:
+            edit = _Edit(src)
+            report = edit.apply(plan, invoices)
+            backup_path = backup_path_of(path) if backup else None
+            replace_atomically(path, edit.write, backup_path)
+    finally:
+        if collecting:
+            gc.enable()
     return WriteReport(report.cells_written, report.rows_matched, report.unmatched_invoices, report.columns_added,
                        backup_path, writer=WRITER)
 
@@ -117,11 +128,14 @@ class _Edit:
                 first = (row.number, values)
         return first or (1, [])
 
-    def shape(self, plan: WritePlan) -> tuple[Shape, SheetXml | None, SheetXml | None]:
+    def shape(self, plan: WritePlan, known: InvoicesShape | None = None,
+              ) -> tuple[Shape, SheetXml | None, SheetXml | None]:
         titles = tuple(s.name for s in self.workbook.sheets)
         invoices, inv_sheet = None, None
         entry = self.entry(find_title(titles, plan.invoices_sheet))
-        if entry is not None:
+        if entry is not None and known is not None and known.title == entry.name:
+            inv_sheet, invoices = self.sheet(entry), known
+        elif entry is not None:
             inv_sheet = self.sheet(entry)
             hrow, values = self.header_row(inv_sheet, plan.invoice_no_header)
             headers = _headers(values)
@@ -151,8 +165,8 @@ class _Edit:
 
     # ---- changing ----
 
-    def apply(self, plan: WritePlan) -> WriteReport:
-        shape, inv_sheet, log_sheet = self.shape(plan)
+    def apply(self, plan: WritePlan, invoices: InvoicesShape | None = None) -> WriteReport:
+        shape, inv_sheet, log_sheet = self.shape(plan, invoices)
         if shape.invoices is None or inv_sheet is None:
             raise Unsupported(f"no '{plan.invoices_sheet}' sheet with an '{plan.invoice_no_header}' column")
         writes = lay_out(plan, shape)

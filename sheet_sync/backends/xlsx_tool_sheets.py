@@ -33,6 +33,8 @@ def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_
     for col in range(1, header_columns + 1):  # a header cell with no text still shows the header's colour
         rows.setdefault(header_row, {}).setdefault(col, Cell(header_row, col, None))
     formats: dict[str, int] = {}
+    tails: dict[tuple, str | None] = {}  # a value in a style is written the same way wherever it stands
+    letters = {}
     out: list[str] = []
     max_col = 0
     for r in sorted(rows):
@@ -49,9 +51,15 @@ def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_
                     style = formats[c.number_format] = styles.with_format(0, c.number_format)
             else:
                 style = 0
-            xml = cell_xml("", f"{get_column_letter(col)}{r}", c.value, style, date1904)
-            if xml is not None:
-                row_cells.append(xml)
+            value = c.value
+            key = (value.__class__, str(value) if isinstance(value, Decimal) else value, style)
+            if key not in tails:
+                xml = cell_xml("", "\0", value, style, date1904)
+                tails[key] = xml.split("\0", 1)[1] if xml is not None else None
+            tail = tails[key]
+            if tail is not None:
+                letter = letters.get(col) or letters.setdefault(col, get_column_letter(col))
+                row_cells.append(f'<c r="{letter}{r}{tail}')
                 max_col = max(max_col, col)
         if row_cells:
             out.append(f'<row r="{r}">{"".join(row_cells)}</row>')
