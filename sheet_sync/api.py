@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -92,10 +93,18 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
     """
     as_of = as_of or today(config)
     backend = get_backend(config)
-    if dry_run:
-        return _sync(config, as_of, backend, dry_run, progress, transport)
-    with backend.lock():
-        return _sync(config, as_of, backend, dry_run, progress, transport)
+    # A sync makes millions of small objects and no cyclic garbage worth collecting: the collector's full
+    # passes cost a third of a 100,000-invoice run (and no memory is saved by them; measured).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if dry_run:
+            return _sync(config, as_of, backend, dry_run, progress, transport)
+        with backend.lock():
+            return _sync(config, as_of, backend, dry_run, progress, transport)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress: Progress | None,
