@@ -331,3 +331,52 @@ def test_the_invoices_shape_from_the_read_is_the_one_the_xml_gives(rich_book, tm
         ws.append([None, "C1", None, None, "USD", 5])
         book = tmp_path / "titled.xlsx"
         wb.save(book)
+
+
+def _with_calc_chain(book: Path, cells: str) -> None:
+    files = members(book)
+    files["xl/calcChain.xml"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                                 f'<calcChain xmlns="{MAIN_NS}">{cells}</calcChain>').encode()
+    rels = files["xl/_rels/workbook.xml.rels"].decode()
+    files["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", (
+        '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" '
+        'Target="calcChain.xml"/></Relationships>')).encode()
+    types = files["[Content_Types].xml"].decode()
+    files["[Content_Types].xml"] = types.replace("</Types>", (
+        '<Override PartName="/xl/calcChain.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')).encode()
+    book.write_bytes(_zip(files))
+
+
+def test_a_formula_in_a_tool_column_is_replaced_and_the_calc_chain_dropped(tmp_path, config_for):
+    rows = [invoice("C-1", due=AS_OF - timedelta(days=2)) + ["=1+1"], invoice("C-2", due=AS_OF - timedelta(days=40))]
+    from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, make_workbook
+
+    book = make_workbook(tmp_path / "book.xlsx", {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS],
+                                                  "Invoices": [INVOICE_HEADERS + ["Balance"], *rows]})
+    _with_calc_chain(book, '<c r="N2" i="2"/>')
+    result = api.sync(config_for(book), as_of=AS_OF)
+    assert result.writer == "surgical"
+    files = members(book)
+    assert "xl/calcChain.xml" not in files
+    assert b"calcChain" not in files["xl/_rels/workbook.xml.rels"] + files["[Content_Types].xml"]
+    assert openpyxl.load_workbook(book)["Invoices"]["N2"].value == 1000
+
+
+def test_without_a_formula_in_its_way_the_calc_chain_stays(tmp_path, config_for):
+    book = simple_book(tmp_path / "book.xlsx", [invoice("K-1", due=AS_OF - timedelta(days=2))])
+    _with_calc_chain(book, "")
+    api.sync(config_for(book), as_of=AS_OF)
+    assert "xl/calcChain.xml" in members(book)
+
+
+def test_a_shared_formula_in_a_tool_column_falls_back(tmp_path, config_for):
+    book = simple_book(tmp_path / "book.xlsx", [invoice("H-1", due=AS_OF - timedelta(days=2))])
+    api.sync(config_for(book), as_of=AS_OF)
+    files = members(book)
+    part = sheet_parts(files)["Invoices"]
+    files[part] = re.sub(rb'<c r="N2"[^>]*?(?:/>|>.*?</c>)', b'<c r="N2"><f t="shared" ref="N2:N2" si="0">F2</f><v>1000</v></c>',
+                         files[part], flags=re.S)
+    book.write_bytes(_zip(files))
+    result = api.sync(config_for(book), as_of=AS_OF + timedelta(days=1))
+    assert result.writer == "openpyxl"

@@ -7,7 +7,6 @@ the original, after a copy of the previous version is kept as `<stem>.bak.xlsx`.
 """
 from __future__ import annotations
 
-import os
 from copy import copy
 from pathlib import Path
 

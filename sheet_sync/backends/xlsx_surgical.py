@@ -25,12 +25,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.excel_write import HEADER_SEARCH_ROWS, refuse_if_open
 from sheet_sync.backends.xlsx_package import (
-    CHART_CT, DRAWING_CT, REL_TYPE, WORKSHEET_CT, ContentTypes, SheetEntry, Workbook, free_part, new_id, read_rels,
+    CHART_CT, DRAWING_CT, REL_TYPE, WORKSHEET_CT, ContentTypes, SheetEntry, Workbook, free_part, read_rels,
     rels_name, rels_xml, shared_strings, with_count_reduced,
 )
 from sheet_sync.backends.xlsx_sheet import Existing, Put, SheetXml, cell_xml
@@ -38,7 +38,7 @@ from sheet_sync.backends.xlsx_styles import Styles
 from sheet_sync.backends.xlsx_tool_sheets import chart_xml, drawing_xml, filter_ref, sheet_xml
 from sheet_sync.backends.xlsx_zip import Unsupported, ZipSink, ZipSource, backup_path_of, replace_atomically
 from sheet_sync.layout import (
-    Cell, InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, find_title, lay_out, log_columns,
+    InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, find_title, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
 
@@ -392,8 +392,6 @@ def _headers(values: Sequence[Any]) -> tuple[str, ...]:
 
 
 def _col(letters: str) -> int:
-    from openpyxl.utils import column_index_from_string
-
     return column_index_from_string(letters)
 
 
