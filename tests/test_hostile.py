@@ -202,3 +202,64 @@ def test_a_password_protected_workbook_is_a_sentence(tmp_path, capsys):
     code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
     assert code == 2 and "protected with a password" in err and "unexpected" not in err
     assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()
+
+
+def test_a_read_only_workbook_is_never_replaced(tmp_path, capsys):
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    write_config(tmp_path, wb)
+    wb.chmod(0o444)
+    before = wb.read_bytes()
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert code == 2 and "read-only" in err and "unexpected" not in err
+    assert wb.read_bytes() == before and oct(wb.stat().st_mode & 0o777) == "0o444"
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_a_symlink_and_its_target_are_one_workbook(tmp_path):
+    """Two runs at once, one through a symlink: one lock, one journal; the symlink stays a symlink."""
+    from sheet_sync.backends.excel import ExcelBackend
+    from sheet_sync.errors import SheetSyncError
+
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(wb)
+    real, via_link = ExcelBackend(wb), ExcelBackend(link)
+    assert real.journal_path == via_link.journal_path
+    with real.lock():
+        with pytest.raises(SheetSyncError, match="Another sheet-sync run"):
+            with via_link.lock():
+                pass
+    write_config(tmp_path, link)
+    code = main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF.isoformat()])
+    assert code == 0 and link.is_symlink()
+    assert openpyxl.load_workbook(wb)["Invoices"]["Q2"].value == "Overdue"  # the target got the results
+
+
+def test_an_owner_saving_while_the_tool_writes_keeps_the_owners_version(tmp_path, capsys, monkeypatch):
+    """Excel (or a sync client) saves the workbook between the tool's read of it and its replace: the owner's
+    version stays, the run says so, and its sends reach the Reminder Log on the next run (never sent twice)."""
+    from sheet_sync.backends import xlsx_surgical
+
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    write_config(tmp_path, wb)
+    original = xlsx_surgical._Edit.write
+
+    def owner_saves_meanwhile(self, fh):  # as Excel saves: a new file renamed over the old one
+        book = openpyxl.load_workbook(wb)
+        book["Invoices"]["A10"] = "the owner's new row"
+        book.save(tmp_path / "excel-save.tmp")
+        (tmp_path / "excel-save.tmp").replace(wb)
+        return original(self, fh)
+
+    monkeypatch.setattr(xlsx_surgical._Edit, "write", owner_saves_meanwhile)
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert code == 2 and "saved by someone else" in err and "unexpected" not in err
+    assert openpyxl.load_workbook(wb)["Invoices"]["A10"].value == "the owner's new row"
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    monkeypatch.undo()
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    book = openpyxl.load_workbook(wb)
+    assert code == 1 and book["Invoices"]["A10"].value == "the owner's new row"  # a row without a client: a Problem
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2  # nothing sent twice
+    assert sorted(r[1] for r in book["Reminder Log"].iter_rows(min_row=2, values_only=True)) == ["A", "OK-1"]
+    assert not list(tmp_path.glob(".book.*.xlsx"))  # no temporary copy left behind

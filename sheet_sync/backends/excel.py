@@ -2,11 +2,15 @@
 fallback), sends journalled in a file."""
 from __future__ import annotations
 
+import glob
 import os
+import re
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
 from sheet_sync.backends.base import Backend, Wanted, WriteReport
+from sheet_sync.backends.xlsx_zip import file_signature
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.cells import is_blank
 from sheet_sync.layout import InvoicesShape
@@ -22,13 +26,16 @@ class ExcelBackend(Backend):
         self.path = path
         # "surgical" (the default), or "openpyxl" to always use the fallback (for comparisons)
         self.writer = writer or os.environ.get("SHEET_SYNC_EXCEL_WRITER", "surgical")
-        self.journal_path = path.with_name(f".{path.stem}.sheet-sync-journal.jsonl")
-        self._lock_path = path.with_name(f".{path.stem}.sheet-sync.lock")
+        # The lock and the journal belong to the real file: a symlink and its target are one workbook.
+        real = Path(os.path.realpath(path))
+        self.journal_path = real.with_name(f".{real.stem}.sheet-sync-journal.jsonl")
+        self._lock_path = real.with_name(f".{real.stem}.sheet-sync.lock")
+        self._read: tuple[tuple | None, RawSheet | None] = (None, None)  # the file's signature and Invoices as read
 
     def read(self, wanted: Wanted) -> dict[str, RawSheet]:
         from sheet_sync.backends.excel_read import read_workbook
 
-        seen = _signature(self.path)
+        seen = file_signature(self.path)
         found = read_workbook(self.path, wanted)
         self._read = (seen, found.get(INVOICES))
         return found
@@ -48,7 +55,27 @@ class ExcelBackend(Backend):
             except BlockingIOError:
                 raise SheetSyncError(f"Another sheet-sync run is working on {self.path.name}; wait for it to finish.") from None
             refuse_if_open(self.path)
+            self._refuse_read_only()
+            self._clear_leftovers()
             yield
+
+    def _refuse_read_only(self) -> None:
+        """A workbook marked read-only (no write bit at all) is the owner's word: never replace it, even as root."""
+        try:
+            mode = os.stat(os.path.realpath(self.path)).st_mode
+        except OSError:
+            return  # a missing file is said by the read
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(self.path, os.W_OK):
+            raise SheetSyncError(f"{self.path.name} is read-only, so sheet-sync will not replace it; nothing was sent.",
+                                 kind=ErrorKind.WORKBOOK_UNREADABLE,
+                                 fix=f"make {self.path.name} writable (chmod u+w, or untick Read-only in its properties)")
+
+    def _clear_leftovers(self) -> None:
+        """Temporary copies left by a run killed while saving (`.<stem>.XXXXXXXX.xlsx`, only ever ours)."""
+        real = Path(os.path.realpath(self.path))
+        for left in real.parent.glob(f".{glob.escape(real.stem)}.*{real.suffix}"):
+            if re.fullmatch(re.escape(f".{real.stem}.") + r"[a-z0-9_]{8}" + re.escape(real.suffix), left.name):
+                left.unlink(missing_ok=True)
 
     def send_log(self, real_mail: bool) -> SendLog:
         return JournalLog(self.journal_path)
@@ -62,9 +89,9 @@ class ExcelBackend(Backend):
         from sheet_sync.backends.xlsx_zip import Unsupported
 
         if self.writer != "openpyxl":
-            seen, raw = getattr(self, "_read", (None, None))
+            seen, raw = self._read
             # The file as this run read it (same inode, size and time): the Invoices shape is the read's.
-            known = invoices_shape(raw, plan) if raw is not None and seen == _signature(self.path) else None
+            known = invoices_shape(raw, plan) if raw is not None and seen == file_signature(self.path) else None
             try:
                 return xlsx_surgical.write_workbook(self.path, plan, invoices=known)
             except Unsupported as exc:
@@ -86,13 +113,6 @@ class ExcelBackend(Backend):
                                  fix=f"let the user who runs sheet-sync write {self.path.name} and its folder")
         return f"{self.path.name} can be written"
 
-
-def _signature(path: Path) -> tuple[int, int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def invoices_shape(raw: RawSheet, plan: WritePlan) -> InvoicesShape | None:

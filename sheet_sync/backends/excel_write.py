@@ -52,7 +52,10 @@ def refuse_if_open(path: Path) -> None:
 
 def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> WriteReport:
     """Apply `plan` to the workbook at `path`, atomically."""
+    from sheet_sync.backends.xlsx_zip import file_signature
+
     refuse_if_open(path)
+    before = file_signature(path)
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
     except FileNotFoundError:
@@ -69,7 +72,7 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> Write
     wb.calculation.fullCalcOnLoad = True  # openpyxl drops cached formula results: recalculate on open
 
     backup_path = path.with_name(f"{path.stem}.bak{path.suffix}") if backup else None
-    _save_atomically(wb, path, backup_path, {s.title for s in writes.sheets})
+    _save_atomically(wb, path, backup_path, {s.title for s in writes.sheets}, before)
     inv = writes.invoices
     return WriteReport(writes.cells_written, inv.rows_matched if inv else 0, inv.unmatched if inv else (),
                        tuple(c.value for c in inv.new_headers) if inv else (), backup_path)
@@ -230,7 +233,8 @@ def _write_log(wb: openpyxl.Workbook, log: LogWrites) -> None:
         ws.auto_filter.ref = f"A{log.header_row}:{get_column_letter(last_col)}{log.last_row}"
 
 
-def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None, tool_sheets: set[str]) -> None:
+def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None, tool_sheets: set[str],
+                     unchanged_since: tuple | None = None) -> None:
     import shutil
     import tempfile
 
@@ -245,6 +249,6 @@ def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None
                 shutil.copyfileobj(src, fh)
 
     try:
-        replace_atomically(path, write, backup_path)  # the owner's mode, owner and group are kept
+        replace_atomically(path, write, backup_path, unchanged_since)  # the owner's mode, owner and group are kept
     except OSError as exc:
         raise SheetSyncError(f"Cannot save {path.name} ({exc.strerror}); the workbook was left as it was.") from None

@@ -36,7 +36,9 @@ from sheet_sync.backends.xlsx_package import (
 from sheet_sync.backends.xlsx_sheet import Existing, Put, SheetXml, cell_xml
 from sheet_sync.backends.xlsx_styles import Styles
 from sheet_sync.backends.xlsx_tool_sheets import chart_xml, drawing_xml, filter_ref, sheet_xml
-from sheet_sync.backends.xlsx_zip import Unsupported, ZipSink, ZipSource, backup_path_of, replace_atomically
+from sheet_sync.backends.xlsx_zip import (
+    Unsupported, ZipSink, ZipSource, backup_path_of, file_signature, replace_atomically,
+)
 from sheet_sync.layout import (
     InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, find_title, lay_out, log_columns,
 )
@@ -59,11 +61,12 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True, invoices
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of small objects, no cycles: the collector's passes only cost time
     try:
+        before = file_signature(path)
         with ZipSource(path) as src:
             edit = _Edit(src)
             report = edit.apply(plan, invoices)
             backup_path = backup_path_of(path) if backup else None
-            replace_atomically(path, edit.write, backup_path)
+            replace_atomically(path, edit.write, backup_path, unchanged_since=before)
     finally:
         if collecting:
             gc.enable()

@@ -22,6 +22,8 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from sheet_sync.errors import ErrorKind, SheetSyncError
+
 LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
 END_RECORD = struct.Struct("<4s4H2LH")
@@ -144,12 +146,27 @@ def backup_path_of(path: Path) -> Path:
     return path.with_name(f"{path.stem}.bak{path.suffix}")
 
 
-def replace_atomically(path: Path, write: Callable[[BinaryIO], None], backup_path: Path | None) -> None:
+def file_signature(path: Path) -> tuple[int, int, int, int] | None:
+    """What tells one version of a file from the next: device, inode, size, modification time."""
+    try:
+        st = os.stat(os.path.realpath(path))
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class WorkbookChanged(SheetSyncError):
+    """The owner (or Excel, or a sync client) saved the workbook while this run was writing it."""
+
+
+def replace_atomically(path: Path, write: Callable[[BinaryIO], None], backup_path: Path | None,
+                       unchanged_since: tuple[int, int, int, int] | None = None) -> None:
     """Write a new version of `path` through `write(fh)` and put it in place in one rename.
 
     The new file gets the original's mode, and its owner and group where this user may set them (root
     always may). The original is kept as `backup_path` first. A symlink stays a symlink: its target is
-    replaced. Raises OSError; the original is left as it was.
+    replaced. With `unchanged_since` (the file's signature when it was read), a file saved by someone else
+    meanwhile is never replaced: WorkbookChanged. Raises OSError; the original is left as it was.
     """
     real = Path(os.path.realpath(path))
     st = os.stat(real)
@@ -169,6 +186,11 @@ def replace_atomically(path: Path, write: Callable[[BinaryIO], None], backup_pat
                 if os.geteuid() == 0:
                     raise
             os.chmod(tmp, stat.S_IMODE(st.st_mode))  # chown may clear set-id bits
+        if unchanged_since is not None and file_signature(real) != unchanged_since:
+            raise WorkbookChanged(
+                f"{path.name} was saved by someone else while sheet-sync was writing it; their version is kept "
+                "as it is. The reminders this run sent are in its journal and reach the Reminder Log on the next "
+                "run.", kind=ErrorKind.WORKBOOK_LOCKED, fix="run sheet-sync again once nobody is saving the workbook")
         if backup_path is not None:
             _keep_backup(real, backup_path)
         os.replace(tmp, real)
