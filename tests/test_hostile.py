@@ -263,3 +263,20 @@ def test_an_owner_saving_while_the_tool_writes_keeps_the_owners_version(tmp_path
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2  # nothing sent twice
     assert sorted(r[1] for r in book["Reminder Log"].iter_rows(min_row=2, values_only=True)) == ["A", "OK-1"]
     assert not list(tmp_path.glob(".book.*.xlsx"))  # no temporary copy left behind
+
+
+@pytest.mark.parametrize("writer", ["surgical", "openpyxl"])
+def test_tool_columns_never_land_inside_the_owners_merged_cells(tmp_path, capsys, monkeypatch, writer):
+    """Note to Client merged across M2:O2 (beyond the headers): the tool's columns go after the merge."""
+    monkeypatch.setenv("SHEET_SYNC_EXCEL_WRITER", writer)
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE, note="Thanks!"), {}))
+    book = openpyxl.load_workbook(wb)
+    book["Invoices"].merge_cells("M2:O2")
+    book.save(wb)
+    write_config(tmp_path, wb)
+    before = owner_snapshot(wb)
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert code == 0 and "unexpected" not in err
+    headers = [c.value for c in openpyxl.load_workbook(wb)["Invoices"][1]]
+    assert headers.index("Balance") + 1 == 16  # P: after the merge's right edge, O
+    assert owner_snapshot(wb) == before

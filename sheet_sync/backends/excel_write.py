@@ -123,7 +123,8 @@ def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
             no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
             cur_key = normalize_name(plan.currency_header)
             cur_col = keys.index(cur_key) + 1 if cur_key in keys else 0
-            last_used = max((col for (_, col), cell in ws._cells.items() if cell.value not in (None, "")), default=0)
+            last_used = max([col for (_, col), cell in ws._cells.items() if cell.value not in (None, "")]
+                            + [m.max_col for m in ws.merged_cells.ranges])
             invoices = InvoicesShape(ws.title, hrow, headers, _column(ws, no_col, hrow + 1),
                                      _column(ws, cur_col, hrow + 1) if cur_col else (), last_used)
     log = LogShape()

@@ -186,6 +186,12 @@ class SheetXml:
             return None
         return int(raw) if _NUMBER.fullmatch(raw) else float(raw)
 
+    def last_merged_column(self) -> int:
+        """The right edge of the right-most merged range (a merge's covered cells hold nothing, yet belong to it)."""
+        tail = self.data[self.body_end:]
+        edges = [column_of(m.group(1)) for m in re.finditer(rb"<" + re.escape(self.p) + rb"mergeCell\s[^>]*?ref\s*=\s*[\"'][A-Z]+\d+:([A-Z]+)\d+", tail)]
+        return max(edges, default=0)
+
     def last_value_column(self) -> int:
         """The right-most column with a value in any row (formatting alone does not count)."""
         last = 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -138,6 +139,7 @@ class _Edit:
         entry = self.entry(find_title(titles, plan.invoices_sheet))
         if entry is not None and known is not None and known.title == entry.name:
             inv_sheet, invoices = self.sheet(entry), known
+            invoices = replace(invoices, last_column=max(invoices.last_column, inv_sheet.last_merged_column()))
         elif entry is not None:
             inv_sheet = self.sheet(entry)
             hrow, values = self.header_row(inv_sheet, plan.invoice_no_header)
@@ -152,7 +154,7 @@ class _Edit:
                 rows = range(hrow + 1, last + 1)
                 invoices = InvoicesShape(entry.name, hrow, headers, tuple(found[no_col].get(r) for r in rows),
                                          tuple(found[cur_col].get(r) for r in rows) if cur_col else (),
-                                         inv_sheet.last_value_column())
+                                         max(inv_sheet.last_value_column(), inv_sheet.last_merged_column()))
         log, log_sheet = LogShape(), None
         entry = self.entry(find_title(titles, plan.log_sheet))
         if entry is not None:
