@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 
 from sheet_sync.aging import AgingReport, age, totals_by_currency
 from sheet_sync.backends import Backend, get_backend
-from sheet_sync.compose import Outgoing, compose
+from sheet_sync.compose import Due, Outgoing, compose, compose_for_client
 from sheet_sync.config import Config
 from sheet_sync.digest import send_digest
 from sheet_sync.errors import SheetSyncError
@@ -67,21 +67,31 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog) -> _Run:
     report = age(book, config, as_of)
     calendar = make_calendar(config, as_of)
     decisions = plan(report, book, config, calendar)
-    invoices = {inv.invoice_no: inv for inv in book.invoices}
-    aged = report.by_invoice()
     outgoing: list[Outgoing] = []
     problems: list[Problem] = []
-    for no, d in decisions.items():
-        if not d.send:
-            continue
-        inv = invoices[no]
-        row = aged[no]
+    for client_id, items in _due_by_message(book, report, decisions, config):
         try:
-            outgoing.append(compose(inv, book.clients[inv.client_id], d.send, row.balance, row.days_overdue,
-                                    d.references, config, as_of))
+            outgoing.append(compose_for_client(items, book.clients[client_id], config, as_of))
         except SheetSyncError as exc:
-            problems.append(Problem(None, f"Invoice {no}: the {d.send} reminder could not be written: {exc}", no))
+            for d in items:
+                problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {d.stage} reminder could not be "
+                                              f"written: {exc}", d.invoice.invoice_no))
     return _Run(book, report, decisions, outgoing, recovered, problems, stale)
+
+
+def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Decision],
+                    config: Config) -> list[tuple[str, list[Due]]]:
+    """Today's due invoices, grouped into messages: one per client (`reminders.one_email_per_client`),
+    else one per invoice; in sheet order of each message's first invoice."""
+    invoices = {inv.invoice_no: inv for inv in book.invoices}
+    aged = report.by_invoice()
+    groups: dict[str, list[Due]] = {}
+    for no, d in decisions.items():
+        if d.send:
+            inv = invoices[no]
+            key = inv.client_id if config.reminders.one_email_per_client else f"{inv.client_id}\0{no}"
+            groups.setdefault(key, []).append(Due(inv, d.send, aged[no].balance, aged[no].days_overdue, d.references))
+    return [(items[0].invoice.client_id, items) for items in groups.values()]
 
 
 def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
@@ -116,7 +126,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
 
     results: list[Sent] = []
     log_rows: list[LogEntry] = list(run.recovered)
-    rows_of: Mapping[str, int] = {}
+    rows_of: Mapping[tuple[str, str], int] = {}
     if dry_run:
         results = [Sent.of(o, SendState.PLANNED) for o in run.outgoing]
     else:

@@ -1,7 +1,7 @@
 """From a policy decision to a ready message: the template context, the rendering, the MIME message."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from email.message import EmailMessage
@@ -28,6 +28,13 @@ class Outgoing:
     message_id: str
     message: EmailMessage
     bcc: tuple[str, ...] = ()  # envelope only, never in a header
+    # every invoice this message is about, with the stage it stands for: (invoice_no, stage), oldest first;
+    # () for a message about `invoice_no` alone. Each gets its own Reminder Log row, with the same Message-ID.
+    also: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        return self.also or ((self.invoice_no, self.stage),)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -58,6 +65,7 @@ def reminder_context(
 
             amount = quantize(balance * r.discount_percent / 100, invoice.currency)
             discount = {"percent": r.discount_percent, "amount": amount, "until": until}
+    lines, totals = statement([Due(invoice, stage, balance, days_overdue)])
     return {
         "business": {
             "name": b.name, "email": b.email or config.mail.from_, "phone": b.phone, "address": b.address,
@@ -80,6 +88,8 @@ def reminder_context(
             "days_overdue": days_overdue,
             "terms_days": terms_of(invoice),
         },
+        "statement": lines,
+        "totals": totals,
         "stage": stage,
         "language": client.language,
         "as_of": as_of,
@@ -106,8 +116,9 @@ def compose(
     config: Config,
     as_of: date,
     now: datetime | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Outgoing:
-    context = reminder_context(invoice, client, stage, balance, days_overdue, config, as_of)
+    context = {**reminder_context(invoice, client, stage, balance, days_overdue, config, as_of), **(extra or {})}
     rendered = render_reminder(stage, client.language, context, config.reminders.templates_dir)
     mail = config.mail
     to, cc, subject = client.emails, client.cc, rendered.subject
@@ -132,3 +143,49 @@ def compose(
     )
     return Outgoing(invoice.invoice_no, client.client_id, stage, tuple(to), tuple(cc), subject, message_id,
                     message, bcc)
+
+
+STAGE_ORDER = ("upcoming", "gentle", "firm", "final")
+
+
+@dataclass(frozen=True)
+class Due:
+    """One invoice due a stage on this run, with its balance and days overdue."""
+
+    invoice: Invoice
+    stage: str
+    balance: Decimal
+    days_overdue: int
+    references: tuple[str, ...] = ()
+
+
+def lead_of(items: list[Due]) -> Due:
+    """The invoice a grouped message speaks for: the most advanced stage, then the oldest due date."""
+    return max(items, key=lambda d: (STAGE_ORDER.index(d.stage), d.days_overdue, d.invoice.invoice_no))
+
+
+def statement(items: list[Due]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The invoices of a message, oldest first, and their open balance per currency (never added across)."""
+    rows = sorted(items, key=lambda d: (d.invoice.due_date or date.max, d.invoice.invoice_no))
+    lines = [{"invoice_no": d.invoice.invoice_no, "description": d.invoice.description,
+              "issue_date": d.invoice.issue_date, "due_date": d.invoice.due_date, "days_overdue": d.days_overdue,
+              "balance": d.balance, "currency": d.invoice.currency, "stage": d.stage,
+              "po_number": d.invoice.po_number, "payment_link": d.invoice.payment_link} for d in rows]
+    totals: dict[str, Decimal] = {}
+    for d in rows:
+        totals[d.invoice.currency] = totals.get(d.invoice.currency, Decimal(0)) + d.balance
+    return lines, [{"currency": c, "balance": b} for c, b in sorted(totals.items())]
+
+
+def compose_for_client(items: list[Due], client: Client, config: Config, as_of: date,
+                       now: datetime | None = None) -> Outgoing:
+    """One message about every invoice of `client` due a stage on this run: in the tone of the most advanced
+    stage, threaded after that invoice's earlier reminders, with a statement of all of them."""
+    lead = lead_of(items)
+    if len(items) == 1:
+        return compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config,
+                       as_of, now)
+    lines, totals = statement(items)
+    out = compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config, as_of,
+                  now, extra={"statement": lines, "totals": totals})
+    return replace(out, also=tuple((line["invoice_no"], line["stage"]) for line in lines))

@@ -436,6 +436,8 @@ class RemindersConfig:
     discount_days: int = setting(0, toml="early_payment_discount_days", check=_at_least(0))
     # the final notice asks to hear back by the first Friday at least this many days away
     reply_days: int = setting(3, toml="final_reply_days", check=_at_least(0))
+    # a client's invoices due a stage on the same run go in one message, in the most advanced stage's tone
+    one_email_per_client: bool = True
 
     @property
     def weekmask(self) -> str:

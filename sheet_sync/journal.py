@@ -94,17 +94,18 @@ def recover(journal_entries: Iterable[LogEntry], logged: Iterable[LogEntry]) -> 
     The journal is read in order: a `pending` line is settled by a later `sent`/`failed` line with the
     same Message ID; one still open at the end is a send whose outcome is unknown.
     """
-    def key(e: LogEntry) -> tuple[str, str, str]:
-        return (e.message_id, e.state, e.logged_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+    def key(e: LogEntry) -> tuple[str, str, str, str]:
+        return (e.message_id, e.invoice_no, e.state, e.logged_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
 
     in_log = {key(e) for e in logged}
     settled: list[LogEntry] = []
-    open_sends: dict[str, LogEntry] = {}
+    # one message about several invoices has a line per invoice, all with its Message ID
+    open_sends: dict[tuple[str, str], LogEntry] = {}
     for e in journal_entries:
         if e.state == SendState.PENDING:
-            open_sends[e.message_id] = e
+            open_sends[(e.message_id, e.invoice_no)] = e
         else:
-            open_sends.pop(e.message_id, None)
+            open_sends.pop((e.message_id, e.invoice_no), None)
             settled.append(e)
     for e in open_sends.values():
         settled.append(settle(e))

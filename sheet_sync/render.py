@@ -266,7 +266,7 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
         "ko": "말씀드린 대로 이번 인보이스에는 10월 디자인 작업분만 포함되어 있습니다.",
         "zh": "按双方约定，本发票仅包含 10 月份的设计工作。",
     }.get(language, "")
-    return {
+    ctx = {
         "business": {
             "name": "Maple & Pine Studio",
             "email": "billing@maple-pine.example.com",
@@ -300,6 +300,14 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
         "discount": ({"percent": Decimal("2"), "amount": Decimal(discount), "until": as_of + timedelta(days=2)}
                      if stage == "upcoming" else None),
     }
+    inv = ctx["invoice"]
+    # every invoice the message is about, oldest first (one here), and the open balance per currency
+    ctx["statement"] = [{"invoice_no": inv["invoice_no"], "description": inv["description"],
+                         "issue_date": inv["issue_date"], "due_date": inv["due_date"], "days_overdue": days,
+                         "balance": inv["balance"], "currency": currency, "stage": stage,
+                         "po_number": inv["po_number"], "payment_link": inv["payment_link"]}]
+    ctx["totals"] = [{"currency": currency, "balance": inv["balance"]}]
+    return ctx
 
 
 def _variants(language: str, stage: str) -> list[dict[str, Any]]:
@@ -311,7 +319,22 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
                            payment_link="", note_to_client="", terms_days=None, description="")
     bare["business"] = dict(bare["business"], signature="", phone="", tax_id="DE123456789", tax_id_label="VAT")
     bare["discount"] = None
-    return [full, bare]
+    bare["statement"] = [dict(line, description="", po_number="", payment_link="") for line in bare["statement"]]
+    many = sample_context(language, stage)  # a message about three invoices in two currencies
+    first = many["statement"][0]
+    many["statement"] = [dict(first, invoice_no="INV-2026-0031", due_date=first["due_date"] - timedelta(days=40),
+                              days_overdue=first["days_overdue"] + 40, stage="final" if stage == "final" else stage),
+                         first,
+                         dict(first, invoice_no="INV-2026-0050", currency="KRW", balance=Decimal(1200000),
+                              due_date=as_of_of(many) + timedelta(days=3), days_overdue=-3, stage="upcoming",
+                              description="")]
+    many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
+                      {"currency": "KRW", "balance": Decimal(1200000)}]
+    return [full, bare, many]
+
+
+def as_of_of(ctx: dict[str, Any]) -> date:
+    return ctx["as_of"]
 
 
 def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language: str, stage: str) -> list[str]:
@@ -328,6 +351,10 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
         must["the payment instructions"] = ctx["business"]["payment_instructions"]
     if inv["po_number"]:
         must["the PO number"] = inv["po_number"]
+    lines = ctx.get("statement") or []
+    for n, line in enumerate(lines if len(lines) > 1 else ()):  # a message about several: each is named
+        must[f"invoice {line['invoice_no']} of the statement"] = line["invoice_no"]
+        must[f"the balance of {line['invoice_no']}"] = format_money(line["balance"], line["currency"], language)
     problems = []
     for part, body in (("txt", message.text), ("html", message.html)):
         # In HTML a value appears escaped (`Maple &amp; Pine`); in text, as typed.
@@ -335,7 +362,12 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
                    if value not in body and (part == "txt" or str(escape(value)) not in body)]
         if missing:
             problems.append(f"The template {language}/{stage}.{part} does not show {', '.join(missing)}.")
-    if inv["invoice_no"] not in message.subject:
+    if len(lines) > 1:  # the subject names how many and the total in each currency
+        wanted = [str(len(lines))] + [format_money(t["balance"], t["currency"], language) for t in ctx["totals"]]
+        if not all(w in message.subject for w in wanted):
+            problems.append(f"The template {language}/{stage}.subject.txt does not show how many invoices and their "
+                            "total, for a message about several.")
+    elif inv["invoice_no"] not in message.subject:
         problems.append(f"The template {language}/{stage}.subject.txt does not show the invoice number.")
     for part, body in (("subject.txt", message.subject), ("txt", message.text), ("html", message.html)):
         term = _NET_TERMS.search(body)

@@ -23,52 +23,73 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class SendOutcome:
-    messages: tuple[Sent, ...]  # one per outgoing message, in order (over the cap: skipped)
+    messages: tuple[Sent, ...]  # one per invoice of each outgoing message, in order (over the cap: skipped)
     log: tuple[LogEntry, ...]  # the log rows with their outcomes
-    log_rows: Mapping[str, int]  # Message ID -> Reminder Log row already holding it (from SendLog.plan)
+    log_rows: Mapping[tuple[str, str], int]  # (Message ID, Invoice No) -> Reminder Log row already holding it
+
+
+def _entries(o: Outgoing, clock: Clock, transport: str, state: SendState) -> list[LogEntry]:
+    """A message's log rows: one per invoice it is about, all with its Message ID."""
+    return [LogEntry(clock(), no, o.client_id, stage, o.to_text, o.subject, o.message_id, transport, state)
+            for no, stage in o.parts]
+
+
+def _each(o: Outgoing, state: SendState, detail: str = "") -> list[Sent]:
+    return [Sent(no, o.client_id, stage, o.to_text, o.subject, state, detail) for no, stage in o.parts]
 
 
 def send_all(outgoing: Sequence[Outgoing], log: SendLog, transport: Transport, clock: Clock, cap: int,
              progress: Progress | None = None) -> SendOutcome:
-    """Send `outgoing` (at most `cap` of them; the rest are left for the next run), at most once."""
+    """Send `outgoing` (at most `cap` messages; the rest are left for the next run), at most once."""
     to_send, over = list(outgoing[:cap]), list(outgoing[cap:])
-    pending = [LogEntry(clock(), o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, o.message_id,
-                        transport.name, SendState.PENDING) for o in to_send]
     window = log.window
-    planned = [e if not window or i < window else replace(e, state=SendState.QUEUED) for i, e in enumerate(pending)]
+    pending = [_entries(o, clock, transport.name, SendState.PENDING if not window or i < window else SendState.QUEUED)
+               for i, o in enumerate(to_send)]
+    planned = [e for group in pending for e in group]
     rows = log.plan(planned) if planned else {}
+    pending = [[replace(e, state=SendState.PENDING) for e in group] for group in pending]
     results, entries = _send(to_send, pending, log, transport, clock, progress, window if rows else None)
-    results += [Sent.of(o, SendState.SKIPPED, f"over the daily cap of {cap}; left for the next run") for o in over]
+    for o in over:
+        results += _each(o, SendState.SKIPPED, f"over the daily cap of {cap}; left for the next run")
     return SendOutcome(tuple(results), tuple(entries), dict(rows))
 
 
-def _send(outgoing: list[Outgoing], pending: list[LogEntry], log: SendLog, transport: Transport, clock: Clock,
-          progress: Progress | None, window: int | None) -> tuple[list[Sent], list[LogEntry]]:
+def _send(outgoing: list[Outgoing], pending: list[list[LogEntry]], log: SendLog, transport: Transport,
+          clock: Clock, progress: Progress | None, window: int | None) -> tuple[list[Sent], list[LogEntry]]:
     results: list[Sent] = []
     done: list[LogEntry] = []
     if not outgoing:
         return results, done
+
+    def record(o: Outgoing, group: list[LogEntry], state: SendState, detail: str) -> None:
+        results.extend(_each(o, state, detail))
+        for entry in group:
+            outcome = replace(entry, logged_at=clock(), state=state, detail=detail)
+            log.after(outcome)
+            done.append(outcome)
+
     try:
         transport.__enter__()
     except (SheetSyncError, SendError) as exc:  # login refused, server unreachable: nothing was sent
-        for o, entry in zip(outgoing, pending):
-            results.append(Sent.of(o, SendState.FAILED, str(exc)))
-            done.append(replace(entry, logged_at=clock(), state=SendState.FAILED, detail=str(exc)))
+        for o, group in zip(outgoing, pending):
+            results.extend(_each(o, SendState.FAILED, str(exc)))
+            done.extend(replace(e, logged_at=clock(), state=SendState.FAILED, detail=str(exc)) for e in group)
         return results, done
     try:
         since = 0  # the first outcome not yet recorded by advance()
-        for i, (o, entry) in enumerate(zip(outgoing, pending)):
+        for i, (o, group) in enumerate(zip(outgoing, pending)):
             if window and i and i % window == 0:
                 try:
-                    log.advance(done[since:], pending[i:i + window])
+                    log.advance(done[since:], [e for g in pending[i:i + window] for e in g])
                     since = len(done)
                 except SheetSyncError as exc:  # cannot record: stop, so that nothing unknowable is sent
                     why = f"not sent: the Reminder Log could not be updated ({exc}); left for the next run"
-                    for o2, e2 in zip(outgoing[i:], pending[i:]):
-                        results.append(Sent.of(o2, SendState.SKIPPED, why))
-                        done.append(replace(e2, logged_at=clock(), state=SendState.SKIPPED, detail=why))
+                    for o2, g2 in zip(outgoing[i:], pending[i:]):
+                        results.extend(_each(o2, SendState.SKIPPED, why))
+                        done.extend(replace(e, logged_at=clock(), state=SendState.SKIPPED, detail=why) for e in g2)
                     break
-            log.before(entry)
+            for entry in group:
+                log.before(entry)
             try:
                 detail, state = transport.send(o.message, o.recipients), SendState.SENT
             except Unconfirmed as exc:
@@ -77,10 +98,7 @@ def _send(outgoing: list[Outgoing], pending: list[LogEntry], log: SendLog, trans
                 detail, state = str(exc), SendState.FAILED
             except Exception as exc:  # noqa: BLE001 - a surprise in one send: not known whether it went; go on
                 detail, state = f"it stopped with an unexpected error ({type(exc).__name__}: {exc})"[:300], SendState.UNCONFIRMED
-            outcome = replace(entry, logged_at=clock(), state=state, detail=detail)
-            log.after(outcome)
-            done.append(outcome)
-            results.append(Sent.of(o, state, detail))
+            record(o, group, state, detail)
             if progress:
                 progress(i + 1, len(outgoing), o.invoice_no)
     finally:

@@ -26,9 +26,10 @@ class SendLog(ABC):
         whose outcome was never recorded comes back `unconfirmed`."""
 
     @abstractmethod
-    def plan(self, planned: Sequence[LogEntry]) -> Mapping[str, int]:
-        """Make the planned sends durable before any goes out. Returns Message ID -> the Reminder Log row
-        that holds it now ({} when the sends reach the Reminder Log only with the final write)."""
+    def plan(self, planned: Sequence[LogEntry]) -> Mapping[tuple[str, str], int]:
+        """Make the planned sends durable before any goes out. Returns (Message ID, Invoice No) -> the
+        Reminder Log row that holds it now ({} when the sends reach the Reminder Log only with the final
+        write). One message about several invoices has a row for each."""
 
     @abstractmethod
     def before(self, entry: LogEntry) -> None:
@@ -59,7 +60,7 @@ class JournalLog(SendLog):
     def earlier(self, logged: Sequence[LogEntry]) -> list[LogEntry]:
         return recover(self.journal.read(), logged)
 
-    def plan(self, planned: Sequence[LogEntry]) -> Mapping[str, int]:
+    def plan(self, planned: Sequence[LogEntry]) -> Mapping[tuple[str, str], int]:
         self.journal.open()  # a journal that cannot be written stops the run here, before any send
         return {}  # each send is journalled as it happens
 

@@ -31,7 +31,8 @@ def _send_notes(messages: Sequence[Sent]) -> dict[str, list[str]]:
 
 def build_write_plan(config: Config, book: Book, report: AgingReport, decisions: Mapping[str, Decision],
                      statuses: list[Status], problems: tuple[Problem, ...], messages: Sequence[Sent],
-                     log_rows: Sequence[LogEntry], rows_of: Mapping[str, int], stale: Sequence[LogEntry]) -> WritePlan:
+                     log_rows: Sequence[LogEntry], rows_of: Mapping[tuple[str, str], int],
+                     stale: Sequence[LogEntry]) -> WritePlan:
     """Everything a sync writes, by Invoice No and Message ID (never by position): the tool columns and
     notes, the Aging tabs, and the Reminder Log rows to append or to give their outcome."""
     sent_today = {m.invoice_no: m.stage for m in messages if m.state in (SendState.SENT, SendState.PLANNED)}
@@ -59,16 +60,17 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
         summary_sheet=config.sheet_name(AGING_SUMMARY),
         summary=tables.summary_table(report, book, finals),
         log_sheet=config.sheet_name(REMINDER_LOG),
-        log_append=tuple(e.as_row(config.tz) for e in log_rows if e.message_id not in rows_of),
+        log_append=tuple(e.as_row(config.tz) for e in log_rows if (e.message_id, e.invoice_no) not in rows_of),
         log_updates=_log_updates(stale, log_rows, rows_of, config),
     )
 
 
-def _log_updates(stale: Sequence[LogEntry], log_rows: Sequence[LogEntry], rows_of: Mapping[str, int],
+def _log_updates(stale: Sequence[LogEntry], log_rows: Sequence[LogEntry], rows_of: Mapping[tuple[str, str], int],
                  config: Config) -> dict[int, tuple]:
     """Rows already in the Reminder Log that change: this run's pending rows get their outcome, and a
     `pending` row left by a run that stopped mid-send becomes `unconfirmed`."""
-    updates = {rows_of[e.message_id]: e.as_row(config.tz) for e in log_rows if e.message_id in rows_of}
+    updates = {rows_of[(e.message_id, e.invoice_no)]: e.as_row(config.tz) for e in log_rows
+               if (e.message_id, e.invoice_no) in rows_of}
     for e in stale:
         if e.row and e.row not in updates:
             updates[e.row] = settle(e).as_row(config.tz)

@@ -22,6 +22,8 @@ from workbooks import (
 )
 
 AS_OF = date(2026, 11, 23)  # Monday
+# one message per invoice (not per client): for the tests of send windows and locks, which count messages
+PER_INVOICE = "\n[reminders]\none_email_per_client = false\n"
 TOOL = ["Balance", "Days Overdue", "Aging Bucket", "Sync Status", "Last Reminder", "Next Reminder", "Sync Notes"]
 
 
@@ -423,7 +425,7 @@ def test_the_sample_workbook_gives_the_same_results_on_both_backends(tmp_path, e
 
 def smtp_sheet_config(tmp_path, emulator, server, window: int):
     """The sheet config with real mail to the local SMTP server and the given send window."""
-    return sheet_config(tmp_path, emulator, mail_toml(server.port), google=f"send_window = {window}")
+    return sheet_config(tmp_path, emulator, mail_toml(server.port) + PER_INVOICE, google=f"send_window = {window}")
 
 
 def log_states(emulator) -> list[str]:
@@ -518,7 +520,7 @@ def test_a_second_run_on_the_same_sheet_stops_before_sending(tmp_path, emulator)
     """Google Sheets has no lock: a run that sends marks the sheet (developer metadata) in the request that
     logs its planned sends, and clears it with its final write; another run meanwhile stops before sending."""
     google_book(emulator, [invoice("M-1", due=AS_OF - timedelta(days=2)), invoice("M-2", due=AS_OF - timedelta(days=2))])
-    config = sheet_config(tmp_path, emulator)
+    config = sheet_config(tmp_path, emulator, PER_INVOICE)
     second: list = []
 
     def someone_else_runs(sheet) -> None:  # while the first run is between sending and writing

@@ -281,6 +281,12 @@ def test_owner_templates_override_one_file(tmp_path):
     assert mine.subject == "Just checking in on INV-2026-0042 again"
     assert mine.text == shipped.text and mine.html == shipped.html
     assert render_reminder("firm", "en", ctx, tmp_path) == render_reminder("firm", "en", ctx)
+    # a subject written for one invoice would name only the first of a message about several: said, by file
+    assert check_templates(tmp_path) == ["The template en/gentle.subject.txt does not show how many invoices and "
+                                         "their total, for a message about several."]
+    owner_file(tmp_path, "en/gentle.subject.txt", "{% if statement|length > 1 %}{{ statement|length }} invoices: "
+               "{% for t in totals %}{{ t.balance|money(t.currency) }} {% endfor %}{% else %}Just checking in on "
+               "{{ invoice.invoice_no }}{% endif %}")
     assert check_templates(tmp_path) == []
 
 
@@ -320,6 +326,9 @@ def test_check_templates_reports_what_a_reminder_must_say(tmp_path):
         "The template en/upcoming.txt does not show the amount due, the due date, the payment link, the PO number.",
         "The template en/upcoming.txt says 'net 30'; write it in plain words, such as 'due within 30 days'.",
         "The template en/upcoming.txt does not show the amount due, the due date, the payment instructions.",
+        "The template en/upcoming.txt does not show the amount due, the due date, the payment link, the PO number, "
+        "invoice INV-2026-0031 of the statement, the balance of INV-2026-0031, the balance of INV-2026-0042, invoice "
+        "INV-2026-0050 of the statement, the balance of INV-2026-0050.",
     ]
 
 
@@ -364,7 +373,8 @@ def test_the_shipped_templates_are_complete_and_pass_the_check():
 
 def test_sample_context_has_the_documented_shape():
     ctx = sample_context("ko", "final")
-    assert set(ctx) == {"business", "client", "invoice", "stage", "language", "as_of", "reply_by", "discount"}
+    assert set(ctx) == {"business", "client", "invoice", "statement", "totals", "stage", "language", "as_of",
+                        "reply_by", "discount"}
     assert set(ctx["business"]) == {"name", "email", "phone", "address", "tax_id", "tax_id_label", "signature",
                                     "payment_instructions"}
     assert set(ctx["client"]) == {"client_id", "name", "contact_name"}

@@ -145,7 +145,7 @@ def _shared_string_count_is_right(files: dict[str, bytes]) -> None:
 def test_the_tool_cells_hold_the_right_values_read_back_both_ways(rich_book, config_for):
     config = config_for(rich_book)
     first = api.sync(config, as_of=AS_OF)
-    assert [(m.invoice_no, m.stage) for m in first.sent] == [("R-1", "gentle"), ("R-2", "gentle"), ("R-4", "gentle")]
+    assert sorted((m.invoice_no, m.stage) for m in first.sent) == [("R-1", "gentle"), ("R-2", "gentle"), ("R-4", "gentle")]
     second = api.sync(config, as_of=DAY_2)  # the log the first run wrote is read back: no stage twice
     assert [(m.invoice_no, m.stage) for m in second.sent] == [("R-2", "firm"), ("R-4", "firm")]
 
@@ -171,8 +171,9 @@ def test_the_tool_cells_hold_the_right_values_read_back_both_ways(rich_book, con
     summary = wb["Aging Summary"]
     assert len(summary._charts) == 1
     log = [r for r in wb["Reminder Log"].iter_rows(min_row=2, values_only=True)]
-    assert [(r[1], r[3], r[8]) for r in log] == [("R-1", "gentle", "sent"), ("R-2", "gentle", "sent"),
-                                                ("R-4", "gentle", "sent"), ("R-2", "firm", "sent"), ("R-4", "firm", "sent")]
+    logged = [(r[1], r[3], r[8]) for r in log]  # each run's rows in the order its messages went out
+    assert sorted(logged[:3]) == [("R-1", "gentle", "sent"), ("R-2", "gentle", "sent"), ("R-4", "gentle", "sent")]
+    assert sorted(logged[3:]) == [("R-2", "firm", "sent"), ("R-4", "firm", "sent")]
 
     # the tool's own reader (calamine) sees the same values
     read = ExcelBackend(rich_book).read({"Invoices": ("Invoices", {"Invoice No": "Invoice No", "Balance": "Balance",

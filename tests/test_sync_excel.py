@@ -316,7 +316,8 @@ def test_one_run_at_a_time(tmp_path, config_for):
 
 def test_daily_cap_leaves_the_rest_for_the_next_run(tmp_path, config_for):
     wb = simple_book(tmp_path / "book.xlsx", [invoice(f"CAP-{n}", due=AS_OF - timedelta(days=2)) for n in range(3)])
-    config = config_for(wb, "[mail]\ntransport = \"outbox\"\nfrom = \"a@studio.example.com\"\ndaily_cap = 2")
+    config = config_for(wb, "[mail]\ntransport = \"outbox\"\nfrom = \"a@studio.example.com\"\ndaily_cap = 2\n"
+                            "[reminders]\none_email_per_client = false")
     first = api.sync(config, as_of=AS_OF)
     assert [(m.invoice_no, m.state) for m in first.messages] == [("CAP-0", "sent"), ("CAP-1", "sent"), ("CAP-2", "skipped")]
     assert first.exit_code == 0

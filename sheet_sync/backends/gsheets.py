@@ -81,7 +81,7 @@ class GoogleSheetsBackend(Backend):
         self.raw: dict[str, RawSheet] = {}
         self._log_rows = 0  # last used row of the Reminder Log at read time
         self._invoices_width = 0  # the Invoices sheet's right-most used column at read time
-        self._pending_rows: dict[str, int] = {}
+        self._pending_rows: dict[tuple[str, str], int] = {}  # (Message ID, Invoice No) -> log row
         self._locking = False  # inside run_lock(): a sync that may send
         self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
         self._mark: dict = {}
@@ -241,7 +241,7 @@ class GoogleSheetsBackend(Backend):
 
     # ---- before sending: the journal in the sheet --------------------------------------------
 
-    def record_pending(self, entries: list[LogEntry]) -> dict[str, int]:
+    def record_pending(self, entries: list[LogEntry]) -> dict[tuple[str, str], int]:
         """One batchUpdate: create the Reminder Log if missing and write the planned sends into it, as they
         come (`pending` for the first window, `queued` for the rest), before any is sent."""
         title = self._title_or(self.config.sheet_name("Reminder Log"))
@@ -263,7 +263,7 @@ class GoogleSheetsBackend(Backend):
         if self._locking:
             requests += self._mark_requests(create=True)
         self._call("recording the reminders about to be sent", self.http.batch_update, self.key, {"requests": requests})
-        self._pending_rows = {e.message_id: start + 1 + i for i, e in enumerate(entries)}
+        self._pending_rows = {(e.message_id, e.invoice_no): start + 1 + i for i, e in enumerate(entries)}
         return dict(self._pending_rows)
 
     def _add_log_sheet(self, title: str, rows: int, requests: list) -> int:
@@ -308,7 +308,8 @@ class GoogleSheetsBackend(Backend):
         sheet_id = self._sheets()[title]["sheetId"]
         cols = self._log_columns()
         entries = list(outcomes) + list(next_pending)
-        placed, gone = place_rows([(self._pending_rows.get(e.message_id, 0), e.as_row(self.config.tz)) for e in entries], ids)
+        placed, gone = place_rows([(self._pending_rows.get((e.message_id, e.invoice_no), 0), e.as_row(self.config.tz))
+                                   for e in entries], ids)
         if gone:
             raise SheetSyncError(f"{len(gone)} planned reminders are no longer in the Reminder Log (rows deleted "
                                  "while sending?); the rest are left for the next run.")
