@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 from sheet_sync.layout import HEADER_FILL, HEADER_TEXT, Chart
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of a date serial, in Sheets as in Excel
-MAX_FORMAT_RUNS = 500  # beyond this many changes of currency down a column, one format for all
+REPEAT_BYTES = 240  # about the size of one repeatCell request for a run of rows
+ROW_BYTES = 90  # about the size of one row's format spelt out in an updateCells request
 
 
 def cell_value(value: Any) -> Any:
@@ -66,21 +67,59 @@ def rows_request(sheet_id: int, start_row: int, rows: list[list[Any]]) -> dict:
 
 
 def format_runs(sheet_id: int, col: int, first_row: int, patterns: list[str | None]) -> list[dict]:
-    """Number formats down one column (0-based `col`, from 0-based row `first_row`), one request per run
-    of rows with the same pattern (None: leave those rows' format alone); the most common pattern for
-    all when the runs are too many."""
-    runs: list[list] = []
-    for i, pattern in enumerate(patterns):
-        if runs and runs[-1][2] == pattern and runs[-1][1] == i:
-            runs[-1][1] = i + 1
-        elif pattern is not None:
-            runs.append([i, i + 1, pattern])
-    if len(runs) > MAX_FORMAT_RUNS:
-        given = [p for p in patterns if p is not None]
-        common = max(set(given), key=given.count)
-        runs = [[0, len(patterns), common]]
-    return [number_format(sheet_id, first_row + a, first_row + b, col, col + 1, pattern,
-                          "DATE" if pattern.startswith("yyyy") else "NUMBER") for a, b, pattern in runs]
+    """Number formats down one column (0-based `col`, from 0-based row `first_row`); None leaves a row's
+    format alone. Each stretch of rows that all get a format is one request per run of equal patterns
+    (`repeatCell`), or, where the pattern changes so often that this is longer, one `updateCells` that
+    spells each row's format."""
+    return format_requests(sheet_id, {col: {first_row + i: p for i, p in enumerate(patterns) if p is not None}})
+
+
+def format_requests(sheet_id: int, columns: Mapping[int, Mapping[int, str]]) -> list[dict]:
+    """Number formats for cells given as {0-based column: {0-based row: pattern}}: down each column as in
+    `format_runs`, and one `repeatCell` over several adjacent columns where the same run of rows takes the
+    same pattern in each (a table's date or money columns)."""
+    out: list[dict] = []
+    runs: dict[tuple[int, int, str], list[int]] = {}  # (first row, end row, pattern) -> columns
+    for col in sorted(columns):
+        down = columns[col]
+        rows = sorted(down)
+        k = 0
+        while k < len(rows):
+            m = k + 1
+            while m < len(rows) and rows[m] == rows[m - 1] + 1:
+                m += 1
+            stretch = rows[k:m]  # consecutive rows that all get a format
+            col_runs: list[list] = []
+            for r in stretch:
+                if col_runs and col_runs[-1][2] == down[r]:
+                    col_runs[-1][1] = r + 1
+                else:
+                    col_runs.append([r, r + 1, down[r]])
+            if len(col_runs) * REPEAT_BYTES <= len(stretch) * ROW_BYTES + REPEAT_BYTES:
+                for a, b, pattern in col_runs:
+                    runs.setdefault((a, b, pattern), []).append(col)
+            else:
+                out.append({"updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": stretch[0], "columnIndex": col},
+                    "rows": [{"values": [{"userEnteredFormat": {"numberFormat": {"type": _kind(down[r]),
+                                                                                  "pattern": down[r]}}}]}
+                             for r in stretch],
+                    "fields": "userEnteredFormat.numberFormat"}})
+            k = m
+    for (a, b, pattern), cols in runs.items():
+        first = prev = cols[0]
+        for col in [*cols[1:], None]:
+            if col is not None and col == prev + 1:
+                prev = col
+                continue
+            out.append(number_format(sheet_id, a, b, first, prev + 1, pattern, _kind(pattern)))
+            if col is not None:
+                first = prev = col
+    return out
+
+
+def _kind(pattern: str) -> str:
+    return "DATE" if pattern.startswith("yyyy") else "NUMBER"
 
 
 def column_widths(sheet_id: int, widths, first: list[int] | None = None) -> list[dict]:
