@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from numbers import Integral, Real
@@ -74,6 +74,7 @@ class SyncResult:
     sending_day: bool = True
     attention: tuple[Attention, ...] = ()
     digest: str = ""  # what happened to the owner's digest: "", "sent", or why it was not
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)  # read, load, age, plan, render, send, write
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:

@@ -8,6 +8,7 @@ Disputed, On Hold, Draft, Void or Written Off; PO numbers, payment links, notes,
 owner's own Project column; one to three Line Items per invoice that add up to its Amount.
 
     realistic_sheets(n, as_of)      -> {sheet name: rows (headers first)}, dates as `date`
+    owner_week(emulator, as_of, k)  -> about k invoices changed on a synced emulator's sheet
 """
 from __future__ import annotations
 
@@ -120,3 +121,40 @@ def realistic_sheets(n: int, as_of: date, seed: int = 7) -> dict[str, list[list[
         "Payments": [PAYMENT_HEADERS, *payments],
         "Line Items": [LINE_HEADERS, *lines],
     }
+
+
+def owner_week(em, as_of: date, n_changed: int) -> list[str]:
+    """About `n_changed` invoices change on a synced Sheets emulator (tests/sheets_emulator.py), as an owner's
+    week goes: payments come in for open ones (one in part, the others in full), two amounts are corrected,
+    one open KRW invoice's currency (if any) is corrected to USD keeping its amount, and a new invoice is added (ten
+    days overdue: it gets a reminder). Returns the invoice numbers touched, in that order."""
+    inv = em.sheet("Invoices")
+    pay = em.sheet("Payments")
+    aging = em.values("Aging")
+    col = {h: i for i, h in enumerate(aging[0])}
+    open_rows = [r for r in aging[1:] if r[col["Sync Status"]] not in ("Disputed", "On Hold")]
+    touched = []
+    headers = em.values("Invoices")[0]
+    at = {h: i + 1 for i, h in enumerate(headers)}
+    row_of = {inv.cells.get((r, 1)): r for r in range(2, inv.rows + 1) if inv.cells.get((r, 1))}
+    last_pay = max(r for r, _ in pay.cells)
+    for k, r in enumerate(open_rows[: max(2, n_changed - 4)]):
+        no = r[col["Invoice No"]]
+        balance = r[col["Balance"]]
+        amount = balance if k else round(balance / 2, 2)
+        last_pay += 1
+        pay.set_rows([[no, as_of - timedelta(days=1), amount, "wire", f"NEW-{k}"]], top=last_pay)
+        touched.append(no)
+    for r in open_rows[-3:-1]:  # two amounts corrected
+        row = row_of[r[col["Invoice No"]]]
+        inv.cells[(row, at["Amount"])] = inv.cells[(row, at["Amount"])] + 100
+        touched.append(r[col["Invoice No"]])
+    fix = next((r for r in reversed(open_rows[:-3]) if r[col["Currency"]] == "KRW"), None)
+    if fix is not None:
+        inv.cells[(row_of[fix[col["Invoice No"]]], at["Currency"])] = "USD"  # the same number, shown with cents
+        touched.append(fix[col["Invoice No"]])
+    new_row = max(r for r, _ in inv.cells) + 1
+    inv.set_rows([["INV-NEW-1", inv.cells[(2, 2)], "P-00", as_of - timedelta(days=40), as_of - timedelta(days=10),
+                   "KRW", 3_000_000]], top=new_row)
+    touched.append("INV-NEW-1")
+    return touched

@@ -13,7 +13,7 @@ from sheet_sync.backends.sheets_diff import SKIP, matched_rows, same, value_rang
 from sheet_sync.backends.sheets_requests import format_requests, format_runs
 from sheet_sync.layout import Cell
 from sheets_emulator import Emulator, serial
-from realistic_book import realistic_sheets
+from realistic_book import owner_week, realistic_sheets
 from test_gsheets import AS_OF, TOOL, sheet_config
 
 SHEETS = ("Invoices", "Aging", "Aging Summary", "Reminder Log")
@@ -88,41 +88,6 @@ def sent_bytes(em: Emulator) -> int:
     return sum(em.request_bytes)
 
 
-def owner_edits(em: Emulator, n_changed: int) -> list[str]:
-    """About `n_changed` invoices change, as an owner's week goes: payments come in for open ones (some in
-    full, one in part), two amounts are corrected, one open invoice's currency is corrected keeping its
-    amount, and a new invoice is added. Returns the invoice numbers touched."""
-    inv = em.sheet("Invoices")
-    pay = em.sheet("Payments")
-    aging = em.values("Aging")
-    col = {h: i for i, h in enumerate(aging[0])}
-    open_rows = [r for r in aging[1:] if r[col["Sync Status"]] not in ("Disputed", "On Hold")]
-    touched = []
-    headers = em.values("Invoices")[0]
-    at = {h: i + 1 for i, h in enumerate(headers)}
-    row_of = {inv.cells.get((r, 1)): r for r in range(2, inv.rows + 1) if inv.cells.get((r, 1))}
-    last_pay = max(r for r, _ in pay.cells)
-    for k, r in enumerate(open_rows[: max(2, n_changed - 4)]):
-        no = r[col["Invoice No"]]
-        balance = r[col["Balance"]]
-        amount = balance if k else round(balance / 2, 2)
-        last_pay += 1
-        pay.set_rows([[no, AS_OF - timedelta(days=1), amount, "wire", f"NEW-{k}"]], top=last_pay)
-        touched.append(no)
-    for r in open_rows[-3:-1]:  # two amounts corrected
-        row = row_of[r[col["Invoice No"]]]
-        inv.cells[(row, at["Amount"])] = inv.cells[(row, at["Amount"])] + 100
-        touched.append(r[col["Invoice No"]])
-    fix = next(r for r in reversed(open_rows[:-3]) if r[col["Currency"]] == "KRW")
-    inv.cells[(row_of[fix[col["Invoice No"]]], at["Currency"])] = "USD"  # the same number, shown with cents
-    touched.append(fix[col["Invoice No"]])
-    new_row = max(r for r, _ in inv.cells) + 1
-    inv.set_rows([["INV-NEW-1", inv.cells[(2, 2)], "P-00", AS_OF - timedelta(days=40), AS_OF - timedelta(days=10),
-                   "KRW", 3_000_000]], top=new_row)
-    touched.append("INV-NEW-1")
-    return touched
-
-
 def sort_rows(sheet, key, reverse: bool = False) -> None:
     """Sort the rows below the header as a spreadsheet does: values and formats move with their row."""
     last = max(r for r, _ in sheet.cells)
@@ -180,7 +145,7 @@ def test_a_rerun_with_one_percent_changed_sends_a_tenth_of_the_bytes_and_gives_w
         first_bytes, first_requests = sent_bytes(em), len(em.requests)
         assert first_requests <= 6
 
-        touched = owner_edits(em, n // 100)
+        touched = owner_week(em, AS_OF, n // 100)
         em.requests.clear(), em.request_bytes.clear()
         again = api.sync(config, as_of=AS_OF)
         assert len(em.requests) <= 6 and [m.invoice_no for m in again.sent] == ["INV-NEW-1"]
@@ -236,7 +201,7 @@ def test_a_sort_between_read_and_write_compares_by_invoice_no(tmp_path):
         load(em, realistic_sheets(300, AS_OF))
         config = sheet_config(tmp_path, em)
         api.sync(config, as_of=AS_OF)
-        owner_edits(em, 4)
+        owner_week(em, AS_OF, 4)
         sort_rows(em.sheet("Aging"), lambda row: (str(row.get(2)), str(row.get(3))))  # by client, then invoice
 
         def sort_now(method: str, path: str) -> None:
