@@ -16,7 +16,8 @@ bench/make_workbooks.py (after its first sync):
   `owner_week`) and the re-run's requests, largest body and bytes, also as a share of the first sync's.
 - **SMTP**: `--reminders` clients (1,000), one invoice each due a reminder, in en/ko/zh and four
   currencies; one sync sends them to the tests' SMTP server (STARTTLS and login, in its own process) over
-  one connection; reminders a second = reminders / (render + send seconds), and all in (the whole run).
+  one connection; reminders a second = reminders / (render + send seconds), and all in (the whole run);
+  the median of `--repeat` runs (3).
 """
 from __future__ import annotations
 
@@ -142,13 +143,12 @@ daily_cap = 100000
 
 # ---- SMTP ---------------------------------------------------------------------------------------------
 
-def smtp(count: int, folder: Path) -> dict:
-    """`count` reminders, one per client, through one SMTP connection to the tests' server in its own process."""
+def smtp(count: int, folder: Path, repeat: int) -> dict:
+    """`count` reminders, one per client, through one SMTP connection to the tests' server in its own process;
+    the median of `repeat` runs."""
     import random
 
     from realistic_book import CLIENT_HEADERS, INVOICE_HEADERS, KINDS
-
-    from smtp_server import PASSWORD, mail_toml
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(3)
@@ -164,9 +164,24 @@ def smtp(count: int, folder: Path) -> dict:
                          "", "Monthly retainer"])
     book = write_xlsx(folder / "reminders.xlsx", {"Clients": [CLIENT_HEADERS, *clients],
                                                   "Invoices": [INVOICE_HEADERS, *invoices]})
+    pristine = folder / "reminders-unsent.xlsx"
+    shutil.copy2(book, pristine)
+    runs = []
+    for _ in range(repeat):  # each run from the unsent book, to a fresh server
+        shutil.copy2(pristine, book)
+        for leftover in folder.glob(".reminders*"):  # the last run's journal and lock
+            leftover.unlink()
+        runs.append(_smtp_run(folder, book))
+    best = sorted(runs, key=lambda r: r["render"] + r["send"])[len(runs) // 2]  # the median run
+    return {"count": count, **best}
+
+
+def _smtp_run(folder: Path, book: Path) -> dict:
+    from smtp_server import PASSWORD, mail_toml
+
     ca_file = folder / "ca.pem"
     server = subprocess.Popen([PYTHON, str(HERE / "smtp_server_process.py"), str(ca_file)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         port = int(server.stdout.readline())
         config = write_config(folder, book, mail_toml(port, mail="daily_cap = 100000"))
@@ -177,7 +192,7 @@ def smtp(count: int, folder: Path) -> dict:
         seen = json.loads(server.stdout.readline() or "{}")
         server.wait(timeout=60)
     stages = run["stage_seconds"]
-    return {"count": count, "sent": run["sent"], "received": seen.get("received"), "logins": seen.get("logins"),
+    return {"sent": run["sent"], "received": seen.get("received"), "logins": seen.get("logins"),
             "render": stages.get("render", 0.0), "send": stages.get("send", 0.0), "wall": run["wall"]}
 
 
@@ -233,7 +248,7 @@ def main() -> None:
             print("### Google Sheets (emulator): requests and bytes\n")
             print(google_table(grows) + "\n", flush=True)
         if not args.no_smtp:
-            s = smtp(args.reminders, root / "smtp")
+            s = smtp(args.reminders, root / "smtp", args.repeat or 3)
             rate = s["sent"] / (s["render"] + s["send"]) if s["render"] + s["send"] else 0.0
             print("### SMTP: reminders rendered and sent over one connection (STARTTLS, login)\n")
             print("| reminders | sent | received by the server | logins | render | send | reminders a second "

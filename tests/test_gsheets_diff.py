@@ -49,7 +49,7 @@ def test_value_ranges_leave_the_cells_between_alone_and_join_rows_over_the_same_
                       (9, 40, 9, 40, [["far"]])]
 
 
-def test_number_formats_never_touch_rows_that_get_none_and_spell_out_rows_when_cheaper():
+def test_number_formats_never_touch_rows_that_get_none_and_take_the_shortest_correct_form():
     usd, krw = "#,##0.00", "#,##0"
     patterns = [usd, usd, None, krw, None] + [usd, krw] * 20
 
@@ -69,6 +69,11 @@ def test_number_formats_never_touch_rows_that_get_none_and_spell_out_rows_when_c
     requests = format_runs(7, 3, 10, patterns)
     assert applied(requests) == {10 + i: p for i, p in enumerate(patterns) if p is not None}
     assert sorted(next(iter(r)) for r in requests) == ["repeatCell", "repeatCell", "updateCells"]
+    # mostly one currency with another scattered in: the common pattern over all, then the others on top
+    mostly = ([usd] * 3 + [krw]) * 30
+    layered = format_runs(7, 2, 0, mostly)
+    assert applied(layered) == dict(enumerate(mostly)) and len(layered) == 31
+    assert layered[0]["repeatCell"]["range"]["endRowIndex"] == 120
     # the same run of rows and pattern in adjacent columns (a table's date columns) is one request
     both = format_requests(7, {3: {5: "yyyy-mm-dd", 6: "yyyy-mm-dd"}, 4: {5: "yyyy-mm-dd", 6: "yyyy-mm-dd"},
                                6: {5: usd}})
