@@ -156,7 +156,8 @@ def test_a_rerun_with_one_percent_changed_sends_a_tenth_of_the_bytes_and_gives_w
         assert len(em.requests) <= 6 and [m.invoice_no for m in again.sent] == ["INV-NEW-1"]
         assert sent_bytes(em) <= first_bytes / 10, (sent_bytes(em), first_bytes)
 
-        rows = {r[0]: dict(zip(em.values("Invoices")[0], r)) for r in em.values("Invoices")[1:]}
+        values = em.values("Invoices")
+        rows = {r[0]: dict(zip(values[0], r)) for r in values[1:]}
         assert rows["INV-NEW-1"]["Sync Status"] == "Overdue" and rows["INV-NEW-1"]["Balance"] == 3_000_000
         assert rows[touched[1]]["Sync Status"] == "Paid" and rows[touched[0]]["Sync Status"] == "Partially Paid"
 
