@@ -121,8 +121,8 @@ def age(book: Book, config: Config, as_of: date) -> AgingReport:
             d >= 1,
             (d >= -DUE_SOON_DAYS) & (d <= 0),
         ],
-        ["Problem", owner, "Paid", "Partially Paid", "Overdue", "Due Soon"],
-        default="Current",
+        [Status.PROBLEM, owner, Status.PAID, Status.PARTIALLY_PAID, Status.OVERDUE, Status.DUE_SOON],
+        default=Status.CURRENT,
     )
     status = df["status"].to_numpy()
     df["open"] = known.to_numpy() & balance_pos & ~np.isin(status, [str(s) for s in CLOSED])

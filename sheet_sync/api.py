@@ -21,15 +21,14 @@ from sheet_sync.digest import send_digest
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
-from sheet_sync.mail.transport import Transport, make_transport
-from sheet_sync.model import (
-    INVOICES, DELIVERED, OPEN, TOOL_COLUMNS, AGING, AGING_SUMMARY, REMINDER_LOG, Book, LogEntry, Problem,
-    SendState, Status, WritePlan, normalize_name,
-)
+from sheet_sync.mail import make_transport
+from sheet_sync.mail.transport import Transport
+from sheet_sync.model import OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
 from sheet_sync.policy import Decision, make_calendar, plan
-from sheet_sync import report as tables
-from sheet_sync.result import Attention, CheckResult, Sent, SyncResult
+from sheet_sync import tables
+from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
 from sheet_sync.send import Progress, send_all
+from sheet_sync.writeplan import build_write_plan
 from sheet_sync.sendlog import SendLog
 
 
@@ -139,17 +138,12 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         log_rows.extend(outcome.log)
         stages.done("send")
 
-    sent_today = {m.invoice_no: m.stage for m in results if m.state in (SendState.SENT, SendState.PLANNED)}
-    failed_notes = {m.invoice_no: [f"The {m.stage} reminder failed today: {m.detail}."] for m in results if m.state == SendState.FAILED}
-    failed_notes.update({m.invoice_no: [f"The {m.stage} reminder may not have arrived ({m.detail}); it is not sent again "
-                                        "unless you set its State to 'retry' in the Reminder Log."]
-                         for m in results if m.state == SendState.UNCONFIRMED})
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written = False
     if not dry_run:
-        plan_ = _write_plan(config, run, statuses, problems, sent_today, failed_notes, log_rows, rows_of)
-        backend.apply(plan_)
+        backend.apply(build_write_plan(config, run.book, run.report, run.decisions, statuses, problems, results,
+                                       log_rows, rows_of, run.stale))
         log.done()
         written = True
         stages.done("write")
@@ -171,26 +165,12 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         outbox_dir=str(config.mail.outbox_dir) if config.mail.transport == "outbox" else "",
         written=written,
         sending_day=sending_day,
-        attention=_attention(run, statuses),
+        attention=tables.attention(run.report, run.book, run.decisions, statuses),
         stage_seconds=stages.seconds,
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))
     return result
-
-
-def _attention(run: _Run, statuses: list[str]) -> tuple[Attention, ...]:
-    out = []
-    for row, status in zip(run.report.rows, statuses):
-        if status != Status.NEEDS_ATTENTION:
-            continue
-        client = run.book.clients.get(row.client_id)
-        decision = run.decisions.get(row.invoice_no)
-        reason = " ".join(decision.notes) if decision and decision.notes else "The final notice brought no payment."
-        days = row.days_overdue or 0
-        out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
-                             row.balance, days, reason))
-    return tuple(out)
 
 
 def _clock(config: Config, as_of: date) -> Callable[[], datetime]:
@@ -200,55 +180,6 @@ def _clock(config: Config, as_of: date) -> Callable[[], datetime]:
         return lambda: datetime.now(timezone.utc)
     tz = config.tz
     return lambda: datetime.combine(as_of, datetime.now(tz).time(), tz).astimezone(timezone.utc)
-
-
-def _write_plan(config: Config, run: _Run, statuses: list[str], problems: tuple[Problem, ...],
-                sent_today: Mapping[str, str], failed_notes: Mapping[str, list[str]],
-                log_rows: list[LogEntry], rows_of: Mapping[str, int]) -> WritePlan:
-    rows = tables.invoice_rows(run.report, statuses, run.decisions, problems, sent_today, failed_notes)
-    row_updates = {
-        p.cell.row: (None, None, None, Status.PROBLEM, None, None, str(p))
-        for p in problems
-        if not p.invoice_no and p.cell is not None
-        and normalize_name(p.cell.sheet) == normalize_name(config.sheet_name(INVOICES))
-    }
-    finals = _final_notices(run, sent_today)
-    amount_paid = {inv.invoice_no: inv.amount_paid for inv in run.book.invoices} if run.book.has_payments_sheet else {}
-    return WritePlan(
-        invoices_sheet=config.sheet_name(INVOICES),
-        invoice_no_header=config.column_name("Invoice No"),
-        tool_columns=tuple(config.column_name(c) for c in TOOL_COLUMNS),
-        invoice_updates=rows,
-        row_updates=row_updates,
-        amount_paid_header=config.column_name("Amount Paid"),
-        amount_paid=amount_paid,
-        currency_header=config.column_name("Currency"),
-        default_currency=config.aging.default_currency,
-        aging_sheet=config.sheet_name(AGING),
-        aging=tables.aging_table(run.report, run.book, statuses, run.decisions, sent_today),
-        summary_sheet=config.sheet_name(AGING_SUMMARY),
-        summary=tables.summary_table(run.report, run.book, finals),
-        log_sheet=config.sheet_name(REMINDER_LOG),
-        log_append=tuple(e.as_row() for e in log_rows if e.message_id not in rows_of),
-        log_updates=_log_updates(run, log_rows, rows_of),
-    )
-
-
-def _log_updates(run: _Run, log_rows: list[LogEntry], rows_of: Mapping[str, int]) -> dict[int, tuple]:
-    """Rows already in the Reminder Log that change: this run's pending rows get their outcome, and a
-    `pending` row left by a run that stopped mid-send becomes `unconfirmed`."""
-    updates = {rows_of[e.message_id]: e.as_row() for e in log_rows if e.message_id in rows_of}
-    for e in run.stale:
-        if e.row and e.row not in updates:
-            updates[e.row] = settle(e).as_row()
-    return updates
-
-
-def _final_notices(run: _Run, sent_today: Mapping[str, str]) -> dict[str, int]:
-    reached = {e.invoice_no for e in run.book.log if e.stage == "final" and e.state in DELIVERED}
-    reached |= {no for no, stage in sent_today.items() if stage == "final"}
-    client_of = {inv.invoice_no: inv.client_id for inv in run.book.invoices}
-    return dict(Counter(client_of[no] for no in reached if no in client_of))
 
 
 # ---- check and preview ---------------------------------------------------------------------
@@ -262,14 +193,16 @@ def check(config: Config) -> CheckResult:
                        len(book.invoices), len(book.clients))
 
 
-def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: date | None = None) -> Outgoing:
-    """Render the reminder an invoice would get (today's due stage, or `stage`)."""
+def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: date | None = None) -> Preview:
+    """Render the reminder an invoice would get: today's due stage, or `stage`. A stage that is not due
+    today is rendered as of the day it would go out (its days overdue and reply-by date then), and the
+    preview says so."""
     as_of = as_of or today(config)
     book, backend = load(config)
     run = _prepare(config, as_of, book, backend.send_log(real_mail=False))
     for o in run.outgoing:
         if o.invoice_no == invoice_no and (stage is None or o.stage == stage):
-            return o
+            return Preview(o, as_of)
     inv = next((i for i in run.book.invoices if i.invoice_no == invoice_no), None)
     if inv is None:
         raise SheetSyncError(f"There is no invoice '{invoice_no}' on the Invoices sheet.")
@@ -278,7 +211,11 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
         raise SheetSyncError(f"Invoice {invoice_no} has a problem (see `sheet-sync check`), so it gets no reminder.")
     decision = run.decisions[invoice_no]
     stage = stage or decision.next_stage
-    if stage not in ("upcoming", "gentle", "firm", "final"):
+    if stage not in STAGES:
         raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, firm, final).")
+    day = decision.next_date if stage == decision.next_stage and decision.next_date else as_of
     row = run.report.by_invoice()[invoice_no]
-    return compose(inv, client, stage, row.balance, row.days_overdue, decision.references, config, as_of)
+    o = compose(inv, client, stage, row.balance, (day - inv.due_date).days, decision.references, config, day)
+    if day != as_of:
+        return Preview(o, day, f"not due yet: rendered as of {day.isoformat()}, the day it would go out")
+    return Preview(o, day, f"not due on {as_of.isoformat()}: rendered as if it went out that day")

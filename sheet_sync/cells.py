@@ -13,6 +13,42 @@ from datetime import date, datetime, timedelta
 EXCEL_EPOCH = date(1899, 12, 30)
 # Serial numbers between these are taken as Excel dates (1954-10-09 .. 2173-10-14).
 _SERIAL_MIN, _SERIAL_MAX = 20000, 100000
+# Dates outside these years are typing mistakes, and would overflow date arithmetic further on.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+MAX_TERMS_DAYS = 3660  # ten years
+# C0 and C1 control characters (a line break or tab is one too): shown as their Unicode pictures.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_text(value: object) -> object:
+    """A string as Excel means it: `_x000B_` stands for the character U+000B (calamine decodes these,
+    openpyxl does not); anything else as it is."""
+    if isinstance(value, str) and "_x" in value:
+        return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
+
+
+def has_control(value: str) -> bool:
+    return bool(_CONTROL.search(value))
+
+
+def visible(value: str) -> str:
+    """Text with its control characters made visible (a line break shows as ␊), safe in any cell or header."""
+    return _CONTROL.sub(lambda m: chr(0x2400 + ord(m.group())) if ord(m.group()) < 0x20 else "\ufffd", value)
+
+
+def paragraphs(value: str) -> str:
+    """Text of several lines (a note): line breaks kept, other control characters gone."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else "", value.replace("\r\n", "\n"))
+
+
+def one_line(value: str) -> str:
+    """Text for one line (a name, a subject): line breaks and tabs become spaces, other controls go."""
+    return re.sub(r"\s*[\r\n\t\v\f]+\s*", " ", _CONTROL.sub(lambda m: m.group() if m.group() in "\r\n\t\v\f" else "",
+                                                         value)).strip()
 
 
 def is_blank(value: object) -> bool:
@@ -62,7 +98,14 @@ _MONTH_DAY = re.compile(r"^([A-Za-z]+)\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+
 
 
 def parse_date(value: object, date_order: str = "DMY") -> tuple[date | None, str]:
-    """A date cell: a real date, an Excel serial number, or text in a common form."""
+    """A date cell: a real date, an Excel serial number, or text in a common form (years 1900 to 2199)."""
+    day, error = _parse_date(value, date_order)
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None, f"{_show(value)} is not a date sheet-sync can use: write a date between {FIRST_YEAR} and {LAST_YEAR}."
+    return day, error
+
+
+def _parse_date(value: object, date_order: str) -> tuple[date | None, str]:
     if is_blank(value):
         return None, ""
     if isinstance(value, datetime):
@@ -102,10 +145,10 @@ def parse_date(value: object, date_order: str = "DMY") -> tuple[date | None, str
             if mon.lower() in _MONTHS:
                 return date(int(y), _MONTHS[mon.lower()], int(d)), ""
         if re.fullmatch(r"\d+(\.\d+)?", s):
-            return parse_date(float(s), date_order)
-    except ValueError:
-        return None, f"'{raw}' is not a real calendar date. Write it as {_example(date_order)}."
-    return None, f"'{raw}' is not a date. Write it as {_example(date_order)}."
+            return _parse_date(float(s), date_order)
+    except (ValueError, OverflowError):
+        return None, f"'{visible(raw)}' is not a real calendar date. Write it as {_example(date_order)}."
+    return None, f"'{visible(raw)}' is not a date. Write it as {_example(date_order)}."
 
 
 def _example(date_order: str) -> str:
@@ -113,7 +156,8 @@ def _example(date_order: str) -> str:
 
 
 def _show(value: object) -> str:
-    return f"'{text(value)}'"
+    shown = visible(text(value))
+    return f"'{shown[:60]}…'" if len(shown) > 60 else f"'{shown}'"
 
 
 # ---- payment terms ---------------------------------------------------------------------------
@@ -139,16 +183,22 @@ def parse_terms(value: object) -> tuple[int | None, str]:
     if is_blank(value):
         return None, ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value >= 0 and float(value).is_integer():
-            return int(value), ""
+        if value >= 0 and math.isfinite(value) and float(value).is_integer():
+            return _terms_days(int(value), value)
         return None, f"{_show(value)} is not a number of days."
     raw = str(value).strip()
     s = re.sub(r"\s+", " ", raw)
     if _RECEIPT.match(s):
         return 0, ""
     if m := _DAYS.match(s):
-        return int(next(g for g in m.groups() if g is not None)), ""
-    return None, f"'{raw}' is not payment terms I can read. Write e.g. 'Net 30', '30 days' or 'Due on receipt'."
+        return _terms_days(int(next(g for g in m.groups() if g is not None)), raw)
+    return None, f"{_show(raw)} is not payment terms I can read. Write e.g. 'Net 30', '30 days' or 'Due on receipt'."
+
+
+def _terms_days(days: int, value: object) -> tuple[int | None, str]:
+    if days > MAX_TERMS_DAYS:
+        return None, f"{_show(value)} gives more than {MAX_TERMS_DAYS} days to pay; write the terms in days, e.g. 'Net 30'."
+    return days, ""
 
 
 # ---- other cells -----------------------------------------------------------------------------

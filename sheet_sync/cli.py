@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sheet_sync import api
+from sheet_sync.cells import FIRST_YEAR, LAST_YEAR
 from sheet_sync.config import load_config
 from sheet_sync.errors import SheetSyncError
 
@@ -22,9 +23,12 @@ DEFAULT_CONFIG = "sheet-sync.toml"
 
 def _as_of(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-30") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range; give a day between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,10 +106,18 @@ def _progress(done: int, total: int, what: str) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    report = Path(args.report) if args.report else None
+    if report is not None and (report.is_dir() or not report.parent.is_dir()):  # before anything is sent
+        raise SheetSyncError(f"--report {report} is {'a folder' if report.is_dir() else 'in a folder that does not exist'}; "
+                             "name a file to write the run's JSON to.")
     result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
     print(to_json(result) if args.json else render_summary(result))
-    if args.report:
-        Path(args.report).write_text(to_json(result) + "\n", encoding="utf-8")
+    if report is not None:
+        try:
+            report.write_text(to_json(result) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"sheet-sync: could not write the report {report} ({exc.strerror}); the run itself is done.",
+                  file=sys.stderr)
     _job_summary(result)
     return result.exit_code
 
@@ -158,9 +170,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    o = api.preview(config, args.invoice_no, args.stage, args.as_of)
+    shown = api.preview(config, args.invoice_no, args.stage, args.as_of)
+    o = shown.outgoing
     body = o.message.get_body(("html",) if args.html else ("plain",))
-    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {o.stage}\n")
+    stage = f"{o.stage} ({shown.note})" if shown.note else o.stage
+    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {stage}\n")
     print(body.get_content())
     return 0
 

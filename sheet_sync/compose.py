@@ -61,7 +61,8 @@ def reminder_context(
     return {
         "business": {
             "name": b.name, "email": b.email or config.mail.from_, "phone": b.phone, "address": b.address,
-            "tax_id": b.tax_id, "signature": b.signature, "payment_instructions": b.payment_instructions,
+            "tax_id": b.tax_id, "tax_id_label": b.tax_id_label, "signature": b.signature,
+            "payment_instructions": b.payment_instructions_for(invoice.currency, client.language),
         },
         "client": {"client_id": client.client_id, "name": client.name, "contact_name": client.contact_name},
         "invoice": {
@@ -75,8 +76,9 @@ def reminder_context(
             "po_number": invoice.po_number,
             "payment_link": invoice.payment_link,
             "note_to_client": invoice.note_to_client,
+            "description": invoice.description,
             "days_overdue": days_overdue,
-            "terms_days": client.terms_days,
+            "terms_days": terms_of(invoice),
         },
         "stage": stage,
         "language": client.language,
@@ -84,6 +86,14 @@ def reminder_context(
         "reply_by": reply_by(as_of, r.reply_days),
         "discount": discount,
     }
+
+
+def terms_of(invoice: Invoice) -> int | None:
+    """The payment terms the invoice's own dates say (0: due on receipt), never the client's usual terms:
+    an invoice issued on 24 October and due on 23 November is due within 30 days, whatever the client's row says."""
+    if invoice.issue_date is None or invoice.due_date is None or invoice.due_date < invoice.issue_date:
+        return None
+    return (invoice.due_date - invoice.issue_date).days
 
 
 def compose(

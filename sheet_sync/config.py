@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    AGING, AGING_SUMMARY, CLIENTS, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, TOOL_COLUMNS,
+    AGING, AGING_SUMMARY, CLIENTS, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, TOOL_COLUMNS,
     normalize_name,
 )
 
@@ -88,9 +88,18 @@ def _holiday_country(code: str) -> str:
 def _email_or_empty(address: str) -> str:
     if not address:
         return ""
-    from sheet_sync.cells import check_email
+    from sheet_sync.cells import check_email, has_control
 
+    if has_control(address):
+        return "must be one address on one line (no line breaks or control characters)."
     return check_email(address)
+
+
+def _one_line(value: str) -> str:
+    """For text that goes into a mail header or a one-line place: no line breaks, no control characters."""
+    from sheet_sync.cells import has_control
+
+    return "must be one line (no line breaks or control characters)." if has_control(value) else ""
 
 
 def _days(days: tuple[str, ...]) -> str:
@@ -305,11 +314,12 @@ def _read_instructions(value: Any, key: str, reading: _Reading) -> Mapping[str, 
 
 @dataclass(frozen=True)
 class Business:
-    name: str = "Your Studio"
-    email: str = ""
-    phone: str = ""
+    name: str = setting("Your Studio", check=_one_line)
+    email: str = setting("", check=_email_or_empty)
+    phone: str = setting("", check=_one_line)
     address: str = ""
-    tax_id: str = ""
+    tax_id: str = setting("", check=_one_line)
+    tax_id_label: str = setting("", check=_one_line)  # what the tax ID is, as the owner writes it: EIN, VAT, 사업자등록번호
     signature: str = ""
     # 'default', a currency code or a language -> how to pay, for invoices without a Payment Link
     payment_instructions_by: Mapping[str, str] = setting(factory=dict, toml="payment_instructions",
@@ -347,8 +357,6 @@ def _column_key(name: str) -> str:
 @cache
 def _known_headers() -> dict[str, tuple[str, ...]]:
     """Canonical sheet -> the headers `Config.column_name()` is asked for on it."""
-    # load.py imports this module, so its header lists are imported here, when a config names columns.
-    from sheet_sync.load import SHEET_HEADERS
 
     return {sheet: headers + TOOL_COLUMNS if sheet == INVOICES else headers for sheet, headers in SHEET_HEADERS.items()}
 
@@ -452,14 +460,14 @@ class GmailConfig:
 @dataclass(frozen=True)
 class MailConfig:
     transport: str = setting("outbox", check=_one_of("outbox", "gmail", "smtp"))
-    from_: str = setting("you@example.com", toml="from")
-    from_name: str = ""
-    reply_to: str = ""
-    bcc: str = ""
+    from_: str = setting("you@example.com", toml="from", check=_email_or_empty)
+    from_name: str = setting("", check=_one_line)
+    reply_to: str = setting("", check=_email_or_empty)
+    bcc: str = setting("", check=_email_or_empty)
     # the owner's digest after each run that sent something or needs a decision
     digest_to: str = setting("", check=_email_or_empty)
     outbox_dir: Path = Path("outbox")
-    redirect_to: str = ""
+    redirect_to: str = setting("", check=_email_or_empty)
     pause_seconds: float = setting(0.0, check=_at_least(0))
     daily_cap: int = setting(500, check=_at_least(0))
     smtp: SmtpConfig = field(default_factory=SmtpConfig)

@@ -10,16 +10,15 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-import openpyxl
-from openpyxl.styles import Font
-
 from sheet_sync import api
 from sheet_sync.aging import age
 from sheet_sync.config import load_config
 from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail.message import make_message_id
-from sheet_sync.model import LOG_COLUMNS, REMINDER_LOG, LogEntry
+from sheet_sync.backends import get_backend
+from sheet_sync.model import INVOICES, REMINDER_LOG, LogEntry, SendState, WritePlan
 from sheet_sync.policy import make_calendar, plan
+from sheet_sync.result import SyncResult
 
 DEMO_CONFIG = """\
 # sheet-sync demo config (made by `sheet-sync demo`). See config.example.toml for every key.
@@ -55,7 +54,7 @@ outbox_dir = "outbox"
 HISTORY_DAYS = 75
 
 
-def run_demo(folder: Path, today: date | None = None) -> tuple[api.SyncResult, Path]:
+def run_demo(folder: Path, today: date | None = None) -> tuple[SyncResult, Path]:
     """Write the demo files into `folder` (replacing an earlier demo's) and run a sync."""
     from sheet_sync.demo_data import build_demo_workbook
 
@@ -69,7 +68,7 @@ def run_demo(folder: Path, today: date | None = None) -> tuple[api.SyncResult, P
         stale.unlink(missing_ok=True)
     shutil.rmtree(config.mail.outbox_dir, ignore_errors=True)
     build_demo_workbook(workbook, today)
-    add_history(workbook, config, today)
+    add_history(config, today)
     result = api.sync(config, as_of=today)
     return result, folder
 
@@ -88,22 +87,17 @@ def simulate_history(book, config, today: date, days: int = HISTORY_DAYS) -> lis
                 client = next(i.client_id for i in book.invoices if i.invoice_no == no)
                 emails = ", ".join(book.clients[client].emails)
                 log.append(LogEntry(at, no, client, d.send, emails, f"({d.send} reminder for {no})",
-                                    make_message_id(config.mail.from_, no, d.send, client), "outbox", "sent",
+                                    make_message_id(config.mail.from_, no, d.send, client), "outbox", SendState.SENT,
                                     "simulated history for the demo"))
     return log
 
 
-def add_history(path: Path, config, today: date) -> None:
-    from sheet_sync.backends.excel_read import read_workbook
-
-    book = load_book(read_workbook(path, wanted_sheets(config)), config)
+def add_history(config, today: date) -> None:
+    """The simulated past runs into the Reminder Log, written as a sync writes it (through the backend)."""
+    backend = get_backend(config)
+    book = load_book(backend.read(wanted_sheets(config)), config)
     history = simulate_history(book, config, today)
-    wb = openpyxl.load_workbook(path)
-    ws = wb.create_sheet(REMINDER_LOG)
-    ws.append(list(LOG_COLUMNS))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for entry in history:
-        ws.append(list(entry.as_row()))
-    ws.freeze_panes = "A2"
-    wb.save(path)
+    backend.apply(WritePlan(
+        invoices_sheet=config.sheet_name(INVOICES), invoice_no_header=config.column_name("Invoice No"),
+        tool_columns=(), invoice_updates={}, row_updates={}, log_sheet=config.sheet_name(REMINDER_LOG),
+        log_append=tuple(e.as_row(config.tz) for e in history)))

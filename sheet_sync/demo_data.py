@@ -7,7 +7,8 @@ Deterministic (seeded), so the same `today` gives the same workbook. What it exe
 - every owner status (blank, Sent, Paid, Draft, Disputed, On Hold, Void, Written Off), partial and
   over-payments, a Hold Until in the future, PO numbers, payment links, notes to the client;
 - clients in English, Korean and Chinese, USD / KRW / CNY / EUR, terms in words, 일 and 天, blank due dates;
-- the owner's own column (Project), a formula column, styles, a frozen header, a Status drop-down;
+- a Description per invoice (what it is for, shown to the client), the owner's own formula column, styles,
+  a frozen header, a Status drop-down;
 - deliberate problems: an amount 'abc', an issue date 'next week', a duplicate Invoice No, an unknown
   Client ID, a client with an invalid email and one with none (each row is reported, the rest is processed).
 """
@@ -24,7 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 CLIENT_HEADERS = ["Client ID", "Name", "Contact Name", "Email", "CC", "Language", "Payment Terms", "Reminders",
                   "Tax ID", "Address", "Phone", "Notes"]
-INVOICE_HEADERS = ["Invoice No", "Client ID", "Project", "Issue Date", "Due Date", "Currency", "Amount",
+INVOICE_HEADERS = ["Invoice No", "Client ID", "Description", "Issue Date", "Due Date", "Currency", "Amount",
                    "Amount incl. VAT", "Amount Paid", "Paid Date", "Status", "Hold Until", "PO Number",
                    "Payment Link", "Note to Client"]
 

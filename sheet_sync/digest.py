@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.mail.message import build_message, domain_of
-from sheet_sync.mail.transport import SendError, Transport, make_transport
+from sheet_sync.mail import make_transport
+from sheet_sync.mail.transport import SendError, Transport
 from sheet_sync.render import render_document, tidy_text
 from sheet_sync.result import Attention, Sent, SyncResult, problem_line
 

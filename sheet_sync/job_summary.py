@@ -8,6 +8,7 @@ comes from the sheet is escaped: a client name cannot break the table or inject 
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Iterable, Sequence
@@ -18,11 +19,17 @@ from sheet_sync.result import SyncResult
 MAX_ROWS = 50  # per table; the rest is counted
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")  # with [ and ] escaped, no ![..](..) or [..](..) can form
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")  # GitHub links bare addresses: break them invisibly
+
+
 def cell(value: object) -> str:
-    """Text safe inside a Markdown table cell."""
+    """Text safe inside a Markdown table cell: no line breaks, no HTML, and every character Markdown gives a
+    meaning (links, images, emphasis, code, the table's bars) escaped, so a value from the sheet is shown
+    as it is written and can never become a live link or image."""
     text = "" if value is None else str(value)
     text = " ".join(text.split())  # no newlines
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`")
+    return _AUTOLINK.sub("\u200b", _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False)))
 
 
 def money(amount: Decimal | str | None, currency: str) -> str:

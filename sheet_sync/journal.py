@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from sheet_sync.model import LogEntry
+from sheet_sync.errors import SheetSyncError
+from sheet_sync.model import LogEntry, SendState
 
 
 class Journal:
@@ -23,22 +24,36 @@ class Journal:
         self._fh = None
 
     def read(self) -> list[LogEntry]:
-        """Every complete line of the journal (a line cut short by a crash is ignored)."""
-        if not self.path.exists():
+        """Every complete line of the journal (a line cut short by a crash, even mid-character, is ignored)."""
+        if self.path.is_dir():
+            raise SheetSyncError(f"The journal {self.path} is a folder; move it out of the way (sheet-sync keeps "
+                                 "a file of that name there).")
+        try:
+            lines = self.path.read_bytes().splitlines()
+        except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise SheetSyncError(f"Cannot read the journal {self.path} ({exc.strerror}).") from None
         entries = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in lines:
             try:
-                data = json.loads(line)
+                data = json.loads(line.decode("utf-8"))
                 data["logged_at"] = datetime.fromisoformat(data["logged_at"])
                 entries.append(LogEntry(**data))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
                 continue
         return entries
 
-    def record(self, entry: LogEntry) -> None:
+    def open(self) -> None:
+        """Open for appending now, so that a journal that cannot be written stops the run before any send."""
         if self._fh is None:
-            self._fh = open(self.path, "a", encoding="utf-8")
+            try:
+                self._fh = open(self.path, "a", encoding="utf-8")
+            except OSError as exc:
+                raise SheetSyncError(f"Cannot write the journal {self.path} ({exc.strerror}); nothing was sent.") from None
+
+    def record(self, entry: LogEntry) -> None:
+        self.open()
         data = asdict(entry)
         data["logged_at"] = entry.logged_at.isoformat()
         self._fh.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -66,10 +81,10 @@ STOPPED_BEFORE_SENDING = "the run stopped before sending it; planned again"
 def settle(e: LogEntry) -> LogEntry:
     """A send left open by a run that stopped: `pending` (it may have gone out) becomes `unconfirmed`,
     never re-sent on its own; `queued` (surely not sent yet) becomes `skipped`, planned again."""
-    if e.state == "pending":
-        return replace(e, state="unconfirmed", detail=STOPPED_WHILE_SENDING)
-    if e.state == "queued":
-        return replace(e, state="skipped", detail=STOPPED_BEFORE_SENDING)
+    if e.state == SendState.PENDING:
+        return replace(e, state=SendState.UNCONFIRMED, detail=STOPPED_WHILE_SENDING)
+    if e.state == SendState.QUEUED:
+        return replace(e, state=SendState.SKIPPED, detail=STOPPED_BEFORE_SENDING)
     return e
 
 
@@ -80,13 +95,13 @@ def recover(journal_entries: Iterable[LogEntry], logged: Iterable[LogEntry]) -> 
     same Message ID; one still open at the end is a send whose outcome is unknown.
     """
     def key(e: LogEntry) -> tuple[str, str, str]:
-        return (e.message_id, e.state, e.logged_at.strftime("%Y-%m-%dT%H:%M:%S"))
+        return (e.message_id, e.state, e.logged_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
 
     in_log = {key(e) for e in logged}
     settled: list[LogEntry] = []
     open_sends: dict[str, LogEntry] = {}
     for e in journal_entries:
-        if e.state == "pending":
+        if e.state == SendState.PENDING:
             open_sends[e.message_id] = e
         else:
             open_sends.pop(e.message_id, None)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Sequence
 
+from sheet_sync.cells import paragraphs, visible
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 
@@ -38,6 +39,7 @@ class InvoicesShape:
     headers: tuple[str, ...]  # the header row, "" for a blank cell
     numbers: tuple[Any, ...]  # the Invoice No column below the header (may stop at the last filled cell)
     currencies: tuple[Any, ...] = ()  # the Currency column below the header; () when there is none
+    last_column: int = 0  # the right-most column holding anything in any row (new tool columns go after it)
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,11 @@ class Writes:
 # ---- values ------------------------------------------------------------------------------------------
 
 def plain(value: Any) -> Any:
-    """A value as a cell holds it: NaN is blank, a date-time has no zone (it is already local)."""
-    if isinstance(value, float) and value != value:
+    """A value as a cell holds it: NaN and infinities are blank, a date-time has no zone (it is already
+    local), control characters in text are shown as their pictures (no cell can hold them)."""
+    if isinstance(value, str):
+        return visible(paragraphs(value))
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
@@ -167,10 +172,12 @@ def _cell(row: int, column: int, value: Any, pattern: str | None = None) -> Cell
 
 # ---- the Invoices sheet --------------------------------------------------------------------------------
 
-def _columns(headers: Sequence[str], wanted: Sequence[str]) -> tuple[list[int], list[tuple[int, str]]]:
-    """1-based columns of `wanted` headers; missing ones go after the last header, in order."""
+def _columns(headers: Sequence[str], wanted: Sequence[str], last_used: int = 0,
+             ) -> tuple[list[int], list[tuple[int, str]]]:
+    """1-based columns of `wanted` headers; missing ones go after the last header or the last column that
+    holds anything (`last_used`), whichever is further right, in order."""
     keys = [normalize_name(h) for h in headers]
-    last = max((i + 1 for i, k in enumerate(keys) if k), default=0)
+    last = max([i + 1 for i, k in enumerate(keys) if k] + [last_used])
     cols, added = [], []
     for name in wanted:
         key = normalize_name(name)
@@ -187,7 +194,7 @@ def _columns(headers: Sequence[str], wanted: Sequence[str]) -> tuple[list[int], 
 
 def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
     hrow = shape.header_row
-    tool_cols, added = _columns(shape.headers, plan.tool_columns)
+    tool_cols, added = _columns(shape.headers, plan.tool_columns, shape.last_column)
     keys = [normalize_name(h) for h in shape.headers]
     balance_col = tool_cols[TOOL_COLUMNS.index("Balance")] if tool_cols else 0  # the plan keeps TOOL_COLUMNS order
     paid_key = normalize_name(plan.amount_paid_header)

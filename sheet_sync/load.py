@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Mapping
 
@@ -19,27 +19,18 @@ from sheet_sync.raw import RawBook, RawSheet
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    CLIENTS, INVOICES, LOG_COLUMNS, PAYMENTS, REMINDER_LOG, Book, CellRef, Client, Invoice, LogEntry,
+    CLIENTS, INVOICES, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, Book, CellRef, Client, Invoice, LogEntry,
     Payment, Problem, invoice_key,
 )
 
-CLIENT_HEADERS = (
-    "Client ID", "Name", "Email", "CC", "Contact Name", "Language", "Payment Terms", "Reminders",
-    "Tax ID", "Address", "Phone", "Notes",
-)
-INVOICE_HEADERS = (
-    "Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid", "Paid Date",
-    "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client",
-)
-PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
 REQUIRED = {
     CLIENTS: ("Client ID", "Name", "Email"),
     INVOICES: ("Invoice No", "Client ID", "Issue Date", "Amount"),
     PAYMENTS: ("Invoice No", "Amount"),
     REMINDER_LOG: ("Invoice No", "Stage", "State"),
 }
-SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS}
 _CURRENCIES = frozenset(list_currencies())
+MAX_KEY_LENGTH = 100  # an Invoice No or Client ID names files and headers
 
 
 def wanted_sheets(config: Config) -> dict[str, tuple[str, dict[str, str]]]:
@@ -94,7 +85,7 @@ def load_book(raw: RawBook, config: Config) -> Book:
     if PAYMENTS in raw:
         payments = _load_payments(_Rows(raw[PAYMENTS], problems, PAYMENTS, config), invoices, config)
         invoices = _apply_payments(invoices, payments)
-    log = _load_log(_Rows(raw[REMINDER_LOG], problems, REMINDER_LOG, config)) if REMINDER_LOG in raw else ()
+    log = _load_log(_Rows(raw[REMINDER_LOG], problems, REMINDER_LOG, config), config.tz) if REMINDER_LOG in raw else ()
     return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw)
 
 
@@ -105,6 +96,10 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
         cid = invoice_key(v.get("Client ID"))
         if not cid:
             rows.problem(row, "Client ID", "this client has no Client ID; invoices cannot refer to it.", blocking=False)
+            continue
+        if cells.has_control(cid) or len(cid) > MAX_KEY_LENGTH:
+            rows.problem(row, "Client ID", f"Client ID '{cells.visible(cid)[:60]}' is not one short line; write it "
+                         f"without line breaks or control characters, in at most {MAX_KEY_LENGTH} characters.")
             continue
         if seen[cid] > 1:
             rows.problem(row, "Client ID", f"Client ID '{cid}' stands on {seen[cid]} rows; give each client its own ID.")
@@ -134,15 +129,15 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
         reminders, err = cells.parse_flag(v.get("Reminders"))
         if err:
             rows.problem(row, "Reminders", err, blocking=False)
-        name = cells.text(v.get("Name"))
+        name = cells.one_line(cells.text(v.get("Name")))
         if not name:
             rows.problem(row, "Name", f"client '{cid}' has no name; messages greet the contact or the Client ID.", blocking=False)
         clients[cid] = Client(
             client_id=cid,
-            name=name or cells.text(v.get("Contact Name")) or cid,
+            name=name or cells.one_line(cells.text(v.get("Contact Name"))) or cid,
             emails=emails,
             cc=tuple(cc),
-            contact_name=cells.text(v.get("Contact Name")),
+            contact_name=cells.one_line(cells.text(v.get("Contact Name"))),
             language=language or config.reminders.default_language,
             terms_days=terms,
             reminders=reminders,
@@ -164,17 +159,25 @@ def _load_invoices(
             rows.problem(row, "Invoice No", "this row has no Invoice No, so it is skipped; give it a unique number.")
             continue
         if counts[no] > 1:
-            rows.problem(row, "Invoice No", f"Invoice No '{no}' stands on {counts[no]} rows; each invoice needs its own number.", no)
+            rows.problem(row, "Invoice No", f"Invoice No '{cells.visible(no)}' stands on {counts[no]} rows; each invoice "
+                         "needs its own number.", no)
+        if cells.has_control(no) or len(no) > MAX_KEY_LENGTH:
+            rows.problem(row, "Invoice No", f"Invoice No '{cells.visible(no)[:60]}' is not one short line; write it "
+                         f"without line breaks or control characters, in at most {MAX_KEY_LENGTH} characters.", no)
 
         def bad(header: str, message: str, blocking: bool = True) -> None:
             rows.problem(row, header, message, no, blocking)
 
         cid = invoice_key(v.get("Client ID"))
         client = clients.get(cid)
-        if not cid:
+        if cells.has_control(cid) or len(cid) > MAX_KEY_LENGTH:
+            bad("Client ID", f"Client ID '{cells.visible(cid)[:60]}' is not one short line; write it as on the "
+                f"{config.sheet_name(CLIENTS)} sheet.")
+            client = None
+        elif not cid:
             bad("Client ID", "this invoice has no Client ID; write the ID of a client on the Clients sheet.")
         elif client is None:
-            bad("Client ID", f"client '{cid}' is not on the {config.sheet_name(CLIENTS)} sheet (or is there twice); add it or fix the ID.")
+            bad("Client ID", f"client '{cells.visible(cid)}' is not on the {config.sheet_name(CLIENTS)} sheet (or is there twice); add it or fix the ID.")
         elif client.email_problem is not None:
             problems.append(Problem(client.email_problem.cell, client.email_problem.message + " No reminder can be sent.", no))
 
@@ -230,9 +233,10 @@ def _load_invoices(
             paid_date=paid_date,
             status=status,
             hold_until=hold,
-            po_number=cells.text(v.get("PO Number")),
-            payment_link=cells.text(v.get("Payment Link")),
-            note_to_client=cells.text(v.get("Note to Client")),
+            po_number=cells.one_line(cells.text(v.get("PO Number"))),
+            payment_link=cells.one_line(cells.text(v.get("Payment Link"))),
+            note_to_client=cells.paragraphs(cells.text(v.get("Note to Client"))),
+            description=cells.one_line(cells.text(v.get("Description"))),
         ))
     return invoices
 
@@ -277,18 +281,28 @@ def _apply_payments(invoices: list[Invoice], payments: tuple[Payment, ...]) -> l
     return out
 
 
-def _load_log(rows: _Rows) -> tuple[LogEntry, ...]:
+def logged_at(value: object, tz: tzinfo) -> datetime:
+    """A `Logged At` cell: a date-time (or a date-time serial, as Google Sheets gives it) in the owner's time
+    zone, to the second; or, as older logs hold it, ISO 8601 text (UTC unless it says otherwise)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        try:
+            value = datetime(1899, 12, 30) + timedelta(days=float(value))
+        except OverflowError:
+            value = None
+    if isinstance(value, datetime):
+        at = value if value.tzinfo else value.replace(tzinfo=tz)
+        return (at + timedelta(microseconds=500_000)).replace(microsecond=0)  # a serial's float comes back ±1 µs
+    try:
+        at = datetime.fromisoformat(cells.text(value).replace("Z", "+00:00"))
+        return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _load_log(rows: _Rows, tz: tzinfo) -> tuple[LogEntry, ...]:
     entries = []
     for row, v in rows:
-        logged = v.get("Logged At")
-        if isinstance(logged, datetime):
-            at = logged if logged.tzinfo else logged.replace(tzinfo=timezone.utc)
-        else:
-            try:
-                at = datetime.fromisoformat(cells.text(logged).replace("Z", "+00:00"))
-                at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-            except ValueError:
-                at = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        at = logged_at(v.get("Logged At"), tz)
         entries.append(LogEntry(
             logged_at=at,
             invoice_no=invoice_key(v.get("Invoice No")),

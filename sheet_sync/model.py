@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, Mapping
+
+from sheet_sync.cells import visible
 
 # Canonical sheet names (the config may rename them; matching ignores case and spaces).
 CLIENTS = "Clients"
@@ -43,6 +45,19 @@ LOG_COLUMNS = (
     "State",
     "Detail",
 )
+
+# The owner's headers on each sheet they keep (`*` ones are required: see load.REQUIRED).
+CLIENT_HEADERS = (
+    "Client ID", "Name", "Email", "CC", "Contact Name", "Language", "Payment Terms", "Reminders",
+    "Tax ID", "Address", "Phone", "Notes",
+)
+INVOICE_HEADERS = (
+    "Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid", "Paid Date",
+    "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client", "Description",
+)
+PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
+SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS}
+
 
 class Status(StrEnum):
     """An invoice's `Sync Status`, in the SPEC's words (the owner types some of them in `Status`)."""
@@ -158,6 +173,10 @@ class Problem:
     invoice_no: str = ""
     blocking: bool = True  # False: a warning; the row is still processed
 
+    def __post_init__(self) -> None:
+        # the message quotes the owner's cell: its control characters are shown, never carried along
+        object.__setattr__(self, "message", visible(self.message))
+
     def __str__(self) -> str:
         return f"{self.cell}: {self.message}" if self.cell else self.message
 
@@ -194,6 +213,7 @@ class Invoice:
     po_number: str = ""
     payment_link: str = ""
     note_to_client: str = ""
+    description: str = ""  # what the invoice is for, in the owner's words; shown to the client
 
 
 @dataclass(frozen=True)
@@ -220,9 +240,10 @@ class LogEntry:
     detail: str = ""
     row: int = 0
 
-    def as_row(self) -> tuple[Any, ...]:
+    def as_row(self, tz: tzinfo = timezone.utc) -> tuple[Any, ...]:
+        """The row in LOG_COLUMNS order; `Logged At` a date-time in `tz` (the owner's time zone), to the second."""
         return (
-            self.logged_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            self.logged_at.astimezone(tz).replace(tzinfo=None, microsecond=0),
             self.invoice_no,
             self.client_id,
             self.stage,

@@ -13,13 +13,15 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
-from sheet_sync.cells import is_blank
+from sheet_sync.cells import is_blank, visible
 
 LOCALES = {"en": "en_US", "ko": "ko_KR", "zh": "zh_Hans_CN"}
+MAX_AMOUNT = Decimal(10) ** 15  # a thousand trillion in any currency: beyond it, a typing mistake
 
 
 def _show(value: object) -> str:
-    return f"'{str(value).strip()}'"
+    shown = visible(str(value).strip())
+    return f"'{shown[:40]}…'" if len(shown) > 40 else f"'{shown}'"
 
 
 @lru_cache(maxsize=None)
@@ -70,8 +72,20 @@ def parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
     """An amount cell: a number, or text like `$1,250.00`, `₩1,200,000`, `1 200 000원`, `USD 1,250`.
 
     The result is exact, rounded to the currency's minor unit. A sign or code naming another
-    currency than the invoice's is an error, never a silent conversion.
+    currency than the invoice's is an error, never a silent conversion. An amount of a thousand trillion
+    or more is an error too.
     """
+    too_large = f"{_show(value)} is too large to be an amount. Write a number like 1250.00."
+    try:
+        amount, error = _parse_money(value, currency)
+    except (InvalidOperation, OverflowError, ValueError):  # more digits than Decimal's precision holds
+        return None, too_large
+    if amount is not None and abs(amount) >= MAX_AMOUNT:
+        return None, too_large
+    return amount, error
+
+
+def _parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
     if is_blank(value):
         return None, ""
     if isinstance(value, bool):
@@ -90,7 +104,7 @@ def parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
         if s.startswith(sym) or s.endswith(sym) or s.startswith("-" + sym):
             candidates = _SYMBOLS[sym]
             if currency not in candidates:
-                return None, f"'{raw}' is written in {candidates[0]} but the invoice's currency is {currency}."
+                return None, f"{_show(raw)} is written in {candidates[0]} but the invoice's currency is {currency}."
             s = s.replace(sym, "", 1)
             code = currency
             break
@@ -98,17 +112,17 @@ def parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
         found = (m.group(1) or m.group(4) or "").upper()
         rest = m.group(2) if m.group(1) else m.group(3)
         if found not in list_currencies():
-            return None, f"'{raw}' is not an amount. Write a number like 1250.00."
+            return None, f"{_show(raw)} is not an amount. Write a number like 1250.00."
         if found != currency:
-            return None, f"'{raw}' is written in {found} but the invoice's currency is {currency}."
+            return None, f"{_show(raw)} is written in {found} but the invoice's currency is {currency}."
         s = rest or ""
     s = s.strip()
     if not _MONEY.match(s):
-        return None, f"'{raw}' is not an amount. Write a number like 1250.00."
+        return None, f"{_show(raw)} is not an amount. Write a number like 1250.00."
     negative = s.startswith("-") or (s.startswith("(") and s.endswith(")"))
     digits = s.strip("()-").replace(",", "")
     try:
         amount = Decimal(digits)
     except InvalidOperation:
-        return None, f"'{raw}' is not an amount. Write a number like 1250.00."
+        return None, f"{_show(raw)} is not an amount. Write a number like 1250.00."
     return quantize(-amount if negative else amount, currency), ""

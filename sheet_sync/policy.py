@@ -16,10 +16,9 @@ import numpy as np
 
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
-from sheet_sync.model import Book, Client, Invoice, LogEntry
+from sheet_sync.model import DELIVERED, OWNER_KEPT, Book, Client, Invoice, LogEntry, SendState, Status
 
-NO_REMINDER_STATUSES = ("Problem", "Draft", "Paid", "Disputed", "On Hold", "Void", "Written Off")
-DONE_STATES = ("sent", "pending", "unconfirmed")
+NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
 REAL_TRANSPORTS = ("gmail", "smtp")
 
 
@@ -91,7 +90,7 @@ def stage_history(log: Iterable[LogEntry], config: Config) -> dict[str, dict[str
     for _, entry in ordered:
         if not entry.invoice_no or not entry.stage:
             continue
-        if entry.state in DONE_STATES and not _counts(entry.transport, transport):
+        if entry.state in DELIVERED and not _counts(entry.transport, transport):
             continue  # an outbox trial never swallows a real reminder
         day = entry.logged_at.astimezone(tz).date()
         history.setdefault(entry.invoice_no, {})[entry.stage] = StageRecord(entry.stage, day, entry.state, entry)
@@ -138,14 +137,14 @@ def _decide(
     sending_day: bool,
 ) -> Decision:
     notes: list[str] = []
-    done = {name: r for name, r in records.items() if r.state in DONE_STATES}
+    done = {name: r for name, r in records.items() if r.state in DELIVERED}
     for r in records.values():
-        if r.state in ("pending", "unconfirmed"):
+        if r.state in (SendState.PENDING, SendState.UNCONFIRMED):
             notes.append(
                 f"The {r.stage} reminder of {r.day.isoformat()} may not have been sent (state {r.state}); "
                 "check the client's inbox, then set its State to 'retry' in the Reminder Log to send it again."
             )
-        elif r.state == "failed":
+        elif r.state == SendState.FAILED:
             notes.append(f"The {r.stage} reminder failed on {r.day.isoformat()} ({r.entry.detail or 'no detail'}); it will be tried again.")
     last = max(done.values(), key=lambda r: (r.day, r.entry.logged_at), default=None)
     order = [s.name for s in config.reminders.stages]

@@ -273,6 +273,7 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
             "phone": "+1 555 0100",
             "address": "12 Harbour Street, Portland, ME 04101",
             "tax_id": "",
+            "tax_id_label": "",
             "signature": "Jamie Lee",
             "payment_instructions": "Bank transfer to account 000123456 (Harbour Bank), with the invoice number as reference.",
         },
@@ -288,6 +289,7 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
             "po_number": "PO-7731",
             "payment_link": "https://pay.example.com/inv/INV-2026-0042",
             "note_to_client": note,
+            "description": "Website redesign, phase 2",
             "days_overdue": days,
             "terms_days": 30,
         },
@@ -306,8 +308,8 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     bare = sample_context(language, stage)
     bare["client"] = dict(bare["client"], contact_name="")
     bare["invoice"] = dict(bare["invoice"], amount_paid=Decimal(0), balance=bare["invoice"]["amount"], po_number="",
-                           payment_link="", note_to_client="", terms_days=None)
-    bare["business"] = dict(bare["business"], signature="", phone="", tax_id="DE123456789")
+                           payment_link="", note_to_client="", terms_days=None, description="")
+    bare["business"] = dict(bare["business"], signature="", phone="", tax_id="DE123456789", tax_id_label="VAT")
     bare["discount"] = None
     return [full, bare]
 

@@ -22,7 +22,7 @@ from numbers import Integral, Real
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Mapping
 
-from sheet_sync.model import Problem
+from sheet_sync.model import NOT_DELIVERED, Problem, SendState
 
 if TYPE_CHECKING:
     from sheet_sync.compose import Outgoing
@@ -83,21 +83,21 @@ class SyncResult:
     @property
     def reminders(self) -> tuple[Sent, ...]:
         """The messages that went out (or, in a dry run, would go out)."""
-        return tuple(m for m in self.messages if m.state in ("sent", "planned"))
+        return tuple(m for m in self.messages if m.state in (SendState.SENT, SendState.PLANNED))
 
     @property
     def sent(self) -> tuple[Sent, ...]:
-        return tuple(m for m in self.messages if m.state == "sent")
+        return tuple(m for m in self.messages if m.state == SendState.SENT)
 
     @property
     def failed(self) -> tuple[Sent, ...]:
         """Messages that did not surely arrive: refused, or cut off mid-send (unconfirmed)."""
-        return tuple(m for m in self.messages if m.state in ("failed", "unconfirmed"))
+        return tuple(m for m in self.messages if m.state in NOT_DELIVERED)
 
     @property
     def skipped(self) -> tuple[Sent, ...]:
         """Messages left for the next run (over the daily cap, or the log could not record them)."""
-        return tuple(m for m in self.messages if m.state == "skipped")
+        return tuple(m for m in self.messages if m.state == SendState.SKIPPED)
 
     @property
     def exit_code(self) -> int:
@@ -183,3 +183,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     raise TypeError(f"{type(value).__name__} has no plain form for a result's dict")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A reminder rendered for `sheet-sync preview`: as of `day`, with a note when that is not today."""
+
+    outgoing: Outgoing
+    day: date
+    note: str = ""  # "" when the stage is due today

@@ -75,6 +75,8 @@ def _send(outgoing: list[Outgoing], pending: list[LogEntry], log: SendLog, trans
                 detail, state = str(exc), SendState.UNCONFIRMED
             except SendError as exc:
                 detail, state = str(exc), SendState.FAILED
+            except Exception as exc:  # noqa: BLE001 - a surprise in one send: not known whether it went; go on
+                detail, state = f"it stopped with an unexpected error ({type(exc).__name__}: {exc})"[:300], SendState.UNCONFIRMED
             outcome = replace(entry, logged_at=clock(), state=state, detail=detail)
             log.after(outcome)
             done.append(outcome)

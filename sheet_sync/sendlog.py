@@ -60,6 +60,7 @@ class JournalLog(SendLog):
         return recover(self.journal.read(), logged)
 
     def plan(self, planned: Sequence[LogEntry]) -> Mapping[str, int]:
+        self.journal.open()  # a journal that cannot be written stops the run here, before any send
         return {}  # each send is journalled as it happens
 
     def before(self, entry: LogEntry) -> None:

@@ -94,23 +94,26 @@ user = "{USER}"
 
 
 class SmtpServer:
-    def __init__(self, ca, handler: Handler | None = None, implicit_tls: bool = False):
+    def __init__(self, ca, handler: Handler | None = None, implicit_tls: bool = False, relay: bool = False,
+                 smtputf8: bool = False):
         """STARTTLS on a plain port (587's way), or with `implicit_tls` TLS from the first byte (465's,
-        as Gmail does)."""
+        as Gmail does), or with `relay` an open relay on the local network (no TLS, no login: strict about
+        EHLO before MAIL, as such relays are). `smtputf8` offers SMTPUTF8 (addresses beyond ASCII)."""
         self.handler = handler or Handler()
         self.port = free_port()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(ctx)
         tls = {"ssl_context": ctx} if implicit_tls else {"tls_context": ctx, "require_starttls": True}
+        auth = dict(auth_required=True, auth_require_tls=not implicit_tls,  # aiosmtpd sees only STARTTLS
+                    authenticator=authenticator(self.handler))
         self.controller = Controller(
             self.handler,
             hostname="127.0.0.1",
             port=self.port,
-            **tls,
-            auth_required=True,
-            auth_require_tls=not implicit_tls,  # aiosmtpd sees only STARTTLS; an implicit-TLS socket is TLS already
-            authenticator=authenticator(self.handler),
+            **({} if relay else tls),
+            **({"auth_required": False} if relay else auth),
+            enable_SMTPUTF8=smtputf8,
             ready_timeout=10,
         )
 

@@ -5,16 +5,14 @@ from decimal import Decimal
 import pytest
 
 from sheet_sync.aging import age, bucket_labels, totals_by_currency
-from sheet_sync.api import load
-from workbooks import invoice, simple_book
+from workbooks import invoice, memory_book
 
 AS_OF = date(2026, 11, 23)
 
 
 def aged(tmp_path, config_for, rows, clients=None, extra_config=""):
-    wb = simple_book(tmp_path / "book.xlsx", rows, clients)
-    config = config_for(wb, extra_config)
-    book, _ = load(config)
+    config = config_for(tmp_path / "book.xlsx", extra_config)
+    book = memory_book(config, rows, clients)
     report = age(book, config, AS_OF)
     return book, report, report.by_invoice()
 

@@ -146,3 +146,17 @@ def test_doctor_renders_the_digest_and_names_a_broken_override(tmp_path, config_
     bad = {c.name: c for c in run_checks(tmp_path / "sheet-sync.toml")}
     assert bad["templates"].state == "fail"
     assert "digest.html in your templates folder has a mistake on line 1" in bad["templates"].detail
+
+
+def test_job_summary_never_turns_sheet_text_into_a_link_or_an_image(tmp_path, config_for):
+    """Rendered as GitHub renders Markdown (tables, autolinks): what the sheet says stays text."""
+    from markdown_it import MarkdownIt
+
+    due = AS_OF - timedelta(days=50)
+    clients = [["C1", "[Acme](https://evil.example)", "ap@acme.example.com", "", "", "en", "Net 30", ""]]
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("![x](https://evil.example/p.png)", due=due),
+                                              invoice("www.evil.example", due=due, amount="*bold*")], clients)
+    result, _ = run_until_attention(config_for(wb))
+    html_out = MarkdownIt("gfm-like").render(markdown_summary(result))
+    assert "evil.example" in html_out  # the text is there...
+    assert "<a " not in html_out and "<img" not in html_out  # ...but never live

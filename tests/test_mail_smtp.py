@@ -222,3 +222,58 @@ def test_smtp_security_ssl_verifies_and_delivers(tmp_path, config_for, ca, monke
         again = api.sync(config, as_of=AS_OF)
         assert [m.state for m in again.messages] == ["sent", "sent", "sent"]
         assert len(server.received) == 3
+
+
+def _one_invoice_each(path, clients):
+    due = AS_OF - timedelta(days=2)
+    return simple_book(path, [invoice(f"X-{c[0]}", c[0], due=due) for c in clients], clients)
+
+
+def test_a_refused_to_with_an_accepted_cc_is_failed_not_sent(tmp_path, config_for, ca, trusted_ca, monkeypatch):
+    """The reminder is for the client: a CC that got it does not make it sent."""
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    clients = [["C1", "Acme Ltd", "gone@acme.example.com", "boss@acme.example.com", "Dana", "en", "Net 30", ""],
+               ["C2", "Beta", "ap@beta.example.com", "", "", "en", "Net 30", ""]]
+    wb = _one_invoice_each(tmp_path / "book.xlsx", clients)
+    with SmtpServer(ca, Handler(refuse=("gone@acme.example.com",))) as server:
+        result = api.sync(config_for(wb, smtp_config(server.port)), as_of=AS_OF)
+        received = [r.message["X-Sheet-Sync-Invoice"] for r in server.received]
+    states = {m.invoice_no: (m.state, m.detail) for m in result.messages}
+    assert states["X-C1"][0] == "failed" and "gone@acme.example.com" in states["X-C1"][1]
+    assert states["X-C2"][0] == "sent"
+    assert received == ["X-C2"] and result.exit_code == 3
+
+
+def test_an_open_relay_without_login_gets_ehlo_first(tmp_path, config_for, ca, monkeypatch):
+    monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    wb = _one_invoice_each(tmp_path / "book.xlsx", CLIENTS[:1])
+    with SmtpServer(ca, relay=True) as server:
+        toml = f'[mail]\ntransport = "smtp"\nfrom = "{USER}"\n[mail.smtp]\nhost = "127.0.0.1"\nport = {server.port}\n' \
+               'security = "none"\ntimeout = 10\n'
+        result = api.sync(config_for(wb, toml), as_of=AS_OF)
+        assert [m.state for m in result.messages] == ["sent"], result.messages
+        assert len(server.received) == 1
+
+
+def test_a_non_ascii_address_fails_that_message_only_or_goes_with_smtputf8(tmp_path, config_for, ca, trusted_ca,
+                                                                           monkeypatch):
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    clients = [["C1", "José SA", "josé@acme.example.com", "", "", "en", "Net 30", ""],
+               ["C2", "Beta", "ap@beta.example.com", "", "", "en", "Net 30", ""]]
+    for smtputf8 in (False, True):
+        folder = tmp_path / str(smtputf8)
+        folder.mkdir()
+        wb = _one_invoice_each(folder / "book.xlsx", clients)
+        with SmtpServer(ca, smtputf8=smtputf8) as server:
+            from workbooks import write_config
+
+            result = api.sync(write_config(folder, wb, smtp_config(server.port)), as_of=AS_OF)
+            received = sorted(r.message["X-Sheet-Sync-Invoice"] for r in server.received)
+        states = {m.invoice_no: m.state for m in result.messages}
+        assert states["X-C2"] == "sent"
+        if smtputf8:
+            assert states["X-C1"] == "sent" and received == ["X-C1", "X-C2"]
+        else:
+            assert states["X-C1"] == "failed" and received == ["X-C2"]
+            assert "non-ASCII" in next(m.detail for m in result.messages if m.invoice_no == "X-C1")
+        assert not any(r["State"] == "unconfirmed" for r in log_rows(wb))

@@ -6,10 +6,9 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sheet_sync.aging import age
-from sheet_sync.api import load
 from sheet_sync.model import LogEntry
 from sheet_sync.policy import make_calendar, plan
-from workbooks import invoice, simple_book
+from workbooks import invoice, memory_book
 
 START = date(2026, 11, 23)
 
@@ -35,9 +34,8 @@ def simulate(config, book, start=START, days=50, transport="outbox"):
 
 
 def setup(tmp_path, config_for, rows, extra="", clients=None):
-    wb = simple_book(tmp_path / "book.xlsx", rows, clients)
-    config = config_for(wb, extra)
-    book, _ = load(config)
+    config = config_for(tmp_path / "book.xlsx", extra)
+    book = memory_book(config, rows, clients)
     return config, book
 
 

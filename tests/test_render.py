@@ -226,10 +226,17 @@ def test_greet_the_contact_or_else_the_company(lang, stage, contact, company):
 
 def test_signature_lines_tax_id_and_no_repeated_business_name():
     ctx = sample_context("ko", "gentle")
-    ctx["business"] = dict(ctx["business"], signature="Jamie Lee\nMaple & Pine Studio 대표", tax_id="123-45-67890")
+    ctx["business"] = dict(ctx["business"], signature="Jamie Lee\nMaple & Pine Studio 대표", tax_id="123-45-67890",
+                           tax_id_label="사업자등록번호")
     msg = render_reminder("gentle", "ko", ctx)
     assert msg.text.endswith("Jamie Lee\nMaple & Pine Studio 대표\n12 Harbour Street, Portland, ME 04101\n"
                              "billing@maple-pine.example.com | +1 555 0100\n사업자등록번호: 123-45-67890\n")
+    # a US EIN is never labelled a Korean business registration number: the owner's label, or a generic one
+    ctx["business"] = dict(ctx["business"], tax_id="12-3456789", tax_id_label="EIN")
+    assert "EIN: 12-3456789" in render_reminder("gentle", "ko", ctx).text
+    ctx["business"] = dict(ctx["business"], tax_id_label="")
+    assert "사업자등록번호" not in render_reminder("gentle", "ko", ctx).text
+    ctx["business"] = dict(ctx["business"], tax_id="123-45-67890", tax_id_label="사업자등록번호")
     assert "Jamie Lee<br>\nMaple &amp; Pine Studio 대표" in msg.html
     ctx["business"] = dict(ctx["business"], signature="", phone="", address="", tax_id="")
     assert render_reminder("gentle", "ko", ctx).text.endswith("감사합니다.\n\nMaple & Pine Studio\n"
@@ -358,10 +365,12 @@ def test_the_shipped_templates_are_complete_and_pass_the_check():
 def test_sample_context_has_the_documented_shape():
     ctx = sample_context("ko", "final")
     assert set(ctx) == {"business", "client", "invoice", "stage", "language", "as_of", "reply_by", "discount"}
-    assert set(ctx["business"]) == {"name", "email", "phone", "address", "tax_id", "signature", "payment_instructions"}
+    assert set(ctx["business"]) == {"name", "email", "phone", "address", "tax_id", "tax_id_label", "signature",
+                                    "payment_instructions"}
     assert set(ctx["client"]) == {"client_id", "name", "contact_name"}
     assert set(ctx["invoice"]) == {"invoice_no", "issue_date", "due_date", "currency", "amount", "amount_paid", "balance",
-                                   "po_number", "payment_link", "note_to_client", "days_overdue", "terms_days"}
+                                   "po_number", "payment_link", "note_to_client", "description", "days_overdue",
+                                   "terms_days"}
     inv = ctx["invoice"]
     assert (ctx["stage"], ctx["language"], inv["currency"], inv["days_overdue"]) == ("final", "ko", "KRW", 23)
     assert inv["balance"] == inv["amount"] - inv["amount_paid"] == Decimal("1000000")

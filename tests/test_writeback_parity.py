@@ -60,6 +60,23 @@ CASES = [
      "",
      {("Invoices", "+INV-9", "Sync Status"): ("Overdue", None), ("Invoices", 5, "Sync Status"): ("Problem", None),
       ("Aging", "+INV-9", "Invoice No"): ("+INV-9", None)}),
+    ("tool columns go after the owner's last used column, even one without a header",
+     {"Invoices": [INVOICE_HEADERS + ["Comment", "Comment"], late("U-1") + ["a", "b", None, "data in P"],
+                   late("U-2")]},
+     "",
+     {("Invoices", "U-1", "Comment"): ("a", None), ("Invoices", 2, "Balance"): (1000, "#,##0.00"),
+      ("Invoices", "U-2", "Sync Status"): ("Overdue", None)}),
+    ("closed invoices show no days or bucket; void and written off a zero balance; overpaid says by how much",
+     {"Invoices": [INVOICE_HEADERS, late("C-1", status="Paid", paid=1000), late("C-2", status="Void"),
+                   late("C-3", status="Written Off", paid=100), late("C-4", status="Draft"),
+                   late("C-5", paid=1050, paid_date=AS_OF)]},
+     "",
+     {("Invoices", "C-1", "Days Overdue"): (None, None), ("Invoices", "C-1", "Aging Bucket"): (None, None),
+      ("Invoices", "C-2", "Balance"): (0, "#,##0.00"), ("Invoices", "C-2", "Days Overdue"): (None, None),
+      ("Invoices", "C-3", "Balance"): (0, "#,##0.00"), ("Invoices", "C-4", "Aging Bucket"): (None, None),
+      ("Invoices", "C-4", "Days Overdue"): (None, None), ("Invoices", "C-5", "Balance"): (-50, "#,##0.00"),
+      ("Invoices", "C-5", "Sync Notes"): ("Overpaid by $50.00: refund it or credit it to a later invoice.", None),
+      ("Invoices", "C-5", "Sync Status"): ("Paid", None)}),
     ("two rows with one number are both a Problem",
      {"Invoices": [INVOICE_HEADERS, late("D-1"), late("D-1", amount=5), late("D-2")]},
      "",
@@ -146,6 +163,81 @@ def test_one_write_back_on_both_backends(tmp_path, name, sheets, extra, expected
     if x.messages:
         assert [r[LOG_STABLE] for r in grid(gbook["Reminder Log"][0])] == \
                [r[LOG_STABLE] for r in grid(xbook["Reminder Log"][0])]
-    inv_headers = xbook["Invoices"][0][_header_row(xbook["Invoices"][0]) - 1]
+    inv_rows = xbook["Invoices"][0]
+    inv_headers = inv_rows[_header_row(inv_rows) - 1]
+    owner_header_row = sheets["Invoices"][_header_row(sheets["Invoices"]) - 1]
+    if "Balance" not in owner_header_row:  # added: after every column the owner used, header or not
+        owner_last = max(max((i + 1 for i, v in enumerate(r) if v not in (None, "")), default=0) for r in sheets["Invoices"])
+        assert inv_headers.index("Balance") + 1 == owner_last + 1
     assert [h for h in inv_headers if h in TOOL] == [h for h in inv_headers if h in TOOL]  # each once
     assert sorted(h for h in inv_headers if h in TOOL) == sorted(TOOL)
+
+
+def test_apply_needs_no_read_first_and_reports_the_same_on_both_backends(tmp_path):
+    """A backend's apply() stands alone (no read() on the same object first) and returns one WriteReport."""
+    from sheet_sync.backends import get_backend
+    from sheet_sync.backends.base import WriteReport
+    from sheet_sync.model import LOG_COLUMNS, WritePlan
+
+    rows = [INVOICE_HEADERS, late("A-1"), late("A-2")]
+    xdir = tmp_path / "excel"
+    xdir.mkdir()
+    wb = make_workbook(xdir / "book.xlsx", _sheets({"Invoices": rows}))
+    plan = WritePlan(invoices_sheet="Invoices", invoice_no_header="Invoice No", tool_columns=tuple(TOOL),
+                     invoice_updates={"A-2": (Decimal(5), 3, "1-30", "Overdue", None, None, "note"),
+                                      "GONE": (Decimal(1), 1, "1-30", "Overdue", None, None, None)},
+                     row_updates={}, log_append=(tuple(f"v{i}" for i in range(len(LOG_COLUMNS))),))
+    em = Emulator().start()
+    try:
+        em.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+        em.add_sheet("Invoices", [list(r) for r in rows])
+        reports = [get_backend(write_config(xdir, wb)).apply(plan), get_backend(sheet_config(tmp_path, em)).apply(plan)]
+        google_log = em.values("Reminder Log")
+        google_invoices = em.values("Invoices")
+    finally:
+        em.stop()
+    for report in reports:
+        assert isinstance(report, WriteReport)
+        assert (report.rows_matched, report.unmatched_invoices, report.columns_added) == (1, ("GONE",), tuple(TOOL))
+    assert google_log[1][:2] == ["v0", "v1"]
+    assert openpyxl.load_workbook(wb)["Reminder Log"]["B2"].value == "v1"
+    assert grid(google_invoices) == grid(list(openpyxl.load_workbook(wb)["Invoices"].iter_rows(values_only=True)))
+
+
+def test_logged_at_is_a_date_time_in_the_owners_time_zone_on_both_backends(tmp_path):
+    """The Reminder Log's Logged At is a real date-time cell, in aging.timezone; the next run reads it back
+    (and an older log's ISO 8601 UTC text) as the same moment."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from sheet_sync.load import logged_at
+
+    extra = '[aging]\ntimezone = "Asia/Seoul"\n'
+    rows = [INVOICE_HEADERS, late("L-1")]
+    xdir = tmp_path / "excel"
+    xdir.mkdir()
+    wb = make_workbook(xdir / "book.xlsx", _sheets({"Invoices": rows}))
+    em = Emulator().start()
+    try:
+        for title, sheet_rows in _sheets({"Invoices": rows}).items():
+            em.add_sheet(title, [list(r) for r in sheet_rows])
+        before = datetime.now(timezone.utc).replace(microsecond=0)
+        api.sync(write_config(xdir, wb, extra), as_of=AS_OF)
+        api.sync(sheet_config(tmp_path, em, extra), as_of=AS_OF)
+        google_cell = em.sheet("Reminder Log").cells[(2, 1)]
+        google_format = em.sheet("Reminder Log").formats.get((2, 1))
+        again = api.sync(sheet_config(tmp_path, em, extra), as_of=AS_OF + timedelta(days=1))
+    finally:
+        em.stop()
+    seoul = ZoneInfo("Asia/Seoul")
+    excel_cell = openpyxl.load_workbook(wb)["Reminder Log"]["A2"]
+    assert isinstance(excel_cell.value, datetime) and excel_cell.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert isinstance(google_cell, float) and google_format == "yyyy-mm-dd hh:mm:ss"
+    for value in (excel_cell.value, google_cell):
+        moment = logged_at(value, seoul)
+        assert moment.date() == AS_OF  # the run stood on AS_OF, at the current time of day in Seoul
+        local_now = before.astimezone(seoul)
+        minutes = moment.hour * 60 + moment.minute - (local_now.hour * 60 + local_now.minute)
+        assert moment.tzinfo == seoul and minutes % 1440 <= 2  # Seoul's time of day, not UTC's
+    assert [m.invoice_no for m in again.messages] == []  # read back: nothing sent twice
+    assert logged_at("2026-11-20T01:02:03Z", seoul) == datetime(2026, 11, 20, 1, 2, 3, tzinfo=timezone.utc)

@@ -8,6 +8,9 @@ from typing import Any, Sequence
 import openpyxl
 
 from sheet_sync.config import load_config
+from sheet_sync.load import load_book, wanted_sheets
+from sheet_sync.model import Book
+from sheet_sync.raw import grid_from_rows, raw_sheet
 
 CLIENT_HEADERS = ["Client ID", "Name", "Email", "CC", "Contact Name", "Language", "Payment Terms", "Reminders"]
 INVOICE_HEADERS = ["Invoice No", "Client ID", "Issue Date", "Due Date", "Currency", "Amount", "Amount Paid",
@@ -81,3 +84,16 @@ path = "{workbook.name}"
     path = folder / "sheet-sync.toml"
     path.write_text(text, encoding="utf-8")
     return load_config(path)
+
+
+def memory_book(config, invoices: Sequence[Sequence[Any]], clients: Sequence[Sequence[Any]] | None = None,
+                extra: dict[str, Sequence[Sequence[Any]]] | None = None) -> Book:
+    """The same book `simple_book` writes, typed in memory (no .xlsx): for the pure stages' tests."""
+    sheets = {"Clients": [CLIENT_HEADERS, *(clients if clients is not None else DEFAULT_CLIENTS)],
+              "Invoices": [INVOICE_HEADERS, *invoices], **(extra or {})}
+    raw = {}
+    for canonical, (owner_name, headers) in wanted_sheets(config).items():
+        rows = next((r for name, r in sheets.items() if name.replace(" ", "").lower() == owner_name.replace(" ", "").lower()), None)
+        if rows is not None:
+            raw[canonical] = raw_sheet(owner_name, grid_from_rows([list(r) for r in rows]), headers)
+    return load_book(raw, config)

@@ -1,10 +1,14 @@
 """Reading an .xlsx workbook: pandas with the calamine engine (fast, keeps cell positions)."""
 from __future__ import annotations
 
+import posixpath
+import re
+import zipfile
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
+from lxml import etree
 
 from sheet_sync.raw import RawSheet, find_sheet, raw_sheet
 from sheet_sync.errors import ErrorKind, SheetSyncError
@@ -25,6 +29,17 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              kind=ErrorKind.WORKBOOK_MISSING, fix="check workbook.path in the config (a relative path "
                              "starts from the config file's folder)")
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+    except OSError as exc:
+        raise SheetSyncError(f"Cannot read {path.name} ({exc.strerror}).", kind=ErrorKind.WORKBOOK_UNREADABLE,
+                             fix=f"let the user who runs sheet-sync read and write {path.name}") from None
+    if magic == OLE_MAGIC:  # an .xlsx saved with a password is an encrypted OLE container, not a zip
+        raise SheetSyncError(f"{path.name} is protected with a password, so sheet-sync cannot open it; remove the "
+                             "password (Excel: File > Info > Protect Workbook > Encrypt with Password, clear it) or "
+                             "keep the invoices in a workbook without one.", kind=ErrorKind.WORKBOOK_UNREADABLE,
+                             fix=f"remove the password from {path.name}")
+    try:
         book = pd.ExcelFile(path, engine="calamine")
     except Exception as exc:  # calamine raises its own types for corrupt or non-xlsx files
         raise SheetSyncError(f"Cannot read {path.name} as an Excel workbook ({type(exc).__name__}: {exc}).",
@@ -36,6 +51,76 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
             title = find_sheet(book.sheet_names, owner_name)
             if title is None:
                 continue
+            _check_extent(path, title)
             grid = pd.read_excel(book, sheet_name=title, header=None, dtype=object)
             found[canonical] = raw_sheet(title, grid, headers)
     return found
+
+
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+MAX_CELLS = 20_000_000  # a sheet's used range beyond this is a stray value far out, not the owner's books
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "pr": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def _cell_index(ref: str) -> tuple[int, int]:
+    m = _REF.match(ref.upper())
+    if not m:
+        return 0, 0
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _too_many(first: str, last: str) -> bool:
+    (r1, c1), (r2, c2) = _cell_index(first), _cell_index(last)
+    return bool(r2 and c2) and (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_CELLS
+
+
+def _check_extent(path: Path, title: str) -> None:
+    """Refuse, in one sentence, a sheet whose values reach absurdly far (a stray value in XFD1048576 would
+    make the reader allocate hundreds of gigabytes). Reads the sheet's `<dimension>`; only when that is
+    absurd, the cells themselves, streamed, since formatting alone out there is harmless."""
+    m = _NS["m"]
+    try:
+        with zipfile.ZipFile(path) as z:
+            wb = etree.fromstring(z.read("xl/workbook.xml"))
+            rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            rid = next((s.get(f"{{{_NS['r']}}}id") for s in wb.iterfind("m:sheets/m:sheet", _NS) if s.get("name") == title), None)
+            target = next((r.get("Target") for r in rels.iterfind("pr:Relationship", _NS) if r.get("Id") == rid), None)
+            if not target:
+                return
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            ref = ""
+            with z.open(part) as fh:
+                for _, el in etree.iterparse(fh, events=("start",), tag=(f"{{{m}}}dimension", f"{{{m}}}sheetData")):
+                    ref = el.get("ref", "") if el.tag == f"{{{m}}}dimension" else ""
+                    break
+            if not ref or not _too_many(ref.split(":")[0], ref.split(":")[-1]):
+                return
+            far_row = far_col = 0
+            with z.open(part) as fh:
+                for _, c in etree.iterparse(fh, events=("end",), tag=f"{{{m}}}c"):
+                    if c.find(f"{{{m}}}v") is not None or c.find(f"{{{m}}}is") is not None:
+                        row, col = _cell_index(c.get("r", ""))
+                        far_row, far_col = max(far_row, row), max(far_col, col)
+                    c.clear()
+    except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return  # not a package we can look into this way: calamine says what is wrong with it
+    last = f"{_letters(far_col)}{far_row}"
+    if far_row and _too_many("A1", last):
+        raise SheetSyncError(f"The {title} sheet has a value out at cell {last}, far beyond your rows and columns; "
+                             "delete it (and anything else out there) and save the workbook again.",
+                             kind=ErrorKind.WORKBOOK_UNREADABLE,
+                             fix=f"delete the value in {title}!{last} and save the workbook again")
+
+
+def _letters(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out

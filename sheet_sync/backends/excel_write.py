@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.xlsx_cache import restore_cached_results
+from sheet_sync.cells import ooxml_text
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
     HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, find_title,
@@ -103,10 +104,13 @@ def _header_cells(ws: Worksheet, row: int) -> tuple[str, ...]:
 
 
 def _column(ws: Worksheet, col: int, first_row: int) -> tuple:
-    if col < 1 or ws.max_row < first_row:
+    """The values down column `col` from `first_row` to the last one that holds something (not ws.max_row,
+    which a formatted cell far down stretches)."""
+    last = max((r for (r, c), cell in ws._cells.items() if c == col and cell.value is not None), default=0)
+    if col < 1 or last < first_row:
         return ()
-    return tuple(r[0] for r in ws.iter_rows(min_row=first_row, max_row=ws.max_row, min_col=col, max_col=col,
-                                            values_only=True))
+    return tuple(ooxml_text(r[0]) for r in ws.iter_rows(min_row=first_row, max_row=last, min_col=col,
+                                                        max_col=col, values_only=True))
 
 
 def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
@@ -120,8 +124,9 @@ def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
             no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
             cur_key = normalize_name(plan.currency_header)
             cur_col = keys.index(cur_key) + 1 if cur_key in keys else 0
+            last_used = max((col for (_, col), cell in ws._cells.items() if cell.value not in (None, "")), default=0)
             invoices = InvoicesShape(ws.title, hrow, headers, _column(ws, no_col, hrow + 1),
-                                     _column(ws, cur_col, hrow + 1) if cur_col else ())
+                                     _column(ws, cur_col, hrow + 1) if cur_col else (), last_used)
     log = LogShape()
     ls = find_sheet(wb, plan.log_sheet)
     if ls is not None:

@@ -91,6 +91,7 @@ class GoogleSheetsBackend(Backend):
         self._before: ReadColumns | None = None  # the Invoices sheet's tool-owned values at the read
         self._tool_rows: dict[str, list[list]] = {}  # title -> the rows of a tool sheet at the read
         self._log_rows = 0  # last used row of the Reminder Log at read time
+        self._invoices_width = 0  # the Invoices sheet's right-most used column at read time
         self._pending_rows: dict[str, int] = {}
         self._locking = False  # inside run_lock(): a sync that may send
         self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
@@ -168,6 +169,8 @@ class GoogleSheetsBackend(Backend):
             out[canonical] = raw_sheet(title, grid, wanted[canonical][1])
             if canonical == "Reminder Log":
                 self._log_rows = len(rows)
+            if canonical == "Invoices":  # the right-most column with anything in it (rows come trimmed)
+                self._invoices_width = max((len(r) for r in rows), default=0)
             if canonical == "Invoices" and rows:
                 keep = [self.config.column_name(c) for c in (*TOOL_COLUMNS, "Amount Paid")]
                 sheet = out[canonical]
@@ -278,7 +281,7 @@ class GoogleSheetsBackend(Backend):
                 requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": need + 50}})
                 props["gridProperties"]["rowCount"] += need + 50
         cols = self._log_columns()
-        requests.append(rows_request(sheet_id, start, [spread(cols, e.as_row()) for e in entries]))
+        requests.append(rows_request(sheet_id, start, [spread(cols, e.as_row(self.config.tz)) for e in entries]))
         if self._locking:
             requests += self._mark_requests(create=True)
         self._call("recording the reminders about to be sent", self.http.batch_update, self.key, {"requests": requests})
@@ -327,7 +330,7 @@ class GoogleSheetsBackend(Backend):
         sheet_id = self._sheets()[title]["sheetId"]
         cols = self._log_columns()
         entries = list(outcomes) + list(next_pending)
-        placed, gone = place_rows([(self._pending_rows.get(e.message_id, 0), e.as_row()) for e in entries], ids)
+        placed, gone = place_rows([(self._pending_rows.get(e.message_id, 0), e.as_row(self.config.tz)) for e in entries], ids)
         if gone:
             raise SheetSyncError(f"{len(gone)} planned reminders are no longer in the Reminder Log (rows deleted "
                                  "while sending?); the rest are left for the next run.")
@@ -400,7 +403,8 @@ class GoogleSheetsBackend(Backend):
             numbers = (again.get("values") or [[]])[0]
         still = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == cur_key
         currencies = answers.get("currencies", []) if still else []
-        return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies)), log, titles)
+        return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies),
+                                   max(self._invoices_width, len(now))), log, titles)
 
     def apply(self, plan: WritePlan) -> WriteReport:
         shape = self._shape(plan)

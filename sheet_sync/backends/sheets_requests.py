@@ -22,8 +22,8 @@ def cell_value(value: Any) -> Any:
         return value
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # a date-time serial: days and the fraction of the day
+        return (value.replace(tzinfo=None) - datetime(1899, 12, 30)).total_seconds() / 86400
     if isinstance(value, date):
         return (value - EXCEL_EPOCH).days
     if hasattr(value, "item"):  # numpy scalars
@@ -144,7 +144,7 @@ def _spans(cols: list[int]) -> list[tuple[int, int]]:
 
 
 def _kind(pattern: str) -> str:
-    return "DATE" if pattern.startswith("yyyy") else "NUMBER"
+    return "DATE_TIME" if "hh" in pattern else "DATE" if pattern.startswith("yyyy") else "NUMBER"
 
 
 def column_widths(sheet_id: int, widths, first: list[int] | None = None) -> list[dict]:

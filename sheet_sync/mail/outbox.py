@@ -33,7 +33,7 @@ class OutboxTransport:
             label = f"digest-{message['X-Sheet-Sync-Digest']}"
         else:
             label = f"{message.get('X-Sheet-Sync-Invoice', 'message')}-{message.get('X-Sheet-Sync-Stage', '')}"
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_") or "message"
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_")[:120] or "message"  # file names have a limit
         path = self.folder / f"{name}.eml"
         n = 2
         while path.exists():

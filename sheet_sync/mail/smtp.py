@@ -22,6 +22,7 @@ import socket
 import ssl
 import time
 from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Sequence
 
@@ -130,6 +131,7 @@ class SmtpTransport:
             yag = yagmail.SMTP(soft_email_validation=False, **self._yag_args)
             yag.set_logging(None)
             yag.login()
+            yag.smtp.ehlo_or_helo_if_needed()  # a relay without login still wants EHLO before MAIL
         except smtplib.SMTPAuthenticationError as exc:
             raise LoginFailed(
                 f"{self.where} refused the login ({exc.smtp_code}): check the user and the password "
@@ -198,7 +200,7 @@ class SmtpTransport:
             except LoginFailed as exc:
                 raise SendError(str(exc)) from None
             try:
-                self._envelope(conn, recipients)
+                self._envelope(conn, recipients, _addresses(message, "To"))
             except _Refused as exc:
                 self._reset(conn)
                 raise SendError(str(exc)) from None
@@ -223,20 +225,34 @@ class SmtpTransport:
             return f"accepted by {self.where}: {code} {_text(reply)}"[:200]
         raise AssertionError("unreachable")
 
-    def _envelope(self, conn: smtplib.SMTP, recipients: Sequence[str]) -> None:
-        code, reply = conn.mail(self.sender)
+    def _envelope(self, conn: smtplib.SMTP, recipients: Sequence[str], to: Sequence[str]) -> None:
+        """MAIL and RCPT; refused unless the server takes every `to` address (the client's own; a CC or BCC
+        alone is not the reminder arriving)."""
+        options: list[str] = []
+        if not all(a.isascii() for a in (self.sender, *recipients)):
+            if not conn.has_extn("smtputf8"):
+                odd = next(a for a in (self.sender, *recipients) if not a.isascii())
+                raise _Refused(f"{self.where} does not take addresses with non-ASCII characters such as {odd} "
+                               "(no SMTPUTF8); write the client's address in ASCII or use another server")
+            options, conn.command_encoding = ["SMTPUTF8"], "utf-8"
+        code, reply = conn.mail(self.sender, options)
         if code != 250:
             raise _Refused(f"{self.where} refused the sender {self.sender}: {code} {_text(reply)}")
         accepted = 0
         refused = []
+        refused_to = []
         for rcpt in recipients:
             code, reply = conn.rcpt(rcpt)
             if code in (250, 251):
                 accepted += 1
             else:
                 refused.append(f"{rcpt} ({code} {_text(reply)})")
+                if rcpt.casefold() in {a.casefold() for a in to}:
+                    refused_to.append(refused[-1])
         if refused and not accepted:
             raise _Refused(f"{self.where} refused every recipient: {'; '.join(refused)}")
+        if refused_to:
+            raise _Refused(f"{self.where} refused the client's address: {'; '.join(refused_to)}; nothing was sent")
 
     @staticmethod
     def _reset(conn: smtplib.SMTP) -> None:
@@ -248,6 +264,10 @@ class SmtpTransport:
 
 class _Refused(Exception):
     pass
+
+
+def _addresses(message: EmailMessage, header: str) -> list[str]:
+    return [address for _, address in getaddresses(message.get_all(header, []))]
 
 
 def _text(reply: bytes | str) -> str:

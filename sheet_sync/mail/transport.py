@@ -1,11 +1,8 @@
-"""The small interface every mail transport implements, and the pick by config."""
+"""The small interface every mail transport implements (`make_transport` in the package picks one)."""
 from __future__ import annotations
 
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Protocol, Sequence
-
-if TYPE_CHECKING:
-    from sheet_sync.config import Config
+from typing import Protocol, Sequence
 
 
 class SendError(Exception):
@@ -26,14 +23,3 @@ class Transport(Protocol):
     def send(self, message: EmailMessage, recipients: Sequence[str]) -> str:
         """Deliver one message; return a short detail for the log. Raise SendError when refused."""
         ...
-
-
-def make_transport(config: Config) -> Transport:
-    """The transport `mail.transport` names: the outbox folder, or Gmail / an SMTP server through yagmail."""
-    from sheet_sync.mail.outbox import OutboxTransport  # the transports import this module: import them late
-
-    if config.mail.transport == "outbox":
-        return OutboxTransport(config.mail.outbox_dir)
-    from sheet_sync.mail.smtp import SmtpTransport
-
-    return SmtpTransport(config)

@@ -1,4 +1,5 @@
-"""What the tool writes: the tool-owned Invoices columns and the Aging tabs, as plain tables. Pure."""
+"""What the tool writes: the tool-owned Invoices columns and the Aging tabs, as plain tables; the invoices
+that need a decision. Pure."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -7,8 +8,10 @@ from decimal import Decimal
 from typing import Iterable, Mapping
 
 from sheet_sync.aging import AgingReport
-from sheet_sync.model import CHASED, Book, Problem, SheetTable, Status, SummaryTable
+from sheet_sync.model import CHASED, CLOSED, Book, Problem, SheetTable, Status, SummaryTable
+from sheet_sync.money import format_money
 from sheet_sync.policy import Decision
+from sheet_sync.result import Attention
 
 AGING_HEADERS = (
     "Client ID", "Client", "Invoice No", "Issue Date", "Due Date", "Currency", "Balance", "Days Overdue",
@@ -61,10 +64,14 @@ def invoice_rows(
         d = decisions.get(no)
         last, nxt = last_and_next(d, sent_today, report.as_of)
         text = notes.get(no, []) + list(d.notes if d else ()) + extra_notes.get(no, [])
+        if r.balance is not None and r.balance < 0 and r.currency:
+            text.append(f"Overpaid by {format_money(-r.balance, r.currency, 'en')}: refund it or credit it to a "
+                        "later invoice.")
+        closed = status in CLOSED
         rows[no] = (
-            r.balance,
-            r.days_overdue,
-            r.bucket or None,
+            Decimal(0) if status in (Status.VOID, Status.WRITTEN_OFF) else r.balance,
+            None if closed else r.days_overdue,
+            None if closed else r.bucket or None,
             status,
             last or None,
             nxt or None,
@@ -137,3 +144,19 @@ def summary_table(report: AgingReport, book: Book, finals: Mapping[str, int]) ->
         rows.append(("TOTAL", f"All clients ({currency})", currency, *t.values(), sum(t.values(), Decimal(0)),
                      max(oldest_by_currency[currency], 0), None, None))
     return SummaryTable(SheetTable(headers, tuple(rows), formats), report.as_of, labels, total_rows=len(totals))
+
+
+def attention(report: AgingReport, book: Book, decisions: Mapping[str, Decision], statuses: list[Status],
+              ) -> tuple[Attention, ...]:
+    """The invoices that need the owner's decision, and why."""
+    out = []
+    for row, status in zip(report.rows, statuses):
+        if status != Status.NEEDS_ATTENTION:
+            continue
+        client = book.clients.get(row.client_id)
+        decision = decisions.get(row.invoice_no)
+        reason = " ".join(decision.notes) if decision and decision.notes else "The final notice brought no payment."
+        days = row.days_overdue or 0
+        out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
+                             row.balance, days, reason))
+    return tuple(out)

@@ -1,0 +1,82 @@
+"""The write plan: what a sync writes back, addressed by Invoice No and Message ID. Pure.
+
+`layout.py` then decides where each value goes in the workbook as it stands at write time.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Mapping, Sequence
+
+from sheet_sync import tables
+from sheet_sync.aging import AgingReport
+from sheet_sync.config import Config
+from sheet_sync.journal import settle
+from sheet_sync.model import (
+    AGING, AGING_SUMMARY, DELIVERED, INVOICES, REMINDER_LOG, TOOL_COLUMNS, Book, LogEntry, Problem, SendState,
+    Status, WritePlan, normalize_name,
+)
+from sheet_sync.policy import Decision
+from sheet_sync.result import Sent
+
+
+def _send_notes(messages: Sequence[Sent]) -> dict[str, list[str]]:
+    """Sync Notes for today's sends that failed or may not have arrived."""
+    notes = {m.invoice_no: [f"The {m.stage} reminder failed today: {m.detail}."]
+             for m in messages if m.state == SendState.FAILED}
+    notes.update({m.invoice_no: [f"The {m.stage} reminder may not have arrived ({m.detail}); it is not sent again "
+                                 "unless you set its State to 'retry' in the Reminder Log."]
+                  for m in messages if m.state == SendState.UNCONFIRMED})
+    return notes
+
+
+def build_write_plan(config: Config, book: Book, report: AgingReport, decisions: Mapping[str, Decision],
+                     statuses: list[Status], problems: tuple[Problem, ...], messages: Sequence[Sent],
+                     log_rows: Sequence[LogEntry], rows_of: Mapping[str, int], stale: Sequence[LogEntry]) -> WritePlan:
+    """Everything a sync writes, by Invoice No and Message ID (never by position): the tool columns and
+    notes, the Aging tabs, and the Reminder Log rows to append or to give their outcome."""
+    sent_today = {m.invoice_no: m.stage for m in messages if m.state in (SendState.SENT, SendState.PLANNED)}
+    rows = tables.invoice_rows(report, statuses, decisions, problems, sent_today, _send_notes(messages))
+    row_updates = {
+        p.cell.row: (None, None, None, Status.PROBLEM, None, None, str(p))
+        for p in problems
+        if not p.invoice_no and p.cell is not None
+        and normalize_name(p.cell.sheet) == normalize_name(config.sheet_name(INVOICES))
+    }
+    finals = _final_notices(book, sent_today)
+    amount_paid = {inv.invoice_no: inv.amount_paid for inv in book.invoices} if book.has_payments_sheet else {}
+    return WritePlan(
+        invoices_sheet=config.sheet_name(INVOICES),
+        invoice_no_header=config.column_name("Invoice No"),
+        tool_columns=tuple(config.column_name(c) for c in TOOL_COLUMNS),
+        invoice_updates=rows,
+        row_updates=row_updates,
+        amount_paid_header=config.column_name("Amount Paid"),
+        amount_paid=amount_paid,
+        currency_header=config.column_name("Currency"),
+        default_currency=config.aging.default_currency,
+        aging_sheet=config.sheet_name(AGING),
+        aging=tables.aging_table(report, book, statuses, decisions, sent_today),
+        summary_sheet=config.sheet_name(AGING_SUMMARY),
+        summary=tables.summary_table(report, book, finals),
+        log_sheet=config.sheet_name(REMINDER_LOG),
+        log_append=tuple(e.as_row(config.tz) for e in log_rows if e.message_id not in rows_of),
+        log_updates=_log_updates(stale, log_rows, rows_of, config),
+    )
+
+
+def _log_updates(stale: Sequence[LogEntry], log_rows: Sequence[LogEntry], rows_of: Mapping[str, int],
+                 config: Config) -> dict[int, tuple]:
+    """Rows already in the Reminder Log that change: this run's pending rows get their outcome, and a
+    `pending` row left by a run that stopped mid-send becomes `unconfirmed`."""
+    updates = {rows_of[e.message_id]: e.as_row(config.tz) for e in log_rows if e.message_id in rows_of}
+    for e in stale:
+        if e.row and e.row not in updates:
+            updates[e.row] = settle(e).as_row(config.tz)
+    return updates
+
+
+def _final_notices(book: Book, sent_today: Mapping[str, str]) -> dict[str, int]:
+    reached = {e.invoice_no for e in book.log if e.stage == "final" and e.state in DELIVERED}
+    reached |= {no for no, stage in sent_today.items() if stage == "final"}
+    client_of = {inv.invoice_no: inv.client_id for inv in book.invoices}
+    return dict(Counter(client_of[no] for no in reached if no in client_of))

@@ -1,0 +1,204 @@
+"""Hostile and careless cells: one bad row is a Problem with its cell and a sentence; the other rows are
+processed and sent; the owner's work is unchanged; nothing reaches the catch-all `unexpected error`.
+Each case runs on a real .xlsx and on the Sheets emulator."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from sheet_sync.cli import main
+from owner_snapshot import owner_snapshot
+from sheets_emulator import Emulator
+from test_gsheets import sheet_config
+from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, write_config
+
+AS_OF = date(2026, 11, 23)  # a Monday
+DUE = AS_OF - timedelta(days=2)  # the gentle reminder is due
+COLUMN = {h: i for i, h in enumerate(INVOICE_HEADERS)}
+
+
+def bad_row(**cells: Any) -> list[Any]:
+    row = invoice("BAD-1", due=DUE)
+    for header, value in cells.items():
+        row[COLUMN[header.replace("_", " ")]] = value
+    return row
+
+
+# id, the bad row, a change to client C1 (column -> value), the cell the Problem names ("" = no Problem: the
+# row is sent, its text cleaned), whether the case can be typed into Excel as it stands (control characters
+# are written in Excel's own escape, _xHHHH_)
+CASES = [
+    ("amount 1e308", bad_row(Amount=1e308), {}, "F2"),
+    ("amount of 30 digits", bad_row(Amount="123456789012345678901234567890"), {}, "F2"),
+    ("amount -1e20", bad_row(Amount=-1e20), {}, "F2"),
+    ("amount paid 1e27", bad_row(Amount_Paid=1e27), {}, "G2"),
+    ("amount true", bad_row(Amount=True), {}, "F2"),
+    ("amount in words", bad_row(Amount="twelve hundred"), {}, "F2"),
+    ("amount in another currency", bad_row(Amount="₩1,000"), {}, "F2"),
+    ("issue date in the year 9999", bad_row(Issue_Date=date(9999, 12, 20), Due_Date=None), {}, "C2"),
+    ("due date text 9999-12-31", bad_row(Due_Date="9999-12-31"), {}, "D2"),
+    ("due date serial 1e12", bad_row(Due_Date=1e12), {}, "D2"),
+    ("due date 31 February", bad_row(Due_Date="2026-02-31"), {}, "D2"),
+    ("hold until text", bad_row(Hold_Until="when pigs fly"), {}, "J2"),
+    ("currency XYZ", bad_row(Currency="XYZ"), {}, "E2"),
+    ("invoice no with a line break", bad_row(Invoice_No="INV\n7"), {}, "A2"),
+    ("invoice no with a vertical tab", bad_row(Invoice_No="INV\x0b7"), {}, "A2"),
+    ("invoice no with a NUL", bad_row(Invoice_No="INV\x007"), {}, "A2"),
+    ("invoice no of 300 characters", bad_row(Invoice_No="I" * 300), {}, "A2"),
+    ("client id with a tab", bad_row(Client_ID="C\t1"), {}, "B2"),
+    ("unknown client", bad_row(Client_ID="C404"), {}, "B2"),
+    ("terms of 99999999999 days", bad_row(Due_Date=None), {6: "Net 99999999999"}, "D2"),
+    ("client name with a bell", bad_row(), {1: "Acme\x07 Ltd"}, ""),
+    ("contact name with a line break", bad_row(), {4: "Dana\r\nSmith"}, ""),
+    ("PO number with a line break", bad_row(PO_Number="PO\n77"), {}, ""),
+    ("note with control characters", bad_row(Note_to_Client="Thanks!\x1b[31m\nSee you"), {}, ""),
+    ("payment link with a line break", bad_row(Payment_Link="https://pay.example.com/x\nBcc: a@b.c"), {}, ""),
+]
+
+
+def excel_text(value: Any) -> Any:
+    """How an owner's Excel file holds a control character: `_x000B_` (openpyxl cannot write it raw)."""
+    if isinstance(value, str):
+        return "".join(f"_x{ord(c):04X}_" if ord(c) < 0x20 and c not in "\t\n\r" else c for c in value)
+    return value
+
+
+def books(case_row: list[Any], client_change: dict[int, Any]) -> dict[str, list[list[Any]]]:
+    clients = [list(c) for c in DEFAULT_CLIENTS]
+    for col, value in client_change.items():
+        clients[0][col] = value
+    good = invoice("OK-1", "C3", due=DUE, currency="CNY", amount=800)
+    return {"Clients": [CLIENT_HEADERS, *clients], "Invoices": [INVOICE_HEADERS, case_row, good]}
+
+
+def run_sync(config_path: Path, capsys) -> tuple[int, str]:
+    code = main(["sync", "--config", str(config_path), "--as-of", AS_OF.isoformat()])
+    return code, capsys.readouterr().err
+
+
+def check_outcome(code: int, err: str, invoices: list[list[Any]], outbox: Path, problem_cell: str) -> None:
+    assert "unexpected error" not in err, err
+    headers = invoices[0]
+    rows = {str(r[0]): dict(zip(headers, r)) for r in invoices[1:] if r and r[0] is not None}
+    bad = next(r for k, r in rows.items() if k != "OK-1")
+    assert rows["OK-1"]["Sync Status"] == "Overdue" and "gentle" in (rows["OK-1"]["Last Reminder"] or "")
+    sent = [p.read_text(encoding="utf-8", errors="replace") for p in outbox.glob("*.eml")]
+    assert any("OK-1" in m for m in sent)
+    if problem_cell:
+        assert code == 1
+        assert bad["Sync Status"] == "Problem", bad
+        assert f"Invoices!{problem_cell}" in (bad["Sync Notes"] or ""), bad["Sync Notes"]
+        assert len(sent) == 1
+    else:
+        assert code == 0, err
+        assert bad["Sync Status"] == "Overdue" and len(sent) == 2
+        for message in sent:
+            head = message.split("\n\n", 1)[0]
+            assert not any(ord(c) < 0x20 and c not in "\r\n\t" for c in message), "a control character went out"
+            assert "Bcc: a@b.c" not in head
+
+
+@pytest.mark.parametrize("name, row, client_change, problem_cell", CASES, ids=[c[0] for c in CASES])
+def test_a_hostile_cell_on_excel(tmp_path, capsys, name, row, client_change, problem_cell):
+    sheets = {title: [[excel_text(v) for v in r] for r in rows] for title, rows in books(row, client_change).items()}
+    wb = make_workbook(tmp_path / "book.xlsx", sheets)
+    wb.chmod(0o644)
+    write_config(tmp_path, wb)
+    before = owner_snapshot(wb)
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    invoices = [list(r) for r in openpyxl.load_workbook(wb)["Invoices"].iter_rows(values_only=True)]
+    check_outcome(code, err, invoices, tmp_path / "outbox", problem_cell)
+    assert owner_snapshot(wb) == before
+    # a second run reads back what the first wrote, sends nothing again, and still names the cell
+    code2, err2 = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert "unexpected error" not in err2 and code2 == code
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == (1 if problem_cell else 2)
+
+
+@pytest.mark.parametrize("name, row, client_change, problem_cell", CASES, ids=[c[0] for c in CASES])
+def test_a_hostile_cell_on_google(tmp_path, capsys, name, row, client_change, problem_cell):
+    em = Emulator().start()
+    try:
+        for title, rows in books(row, client_change).items():
+            em.add_sheet(title, [list(r) for r in rows])
+        sheet_config(tmp_path, em)
+        code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+        invoices = em.values("Invoices")
+    finally:
+        em.stop()
+    check_outcome(code, err, invoices, tmp_path / "outbox", problem_cell)
+
+
+def test_an_invoices_sheet_with_headers_only(tmp_path, capsys):
+    wb = make_workbook(tmp_path / "book.xlsx", {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS], "Invoices": [INVOICE_HEADERS]})
+    write_config(tmp_path, wb)
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert code == 0 and "unexpected error" not in err
+    assert openpyxl.load_workbook(wb)["Aging"]["A1"].value == "Client ID"
+
+
+@pytest.mark.parametrize("key, toml", [
+    ("business.name", '[business]\nname = "Studio\\nBcc: x@evil.example"'),
+    ("mail.from", '[mail]\nfrom = "not an address"\ntransport = "outbox"'),
+    ("mail.reply_to", '[mail]\nreply_to = "a@b.example\\r\\nBcc: x@evil.example"'),
+    ("mail.redirect_to", '[mail]\nredirect_to = "me at example"'),
+])
+def test_a_config_value_that_would_break_a_header_is_refused_with_its_key(tmp_path, capsys, key, toml):
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    section = toml.split("\n", 1)[0]
+    text = (f'[workbook]\npath = "{wb.name}"\n' + toml + "\n"
+            + ('[mail]\ntransport = "outbox"\nfrom = "billing@studio.example.com"\n' if section != "[mail]" else ""))
+    (tmp_path / "sheet-sync.toml").write_text(text, encoding="utf-8")
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert code == 2 and key in err and "unexpected error" not in err
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_an_as_of_date_out_of_range_is_a_sentence(tmp_path, capsys):
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    write_config(tmp_path, wb)
+    with pytest.raises(SystemExit) as stop:
+        main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", "9999-12-31"])
+    assert stop.value.code == 2 and "between 1900 and 2199" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("what", ["value", "format"])
+def test_something_in_the_last_cell_of_the_sheet(tmp_path, capsys, what):
+    """A value in XFD1048576 would make the reader allocate hundreds of gigabytes: one sentence, nothing
+    sent, nothing written. Formatting alone out there is harmless: the run goes on."""
+    from openpyxl.styles import Font
+
+    wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    book = openpyxl.load_workbook(wb)
+    if what == "value":
+        book["Invoices"]["XFD1048576"] = "x"
+    else:
+        book["Invoices"]["XFD1048576"].font = Font(bold=True)
+    book.save(wb)
+    write_config(tmp_path, wb)
+    before = wb.read_bytes()
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert "unexpected error" not in err
+    if what == "value":
+        assert code == 2 and "Invoices" in err and "XFD1048576" in err
+        assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()
+    else:
+        assert code == 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+
+
+def test_a_password_protected_workbook_is_a_sentence(tmp_path, capsys):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = make_workbook(tmp_path / "plain.xlsx", books(invoice("A", due=DUE), {}))
+    wb = tmp_path / "book.xlsx"
+    with open(plain, "rb") as fh, open(wb, "wb") as out:
+        OOXMLFile(fh).encrypt("s3cret", out)
+    write_config(tmp_path, wb)
+    before = wb.read_bytes()
+    code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
+    assert code == 2 and "protected with a password" in err and "unexpected" not in err
+    assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()
