@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -109,10 +110,18 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
     """
     as_of = as_of or today(config)
     backend = get_backend(config)
-    if dry_run:
-        return _sync(config, as_of, backend, dry_run, progress, transport)
-    with backend.lock():
-        return _sync(config, as_of, backend, dry_run, progress, transport)
+    # A sync makes millions of small objects and no cyclic garbage worth collecting: the collector's full
+    # passes cost a third of a 100,000-invoice run (and no memory is saved by them; measured).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if dry_run:
+            return _sync(config, as_of, backend, dry_run, progress, transport)
+        with backend.lock():
+            return _sync(config, as_of, backend, dry_run, progress, transport)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress: Progress | None,
@@ -140,10 +149,10 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
 
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
-    written = False
+    written, writer = False, ""
     if not dry_run:
-        backend.apply(build_write_plan(config, run.book, run.report, run.decisions, statuses, problems, results,
-                                       log_rows, rows_of, run.stale))
+        writer = backend.apply(build_write_plan(config, run.book, run.report, run.decisions, statuses, problems,
+                                                results, log_rows, rows_of, run.stale)).writer
         log.done()
         written = True
         stages.done("write")
@@ -166,6 +175,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         written=written,
         sending_day=sending_day,
         attention=tables.attention(run.report, run.book, run.decisions, statuses),
+        writer=writer,
         stage_seconds=stages.seconds,
     )
     if not dry_run:

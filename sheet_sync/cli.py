@@ -205,7 +205,8 @@ def render_summary(r: api.SyncResult) -> str:
     lines = []
     mode = " (dry run: nothing written, nothing sent)" if r.dry_run else ""
     lines.append(f"sheet-sync as of {r.as_of.isoformat()}{mode}")
-    lines.append(f"  workbook: {r.workbook}")
+    written_by = {"surgical": " (written by the surgical writer)", "openpyxl": " (written by openpyxl, the fallback writer)"}
+    lines.append(f"  workbook: {r.workbook}{written_by.get(r.writer, '')}")
     blocking = r.blocking_problems
     lines.append(f"  invoices read: {r.invoices_read}; problems: {len(blocking)}; warnings: {len(r.problems) - len(blocking)}")
     if r.statuses:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from sheet_sync.cells import is_blank
@@ -25,6 +26,7 @@ class RawSheet:
     columns: Mapping[str, int]  # canonical header -> 1-based column number
     frame: pd.DataFrame  # object dtype, raw cell values (NaN/None for blank)
     headers: tuple[str, ...] = ()  # the whole header row as the owner wrote it ("" for a blank cell)
+    width: int = 0  # the right-most column that holds anything, in any row
 
     def column_of(self, canonical: str) -> int:
         return self.columns.get(canonical, 0)
@@ -70,7 +72,8 @@ def raw_sheet(title: str, grid: pd.DataFrame, wanted: Mapping[str, str]) -> RawS
         filled = frame.map(lambda v: not is_blank(v)).any(axis=1)
         frame = frame[filled]
     headers = tuple("" if is_blank(v) else str(v).strip() for v in header_values)
-    return RawSheet(title, header_idx + 1, columns, frame, headers)
+    used = np.flatnonzero(grid.notna().to_numpy().any(axis=0)) if grid.size else ()
+    return RawSheet(title, header_idx + 1, columns, frame, headers, int(used[-1]) + 1 if len(used) else 0)
 
 
 def grid_from_rows(rows: Sequence[Sequence[object]]) -> pd.DataFrame:

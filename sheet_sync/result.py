@@ -74,6 +74,7 @@ class SyncResult:
     sending_day: bool = True
     attention: tuple[Attention, ...] = ()
     digest: str = ""  # what happened to the owner's digest: "", "sent", or why it was not
+    writer: str = ""  # which writer changed an Excel workbook: "surgical", or "openpyxl" (the fallback)
     stage_seconds: Mapping[str, float] = field(default_factory=dict)  # read, load, age, plan, render, send, write
 
     @property

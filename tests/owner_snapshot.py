@@ -57,6 +57,16 @@ def _columns_named(ws: Worksheet, headers: Iterable[str]) -> set[int]:
             if isinstance(c.value, str) and c.value.strip().lower() in wanted}
 
 
+def _dimension(dim, style_key: str) -> dict[str, Any]:
+    """A row's or column's attributes, its style as the format it stands for (openpyxl numbers a dimension's
+    style by its place in a list that grows with the workbook's cell formats)."""
+    attrs = dict(dim)
+    if style_key in attrs:
+        attrs[style_key] = (dim.number_format, _xml(dim.font), _xml(dim.fill), _xml(dim.border), _xml(dim.alignment),
+                            _xml(dim.protection))
+    return attrs
+
+
 def _rule(rule) -> str:
     rule = copy(rule)
     dxf, rule.dxf, rule.dxfId = rule.dxf, None, None  # the id is renumbered on save; the format is what shows
@@ -78,8 +88,8 @@ def _sheet(ws: Worksheet, skip: set[int]) -> dict[str, Any]:
             }
     for key, dim in ws.column_dimensions.items():  # items(), never [letter]: indexing a dimension creates it
         if column_index_from_string(key) not in skip:
-            out[f"{name}: column {key}"] = dict(dim)
-    out[f"{name}: rows"] = {r: dict(dim) for r, dim in ws.row_dimensions.items() if dict(dim)}
+            out[f"{name}: column {key}"] = _dimension(dim, "style")
+    out[f"{name}: rows"] = {r: _dimension(dim, "s") for r, dim in ws.row_dimensions.items() if dict(dim)}
     out[f"{name}: merged"] = sorted(str(r) for r in ws.merged_cells.ranges)
     out[f"{name}: validations"] = sorted(_xml(dv) for dv in ws.data_validations.dataValidation)
     out[f"{name}: conditional formats"] = sorted((str(cf.sqref), [_rule(r) for r in cf.rules])
@@ -93,6 +103,6 @@ def _sheet(ws: Worksheet, skip: set[int]) -> dict[str, Any]:
     out[f"{name}: print"] = (ws.print_area, ws.print_title_rows, ws.print_title_cols, _xml(ws.page_setup),
                              _xml(ws.print_options), _xml(ws.page_margins), _xml(ws.HeaderFooter))
     out[f"{name}: defined names"] = {n: _xml(dn) for n, dn in ws.defined_names.items()}
-    out[f"{name}: tables"] = {n: _xml(t) for n, t in ws.tables.items()}
+    out[f"{name}: tables"] = {t.name: _xml(t) for t in ws.tables.values()}  # items() gives (name, ref)
     out[f"{name}: drawings"] = (len(ws._images), len(ws._charts))
     return out

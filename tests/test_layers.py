@@ -19,7 +19,8 @@ LAYERS = [
     # the edges: workbook backends, mail transports
     {"mail", "mail.transport", "mail.outbox", "mail.smtp", "backends", "backends.base", "backends.excel",
      "backends.excel_read", "backends.excel_write", "backends.google_client", "backends.sheets_requests",
-     "backends.sheets_diff", "backends.gsheets"},
+     "backends.sheets_diff", "backends.gsheets", "backends.xlsx_zip", "backends.xlsx_package", "backends.xlsx_styles",
+     "backends.xlsx_sheet", "backends.xlsx_tool_sheets", "backends.xlsx_surgical"},
     # the send loop and the renderers of a result
     {"send", "digest", "job_summary"},
     {"api"},
@@ -27,19 +28,26 @@ LAYERS = [
 ]
 
 
+def _name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    return ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts) or "__init__"
+
+
 def _modules() -> dict[str, set[str]]:
-    """module -> the sheet_sync modules it imports, anywhere in its file."""
+    """module -> the sheet_sync modules it imports, anywhere in its file (`from sheet_sync.x import y`
+    counts y when y is a module itself)."""
+    files = list(PACKAGE.rglob("*.py"))
+    known = {_name(f) for f in files}
     graph = {}
-    for path in PACKAGE.rglob("*.py"):
-        rel = path.relative_to(PACKAGE).with_suffix("")
-        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts) or "__init__"
+    for path in files:
+        name = _name(path)
         deps = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "sheet_sync":
-                if node.module == "sheet_sync":
-                    deps |= {a.name for a in node.names}
-                else:
-                    deps.add(node.module.removeprefix("sheet_sync."))
+                package = "" if node.module == "sheet_sync" else node.module.removeprefix("sheet_sync.")
+                for alias in node.names:
+                    sub = f"{package}.{alias.name}" if package else alias.name
+                    deps.add(sub if sub in known else package)
             elif isinstance(node, ast.Import):
                 deps |= {a.name.removeprefix("sheet_sync.") for a in node.names if a.name.startswith("sheet_sync.")}
         graph[name] = deps - {name}

@@ -3,7 +3,7 @@ memory: whatever an owner types, the core returns Problems, never an exception, 
 holds a control character or a formula."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings, strategies as st

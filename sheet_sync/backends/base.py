@@ -34,6 +34,8 @@ class WriteReport:
     columns_added: tuple[str, ...]
     backup_path: Path | None = None  # the previous version of an Excel workbook
     requests: int = 0  # Google Sheets API requests this run made in all
+    writer: str = ""  # which Excel writer ran: "surgical", or "openpyxl" (the fallback)
+    writer_note: str = ""  # why the fallback ran
 
 
 class Backend(ABC):

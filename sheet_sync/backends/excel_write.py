@@ -7,10 +7,6 @@ the original, after a copy of the previous version is kept as `<stem>.bak.xlsx`.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import stat
-import tempfile
 from copy import copy
 from pathlib import Path
 
@@ -235,20 +231,20 @@ def _write_log(wb: openpyxl.Workbook, log: LogWrites) -> None:
 
 
 def _save_atomically(wb: openpyxl.Workbook, path: Path, backup_path: Path | None, tool_sheets: set[str]) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    import shutil
+    import tempfile
+
+    from sheet_sync.backends.xlsx_zip import replace_atomically
+
+    def write(fh) -> None:
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}.") as folder:
+            saved = Path(folder) / path.name
+            wb.save(saved)
+            restore_cached_results(path, saved, skip=tool_sheets)
+            with open(saved, "rb") as src:
+                shutil.copyfileobj(src, fh)
+
     try:
-        wb.save(tmp)
-        restore_cached_results(path, tmp, skip=tool_sheets)
-        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # mkstemp makes 0600: keep the owner's mode
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        if backup_path is not None:
-            shutil.copy2(path, backup_path)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise SheetSyncError(f"Cannot save {path.name} ({exc.strerror}); the workbook was left as it was.") from None
-        raise
+        replace_atomically(path, write, backup_path)  # the owner's mode, owner and group are kept
+    except OSError as exc:
+        raise SheetSyncError(f"Cannot save {path.name} ({exc.strerror}); the workbook was left as it was.") from None

@@ -1,0 +1,461 @@
+"""The Excel write-back that touches only what the tool owns: the surgical writer.
+
+The package is read once. The shape of the Invoices sheet and of the Reminder Log is read from their XML,
+`layout.lay_out()` decides the writes, and then only these parts change:
+
+- the Invoices sheet: the cells of the tool-owned columns (and Amount Paid) are spliced into its XML, new
+  header cells and their column widths added, `<dimension>` widened; every other byte stays;
+- the Reminder Log: rows appended or updated in place the same way (or the sheet added, styled);
+- Aging and Aging Summary: written whole into their parts, the Summary's chart as a drawing and a chart
+  part (their old drawings and charts removed);
+- the parts that must list these: the workbook and its relationships, [Content_Types].xml, styles.xml
+  (number formats and the header style appended, never renumbered), the shared strings' `count`, and
+  calcChain.xml, dropped (Excel rebuilds it) only when a formula in a tool-owned cell was replaced.
+
+Every other zip member is copied as its original compressed bytes. Formula results stay as Excel saved
+them, so other readers (and the next sync) see them; `fullCalcOnLoad` asks the spreadsheet program to
+recompute on open, as the owner's formulas may read the cells the tool just wrote. Whatever this writer does not handle raises `Unsupported`
+before anything is written; `ExcelBackend.apply` then runs the openpyxl writer instead.
+"""
+from __future__ import annotations
+
+import gc
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from sheet_sync.backends.base import WriteReport
+from sheet_sync.backends.excel_write import HEADER_SEARCH_ROWS, refuse_if_open
+from sheet_sync.backends.xlsx_package import (
+    CHART_CT, DRAWING_CT, REL_TYPE, WORKSHEET_CT, ContentTypes, SheetEntry, Workbook, free_part, read_rels,
+    rels_name, rels_xml, shared_strings, with_count_reduced,
+)
+from sheet_sync.backends.xlsx_sheet import Existing, Put, SheetXml, cell_xml
+from sheet_sync.backends.xlsx_styles import Styles
+from sheet_sync.backends.xlsx_tool_sheets import chart_xml, drawing_xml, filter_ref, sheet_xml
+from sheet_sync.backends.xlsx_zip import Unsupported, ZipSink, ZipSource, backup_path_of, replace_atomically
+from sheet_sync.layout import (
+    InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, find_title, lay_out, log_columns,
+)
+from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
+
+WRITER = "surgical"
+_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True, invoices: InvoicesShape | None = None,
+                   ) -> WriteReport:
+    """Apply `plan` to the .xlsx/.xlsm at `path`, changing only what the tool owns. Raises `Unsupported`
+    (nothing written) for a package this writer does not handle.
+
+    `invoices`: the Invoices sheet's shape when the caller knows the file has not changed since it read it
+    (the writer then does not read it again)."""
+    refuse_if_open(path)
+    if not path.is_file():
+        raise Unsupported(f"{path} is not a file")
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small objects, no cycles: the collector's passes only cost time
+    try:
+        with ZipSource(path) as src:
+            edit = _Edit(src)
+            report = edit.apply(plan, invoices)
+            backup_path = backup_path_of(path) if backup else None
+            replace_atomically(path, edit.write, backup_path)
+    finally:
+        if collecting:
+            gc.enable()
+    return WriteReport(report.cells_written, report.rows_matched, report.unmatched_invoices, report.columns_added,
+                       backup_path, writer=WRITER)
+
+
+class _Edit:
+    """The changes to one package, gathered in memory, then written as a new zip."""
+
+    def __init__(self, src: ZipSource):
+        self.src = src
+        self.workbook = Workbook.read(src)
+        self.types = ContentTypes(src.read(ContentTypes.NAME)) if ContentTypes.NAME in src.by_name else None
+        if self.types is None:
+            raise Unsupported("no [Content_Types].xml")
+        self.changed: dict[str, bytes] = {}
+        self.removed: set[str] = set()
+        self.taken = set(src.by_name)
+        self._strings: list[str] | None = None
+        self._styles: Styles | None = None
+        self.shared_refs_dropped = 0
+        self.formulas_dropped = False
+
+    # ---- reading ----
+
+    def strings(self) -> list[str]:
+        if self._strings is None:
+            part = self.workbook.target("sharedStrings")
+            self._strings = shared_strings(self.src.read(part) if part in self.src.by_name else None)
+        return self._strings
+
+    @property
+    def styles(self) -> Styles:
+        if self._styles is None:
+            part = self.workbook.target("styles")
+            self._styles = Styles(self.src.read(part) if part and part in self.src.by_name else None)
+        return self._styles
+
+    def entry(self, title: str | None) -> SheetEntry | None:
+        return next((s for s in self.workbook.sheets if s.name == title), None) if title is not None else None
+
+    def sheet(self, entry: SheetEntry) -> SheetXml:
+        if entry.part is None or entry.part not in self.src.by_name:
+            raise Unsupported(f"the part of sheet '{entry.name}' is missing")
+        if self.types.of(entry.part) != WORKSHEET_CT:
+            raise Unsupported(f"'{entry.name}' is not a worksheet")
+        return SheetXml(self.src.read(entry.part), entry.part)
+
+    def header_row(self, sheet: SheetXml, wanted: str) -> tuple[int, list[Any]]:
+        """As excel_write.header_row: the first of the first ten rows that holds `wanted`, else the first
+        non-empty one, else 1; with that row's values."""
+        key = normalize_name(wanted)
+        first: tuple[int, list[Any]] | None = None
+        for row in sheet.rows:
+            if row.number > HEADER_SEARCH_ROWS:
+                break
+            values = sheet.row_values(row, self.strings)
+            if any(normalize_name(v) == key for v in values if v is not None):
+                return row.number, values
+            if first is None and any(v not in (None, "") for v in values):
+                first = (row.number, values)
+        return first or (1, [])
+
+    def shape(self, plan: WritePlan, known: InvoicesShape | None = None,
+              ) -> tuple[Shape, SheetXml | None, SheetXml | None]:
+        titles = tuple(s.name for s in self.workbook.sheets)
+        invoices, inv_sheet = None, None
+        entry = self.entry(find_title(titles, plan.invoices_sheet))
+        if entry is not None and known is not None and known.title == entry.name:
+            inv_sheet, invoices = self.sheet(entry), known
+        elif entry is not None:
+            inv_sheet = self.sheet(entry)
+            hrow, values = self.header_row(inv_sheet, plan.invoice_no_header)
+            headers = _headers(values)
+            keys = [normalize_name(h) for h in headers]
+            if normalize_name(plan.invoice_no_header) in keys:
+                no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
+                cur_key = normalize_name(plan.currency_header)
+                cur_col = keys.index(cur_key) + 1 if cur_key in keys else 0
+                found = inv_sheet.column_values([no_col, cur_col], hrow + 1, self.strings)
+                last = max([hrow, *found[no_col], *found.get(cur_col, {})])
+                rows = range(hrow + 1, last + 1)
+                invoices = InvoicesShape(entry.name, hrow, headers, tuple(found[no_col].get(r) for r in rows),
+                                         tuple(found[cur_col].get(r) for r in rows) if cur_col else (),
+                                         inv_sheet.last_value_column())
+        log, log_sheet = LogShape(), None
+        entry = self.entry(find_title(titles, plan.log_sheet))
+        if entry is not None:
+            log_sheet = self.sheet(entry)
+            hrow, values = self.header_row(log_sheet, LOG_COLUMNS[0])
+            headers = _headers(values)
+            cols = log_columns(headers)
+            found = log_sheet.column_values(cols, hrow + 1, self.strings)
+            last = max([hrow, *(r for c in found.values() for r in c)])
+            id_col = found[cols[LOG_COLUMNS.index("Message ID")]]
+            ids = tuple("" if id_col.get(r) is None else str(id_col[r]) for r in range(hrow + 1, last + 1))
+            log = LogShape(entry.name, hrow, headers, ids, last)
+        return Shape(invoices, log, titles), inv_sheet, log_sheet
+
+    # ---- changing ----
+
+    def apply(self, plan: WritePlan, invoices: InvoicesShape | None = None) -> WriteReport:
+        shape, inv_sheet, log_sheet = self.shape(plan, invoices)
+        if shape.invoices is None or inv_sheet is None:
+            raise Unsupported(f"no '{plan.invoices_sheet}' sheet with an '{plan.invoice_no_header}' column")
+        writes = lay_out(plan, shape)
+        inv = writes.invoices
+        self._invoices(inv, inv_sheet)
+        for sheet in writes.sheets:
+            self._tool_sheet(sheet)
+        if writes.log is not None:
+            self._log(writes.log, log_sheet)
+        self._finish()
+        return WriteReport(writes.cells_written, inv.rows_matched, inv.unmatched, tuple(c.value for c in inv.new_headers))
+
+    def _render(self, sheet: SheetXml) -> Callable[[int, int, Put, Existing | None], bytes | None]:
+        p = sheet.p.decode()
+        date1904 = self.workbook.date1904
+        formula_tag = b"<" + sheet.p + b"f"
+        tails: dict[tuple, bytes | None] = {}  # the same value in the same style is written the same way
+
+        def render(row: int, column: int, put: Put, existing: Existing | None) -> bytes | None:
+            style = put.style
+            if existing is not None:
+                inner = existing.inner
+                if inner is not None and formula_tag in inner and sheet.has_formula(existing):
+                    if re.search(rb"\st\s*=\s*[\"'](shared|array)[\"']", inner):
+                        raise Unsupported(f"{sheet.name}: a shared or array formula in a tool-owned cell")
+                    self.formulas_dropped = True
+                if existing.kind == b"s":
+                    self.shared_refs_dropped += 1
+                if style is None:
+                    style = existing.style
+            value = put.value
+            key = (value.__class__, str(value) if isinstance(value, Decimal) else value, put.number_format, style)
+            if key not in tails:
+                if put.number_format is not None and value is not None:
+                    style = self.styles.with_format(style or 0, put.number_format)
+                xml = cell_xml(p, "\0", value, style, date1904)
+                tails[key] = xml.split("\0", 1)[1].encode("utf-8") if xml is not None else None
+            tail = tails[key]
+            if tail is None:
+                return None
+            return b"<" + sheet.p + b'c r="' + get_column_letter(column).encode() + str(row).encode() + tail
+
+        return render
+
+    def _invoices(self, inv: InvoiceWrites, sheet: SheetXml) -> None:
+        puts: dict[int, dict[int, Put]] = {}
+        for c in inv.cells:
+            puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
+        if inv.new_headers:
+            template = _last_filled(sheet, inv.header_row, self.strings)
+            for c in inv.new_headers:
+                puts.setdefault(c.row, {})[c.column] = Put(c.value, None, template)
+        data = sheet.patch(puts, self._render(sheet))
+        data = _with_widths(data, sheet.p, inv.new_widths)
+        data = _with_dimension(data, sheet.p, puts)
+        if data != sheet.data:  # a re-run that changes nothing keeps the part's stored bytes
+            self.changed[sheet.name] = data
+
+    def _log(self, log: LogWrites, sheet: SheetXml | None) -> None:
+        if log.create:
+            cells = log.new_headers + log.cells
+            part = self._new_sheet_part(log.title)
+            self.changed[part] = sheet_xml(cells, self.styles, header_row=log.header_row,
+                                           header_columns=len(log.new_headers), widths=log.widths,
+                                           filter_ref=filter_ref(log.header_row, len(LOG_COLUMNS), log.last_row),
+                                           date1904=self.workbook.date1904)
+            self._filter_name(log.title, filter_ref(log.header_row, len(LOG_COLUMNS), log.last_row))
+            return
+        assert sheet is not None
+        puts: dict[int, dict[int, Put]] = {}
+        for c in log.cells:
+            puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
+        if log.new_headers:
+            bold = self.styles.bold()
+            for c in log.new_headers:
+                puts.setdefault(c.row, {})[c.column] = Put(c.value, None, bold)
+        data = sheet.patch(puts, self._render(sheet)) if puts else sheet.data
+        data = _with_dimension(data, sheet.p, puts)
+        m = re.search(rb"<" + re.escape(sheet.p) + rb"autoFilter\s[^>]*?ref\s*=\s*[\"']([^\"']*)[\"']", data)
+        if m:
+            last_col = max([*(_col(c) for c, _ in _REF.findall(m.group(1).decode())), *(c.column for c in log.new_headers)])
+            ref = filter_ref(log.header_row, last_col, log.last_row)
+            data = data[:m.start(1)] + ref.encode() + data[m.end(1):]
+            self._filter_name(log.title, ref)
+        if data != sheet.data:
+            self.changed[sheet.name] = data
+
+    def _tool_sheet(self, sheet: ToolSheet) -> None:
+        entry = self.entry(sheet.title)
+        tab_selected = False
+        ref = filter_ref(1, sheet.columns, sheet.filter_rows)
+        if entry is not None:
+            old = self.sheet(entry)  # a worksheet, or Unsupported
+            part = entry.part
+            tab_selected = re.search(rb"<(?:[\w.\-]+:)?sheetView\s[^>]*tabSelected\s*=\s*[\"'](1|true)", old.data) is not None
+            if sheet.chart is None and rels_name(part) not in self.src.by_name:
+                new = self._tool_sheet_xml(sheet, ref, None, tab_selected)
+                if new == old.data:  # the same as it stands: its stored bytes are kept
+                    self._filter_name(sheet.title, ref)
+                    return
+            self.shared_refs_dropped += len(re.findall(rb"<(?:[\w.\-]+:)?c\s[^>]*\st\s*=\s*[\"']s[\"']", old.data))
+            if re.search(rb"<(?:[\w.\-]+:)?f[\s>/]", old.data):
+                self.formulas_dropped = True
+            self._drop_related(part)
+        else:
+            part = self._new_sheet_part(sheet.title)
+        drawing_rel = None
+        if sheet.chart is not None:
+            drawing_rel = "rId1"
+            drawing = free_part(self.taken, "xl/drawings/drawing%d.xml")
+            chart = free_part(self.taken, "xl/charts/chart%d.xml")
+            values = {(c.row, c.column): c.value for c in sheet.cells}
+            self.changed[rels_name(part)] = rels_xml(part, [(drawing_rel, REL_TYPE + "drawing", drawing)])
+            self.changed[drawing] = drawing_xml(sheet.chart, "rId1")
+            self.changed[rels_name(drawing)] = rels_xml(drawing, [("rId1", REL_TYPE + "chart", chart)])
+            self.changed[chart] = chart_xml(sheet.chart, sheet.title, values)
+            self.types.add(drawing, DRAWING_CT)
+            self.types.add(chart, CHART_CT)
+        self.changed[part] = self._tool_sheet_xml(sheet, ref, drawing_rel, tab_selected)
+        self._filter_name(sheet.title, ref)
+
+    def _tool_sheet_xml(self, sheet: ToolSheet, ref: str, drawing_rel: str | None, tab_selected: bool) -> bytes:
+        return sheet_xml(sheet.cells, self.styles, header_row=1, header_columns=sheet.columns, widths=sheet.widths,
+                         filter_ref=ref, bold=sheet.bold, drawing_rel=drawing_rel, tab_selected=tab_selected,
+                         date1904=self.workbook.date1904)
+
+    def _new_sheet_part(self, title: str) -> str:
+        part = free_part(self.taken, "xl/worksheets/sheet%d.xml")
+        while rels_name(part) in self.taken:
+            part = free_part(self.taken, "xl/worksheets/sheet%d.xml")
+        self.workbook.add_sheet(title, part)
+        self.types.add(part, WORKSHEET_CT)
+        return part
+
+    def _filter_name(self, title: str, ref: str) -> None:
+        index = next(i for i, s in enumerate(self.workbook.sheets) if s.name == title)
+        self.workbook.set_filter_name(index, title, ref)
+
+    def _drop_related(self, part: str) -> None:
+        """Remove the relationships of a sheet that is written anew, and the parts only it used."""
+        own = rels_name(part)
+        if own not in self.src.by_name:
+            return
+        doomed, queue = set(), [own]
+        while queue:
+            rels_part = queue.pop()
+            if rels_part in doomed:
+                continue
+            doomed.add(rels_part)
+            source = _source_of(rels_part)
+            for rel in read_rels(self.src.read(rels_part), source):
+                if rel.external or rel.target in doomed or rel.target not in self.src.by_name:
+                    continue
+                if self._used_elsewhere(rel.target, doomed | {rels_part}):
+                    continue
+                doomed.add(rel.target)
+                if rels_name(rel.target) in self.src.by_name:
+                    queue.append(rels_name(rel.target))
+        for name in doomed:
+            self.removed.add(name)
+            self.types.remove(name)
+
+    def _used_elsewhere(self, target: str, skip: set[str]) -> bool:
+        for name in self.src.by_name:
+            if name.endswith(".rels") and name not in skip and name not in self.removed:
+                if any(r.target == target for r in read_rels(self.src.read(name), _source_of(name)) if not r.external):
+                    return True
+        return False
+
+    def _finish(self) -> None:
+        if self._styles is not None and self._styles.changed:
+            self.changed[self.workbook.target("styles")] = self._styles.to_bytes()
+        strings_part = self.workbook.target("sharedStrings")
+        if self.shared_refs_dropped and strings_part in self.src.by_name:
+            self.changed[strings_part] = with_count_reduced(self.src.read(strings_part), self.shared_refs_dropped)
+        if self.formulas_dropped:
+            self._drop_calc_chain()
+        # The owner's formulas may read the tool's cells (a total of Balance, a count of Overdue): their
+        # saved results are kept for other readers, and the spreadsheet program recomputes them on open.
+        self.workbook.request_recalculation()
+        if self.workbook.changed:
+            self.changed[self.workbook.part] = self.workbook.data
+        if self.workbook.rels_changed:
+            self.changed[rels_name(self.workbook.part)] = self.workbook.rels_data
+        if self.types.changed:
+            self.changed[ContentTypes.NAME] = self.types.data
+
+    def _drop_calc_chain(self) -> None:
+        """calcChain.xml lists formula cells; Excel rebuilds it when it is missing, but repairs a file whose
+        chain names a cell that no longer holds a formula."""
+        part = self.workbook.target("calcChain")
+        if part is None:
+            return
+        rel = next(r for r in self.workbook.rels if r.target == part)
+        pattern = rb"<(?:[\w.\-]+:)?Relationship\s[^>]*Id\s*=\s*[\"']" + re.escape(rel.id.encode()) + rb"[\"'][^>]*/>"
+        self.workbook.rels_data = re.sub(pattern, b"", self.workbook.rels_data, count=1)
+        self.workbook.rels = [r for r in self.workbook.rels if r.id != rel.id]
+        self.workbook.rels_changed = True
+        self.removed.add(part)
+        self.types.remove(part)
+
+    # ---- writing ----
+
+    def write(self, fh) -> None:
+        sink = ZipSink(fh)
+        for info in self.src.infos:
+            if info.filename in self.changed:  # a part removed and written anew (a tool sheet's rels) is changed
+                sink.add(info.filename, self.changed[info.filename], like=info)
+            elif info.filename in self.removed:
+                continue
+            else:
+                sink.copy(self.src, info)
+        for name, data in self.changed.items():
+            if name not in self.src.by_name:
+                sink.add(name, data)
+        sink.close()
+
+
+# ---- helpers -------------------------------------------------------------------------------------------
+
+def _headers(values: Sequence[Any]) -> tuple[str, ...]:
+    return tuple("" if v in (None, "") else str(v).strip() for v in values)
+
+
+def _col(letters: str) -> int:
+    return column_index_from_string(letters)
+
+
+def _source_of(rels_part: str) -> str:
+    folder, name = rels_part.rsplit("/_rels/", 1) if "/_rels/" in rels_part else ("", rels_part.split("_rels/", 1)[-1])
+    name = name[:-len(".rels")]
+    return f"{folder}/{name}" if folder else name
+
+
+def _last_filled(sheet: SheetXml, header_row: int, strings) -> int | None:
+    """The style of the last non-empty header cell: new header cells look like it."""
+    row = next((r for r in sheet.rows if r.number == header_row), None)
+    if row is None:
+        return None
+    filled = [c for c in sheet.cells(row) if sheet.value(c, strings) not in (None, "")]
+    return filled[-1].style if filled else None
+
+
+def _with_widths(data: bytes, p: bytes, widths: Sequence[tuple[int, float]]) -> bytes:
+    """Widths for added columns, as `<col>` entries where no existing entry covers the column."""
+    if not widths:
+        return data
+    pe = re.escape(p)
+    block = re.search(rb"<" + pe + rb"cols(?:\s[^>]*)?>(.*?)</" + pe + rb"cols>", data, re.S)
+    existing = []
+    if block:
+        for m in re.finditer(rb"<" + pe + rb"col\s[^>]*?>", block.group(1)):
+            lo = re.search(rb"\smin\s*=\s*[\"'](\d+)", m.group(0))
+            hi = re.search(rb"\smax\s*=\s*[\"'](\d+)", m.group(0))
+            if lo and hi:
+                existing.append((int(lo.group(1)), int(hi.group(1)), block.start(1) + m.start()))
+    new = [(col, w) for col, w in widths if not any(lo <= col <= hi for lo, hi, _ in existing)]
+    if not new:
+        return data
+    tag = p.decode() + "col"
+    if block is None:
+        items = "".join(f'<{tag} min="{c}" max="{c}" width="{w:g}" customWidth="1"/>' for c, w in new)
+        at = re.search(rb"<" + pe + rb"sheetData[\s/>]", data).start()
+        return data[:at] + f"<{p.decode()}cols>{items}</{p.decode()}cols>".encode() + data[at:]
+    inserts: list[tuple[int, bytes]] = []
+    for col, w in new:
+        at = next((pos for lo, _, pos in sorted(existing) if lo > col), block.end(1))
+        inserts.append((at, f'<{tag} min="{col}" max="{col}" width="{w:g}" customWidth="1"/>'.encode()))
+    for at, item in sorted(inserts, key=lambda x: x[0], reverse=True):
+        data = data[:at] + item + data[at:]
+    return data
+
+
+def _with_dimension(data: bytes, p: bytes, puts: dict[int, dict[int, Put]]) -> bytes:
+    """`<dimension ref>` widened to cover the written cells."""
+    if not puts:
+        return data
+    m = re.search(rb"<" + re.escape(p) + rb"dimension\s[^>]*?ref\s*=\s*[\"']([^\"']*)[\"']", data)
+    if m is None:
+        return data
+    refs = _REF.findall(m.group(1).decode())
+    if not refs:
+        return data
+    cols = [_col(c) for c, _ in refs]
+    rows = [int(r) for _, r in refs]
+    lo_col, lo_row = min(cols + [min(min(c) for c in puts.values() if c)]), min(rows + [min(puts)])
+    hi_col, hi_row = max(cols + [max(max(c) for c in puts.values() if c)]), max(rows + [max(puts)])
+    ref = f"{get_column_letter(lo_col)}{lo_row}:{get_column_letter(hi_col)}{hi_row}".encode()
+    if len(refs) == 1 and (lo_col, lo_row, hi_col, hi_row) == (cols[0], rows[0], cols[0], rows[0]):
+        ref = m.group(1)
+    return data[:m.start(1)] + ref + data[m.end(1):]
