@@ -23,7 +23,7 @@ def sync(config: str, as_of: str) -> dict:
     code = main(["sync", "--config", config, "--as-of", as_of, "--report", str(report)])
     data = json.loads(report.read_text(encoding="utf-8"))
     return {"exit_code": code, "stage_seconds": data.get("stage_seconds", {}), "sent": len(data.get("sent", [])),
-            "invoices": data.get("invoices_read")}
+            "invoices": data.get("invoices_read"), "writer": data.get("writer", "")}
 
 
 def calamine(book: str) -> dict:

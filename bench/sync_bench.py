@@ -92,7 +92,7 @@ def excel(n: int, repeat: int, folder: Path) -> dict:
         "sync": median_of(syncs, "wall"), "sync_mb": max(r["maxrss_mb"] for r in syncs),
         "calamine": median_of(reads, "wall"), "calamine_mb": max(r["maxrss_mb"] for r in reads),
         "openpyxl": median_of(trips, "wall"), "openpyxl_mb": max(r["maxrss_mb"] for r in trips),
-        "stages": stages, "sent": syncs[-1]["sent"], "exit": syncs[-1]["exit_code"],
+        "stages": stages, "sent": syncs[-1]["sent"], "exit": syncs[-1]["exit_code"], "writer": syncs[-1]["writer"],
     }
 
 
@@ -199,11 +199,11 @@ def _smtp_run(folder: Path, book: Path) -> dict:
 # ---- the tables -------------------------------------------------------------------------------------------
 
 def excel_table(rows: list[dict]) -> str:
-    out = ["| invoices | workbook | re-run sync | peak memory | calamine read | openpyxl load+save | sync ÷ calamine "
-           "| sync ÷ openpyxl | " + " | ".join(STAGES) + " |",
-           "|---:" * (8 + len(STAGES)) + "|"]
+    out = ["| invoices | workbook | writer | re-run sync | peak memory | calamine read | openpyxl load+save "
+           "| sync ÷ calamine | sync ÷ openpyxl | " + " | ".join(STAGES) + " |",
+           "|---:" * (9 + len(STAGES)) + "|"]
     for r in rows:
-        out.append(f"| {r['n']:,} | {r['size_mb']:.1f} MB | {r['sync']:.2f} s | {r['sync_mb']:.0f} MB "
+        out.append(f"| {r['n']:,} | {r['size_mb']:.1f} MB | {r['writer'] or '-'} | {r['sync']:.2f} s | {r['sync_mb']:.0f} MB "
                    f"| {r['calamine']:.2f} s | {r['openpyxl']:.2f} s | {r['sync'] / r['calamine']:.1f} × "
                    f"| {r['sync'] / r['openpyxl']:.2f} × | "
                    + " | ".join(f"{r['stages'][s]:.2f}" for s in STAGES) + " |")
