@@ -11,6 +11,7 @@ import gc
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from time import perf_counter
 from typing import Callable, Mapping
 
 from sheet_sync.aging import AgingReport, age, totals_by_currency
@@ -55,7 +56,21 @@ class _Run:
     stale: list[LogEntry] = field(default_factory=list)  # pending rows left by a stopped run
 
 
-def _prepare(config: Config, as_of: date, book: Book, log: SendLog) -> _Run:
+class _Stages:
+    """Seconds spent in each stage of a run, for the result (`stage_seconds`) and bench/."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._since = perf_counter()
+
+    def done(self, stage: str) -> None:
+        now = perf_counter()
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._since, 4)
+        self._since = now
+
+
+def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Stages | None = None) -> _Run:
+    stages = stages or _Stages()
     recovered = log.earlier(book.log)
     if recovered:
         book = replace(book, log=book.log + tuple(recovered))
@@ -65,8 +80,10 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog) -> _Run:
     if stale:
         book = replace(book, log=tuple(settle(e) for e in book.log))
     report = age(book, config, as_of)
+    stages.done("age")
     calendar = make_calendar(config, as_of)
     decisions = plan(report, book, config, calendar)
+    stages.done("plan")
     outgoing: list[Outgoing] = []
     problems: list[Problem] = []
     for client_id, items in _due_by_message(book, report, decisions, config):
@@ -76,6 +93,7 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog) -> _Run:
             for d in items:
                 problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {d.stage} reminder could not be "
                                               f"written: {exc}", d.invoice.invoice_no))
+    stages.done("render")
     return _Run(book, report, decisions, outgoing, recovered, problems, stale)
 
 
@@ -118,10 +136,14 @@ def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
 
 def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress: Progress | None,
           transport: Transport | None) -> SyncResult:
-    book = load_book(backend.read(wanted_sheets(config)), config)
+    stages = _Stages()
+    raw = backend.read(wanted_sheets(config))
+    stages.done("read")
+    book = load_book(raw, config)
+    stages.done("load")
     transport = transport or (None if dry_run else make_transport(config))
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
-    run = _prepare(config, as_of, book, log)
+    run = _prepare(config, as_of, book, log, stages)
     sending_day = make_calendar(config, as_of).is_sending_day(as_of)
 
     results: list[Sent] = []
@@ -133,6 +155,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         outcome = send_all(run.outgoing, log, transport, _clock(config, as_of), config.mail.daily_cap, progress)
         results, rows_of = list(outcome.messages), outcome.log_rows
         log_rows.extend(outcome.log)
+        stages.done("send")
 
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
@@ -142,6 +165,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
                                                 results, log_rows, rows_of, run.stale)).writer
         log.done()
         written = True
+        stages.done("write")
 
     rows = run.report.rows
     result = SyncResult(
@@ -162,6 +186,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         sending_day=sending_day,
         attention=tables.attention(run.report, run.book, run.decisions, statuses),
         writer=writer,
+        stage_seconds=stages.seconds,
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from numbers import Integral, Real
@@ -75,6 +75,7 @@ class SyncResult:
     attention: tuple[Attention, ...] = ()
     digest: str = ""  # what happened to the owner's digest: "", "sent", or why it was not
     writer: str = ""  # which writer changed an Excel workbook: "surgical", or "openpyxl" (the fallback)
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)  # read, load, age, plan, render, send, write
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:

@@ -4,13 +4,16 @@ It answers the calls sheet-sync's real gspread client makes, with the shapes Goo
 spreadsheet metadata; values get / batchGet (A1 ranges with quoted sheet names, trailing empties
 trimmed, UNFORMATTED_VALUE or FORMATTED_VALUE, SERIAL_NUMBER dates); values batchUpdate (RAW or
 USER_ENTERED, nulls skip a cell, writes outside the grid rejected); values append (grows the grid);
-spreadsheets batchUpdate (addSheet, deleteSheet, updateSheetProperties, appendDimension, updateCells,
-repeatCell, setBasicFilter, addChart); the error envelope; 429 quota errors on demand.
+spreadsheets batchUpdate (addSheet, deleteSheet, updateSheetProperties (a smaller grid drops what lies
+beyond it), appendDimension, insertDimension and deleteDimension of rows (cells and formats move with
+their rows), updateCells (values, number formats), repeatCell, setBasicFilter, addChart, deleteEmbeddedObject); the error
+envelope; 429 quota errors on demand.
 
 A `/token` endpoint plays Google's OAuth server for service accounts: it checks the JWT's RS256
 signature against the key `service_account_key()` made, and issues an access token for that email.
 
-Test knobs: `requests` (every Sheets request, in order), `before_request` (a hook called before each request
+Test knobs: `requests` (every Sheets request, in order), `request_bytes` (their body sizes), `bodies`
+(their bodies, once set to a list), `before_request` (a hook called before each request
 is handled, so a test can edit the sheet between two requests), `fail_next` (answer the next requests
 with these status codes), `shared_with` (None = anyone; else only that service account email, or bare token, may open it).
 """
@@ -103,6 +106,7 @@ class Emulator:
         self.sheets: list[Sheet] = []
         self.requests: list[tuple[str, str]] = []
         self.request_bytes: list[int] = []  # body size of each request
+        self.bodies: list[dict] | None = None  # set to [] to keep each request's JSON body
         self.before_request: Callable[[str, str], None] | None = None
         self.fail_next: list[int] = []
         self.retry_after: str | None = None
@@ -181,6 +185,8 @@ class Emulator:
         body = json.loads(raw or b"{}")
         self.requests.append((method, path))
         self.request_bytes.append(length)
+        if self.bodies is not None:
+            self.bodies.append(body)
         if self.before_request:
             self.before_request(method, path)
         try:
@@ -431,6 +437,9 @@ class Emulator:
                 grid = arg["properties"].get("gridProperties", {})
                 sheet.rows = grid.get("rowCount", sheet.rows)
                 sheet.cols = grid.get("columnCount", sheet.cols)
+                for store in (sheet.cells, sheet.formats):  # a smaller grid loses what lay beyond it
+                    for key in [k for k in store if k[0] > sheet.rows or k[1] > sheet.cols]:
+                        del store[key]
                 sheet.frozen_rows = grid.get("frozenRowCount", sheet.frozen_rows)
             elif kind == "appendDimension":
                 sheet = self._by_id(arg["sheetId"])
@@ -438,17 +447,51 @@ class Emulator:
                     sheet.rows += arg["length"]
                 else:
                     sheet.cols += arg["length"]
+            elif kind in ("insertDimension", "deleteDimension"):
+                rng = arg["range"]
+                sheet = self._by_id(rng["sheetId"])
+                if rng["dimension"] != "ROWS":
+                    raise ApiError(400, "Invalid requests: only rows are inserted and deleted in the emulator")
+                a, b = rng["startIndex"], rng["endIndex"]  # 0-based, end exclusive
+                n = b - a
+                if kind == "deleteDimension":
+                    if b > sheet.rows:
+                        raise ApiError(400, f"Invalid requests[0].deleteDimension: Cannot delete rows beyond {sheet.rows}.")
+                    if sheet.rows - n <= sheet.frozen_rows:
+                        raise ApiError(400, "Invalid requests[0].deleteDimension: Sorry, it is not possible to delete "
+                                            "all non-frozen rows.")
+                    if a < sheet.frozen_rows:
+                        raise ApiError(400, "Invalid requests: the emulator deletes no frozen rows")
+                for store in (sheet.cells, sheet.formats):
+                    moved = {}
+                    for (r, c), v in store.items():
+                        if r <= a:
+                            moved[(r, c)] = v
+                        elif kind == "insertDimension":
+                            moved[(r + n, c)] = v
+                        elif r > b:
+                            moved[(r - n, c)] = v
+                    store.clear()
+                    store.update(moved)
+                sheet.rows += n if kind == "insertDimension" else -n
             elif kind == "updateCells" and arg.get("rows"):
                 start = arg["start"]
                 sheet = self._by_id(start["sheetId"])
                 r0, c0 = start.get("rowIndex", 0) + 1, start.get("columnIndex", 0) + 1
+                fields = arg.get("fields", "")
                 for i, row in enumerate(arg["rows"]):
                     for j, cell in enumerate(row.get("values", [])):
+                        if r0 + i > sheet.rows or c0 + j > sheet.cols:
+                            raise ApiError(400, "Invalid requests: updateCells range exceeds grid limits.")
+                        if "numberFormat" in fields:
+                            pattern = cell.get("userEnteredFormat", {}).get("numberFormat", {}).get("pattern")
+                            if pattern:
+                                sheet.formats[(r0 + i, c0 + j)] = pattern
+                            else:
+                                sheet.formats.pop((r0 + i, c0 + j), None)
                         uev = cell.get("userEnteredValue")
                         if uev is None:
                             continue
-                        if r0 + i > sheet.rows or c0 + j > sheet.cols:
-                            raise ApiError(400, "Invalid requests: updateCells range exceeds grid limits.")
                         (_, v), = uev.items()
                         sheet.cells[(r0 + i, c0 + j)] = v
             elif kind in ("updateCells", "repeatCell"):
@@ -464,6 +507,9 @@ class Emulator:
                     for r in range(r1, r2 + 1):
                         for c in range(c1, c2 + 1):
                             sheet.formats[(r, c)] = pattern
+            elif kind == "deleteEmbeddedObject":
+                for sheet in self.sheets:
+                    sheet.charts = [c for c in sheet.charts if c.get("chartId") != arg["objectId"]]
             elif kind == "setBasicFilter":
                 self._by_id(arg["filter"]["range"]["sheetId"]).basic_filter = arg["filter"]
             elif kind == "addChart":

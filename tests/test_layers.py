@@ -19,8 +19,8 @@ LAYERS = [
     # the edges: workbook backends, mail transports
     {"mail", "mail.transport", "mail.outbox", "mail.smtp", "backends", "backends.base", "backends.excel",
      "backends.excel_read", "backends.excel_write", "backends.google_client", "backends.sheets_requests",
-     "backends.gsheets", "backends.xlsx_zip", "backends.xlsx_package", "backends.xlsx_styles", "backends.xlsx_sheet",
-     "backends.xlsx_tool_sheets", "backends.xlsx_surgical"},
+     "backends.sheets_diff", "backends.gsheets", "backends.xlsx_zip", "backends.xlsx_package", "backends.xlsx_styles",
+     "backends.xlsx_sheet", "backends.xlsx_tool_sheets", "backends.xlsx_surgical"},
     # the send loop and the renderers of a result
     {"send", "digest", "job_summary"},
     {"api"},

@@ -14,6 +14,10 @@ A sync makes at most six requests, whatever the number of rows:
 5. one `batchUpdate` for structure and formats (tool sheets, grid sizes, filters, the chart);
 6. one `values:batchUpdate` for every value written (RAW: nothing is parsed as a formula).
 
+Requests 5 and 6 leave out what the sheet already holds: the read (2) has the values of the Invoices and
+Aging sheets, and only the cells that differ are written, with the number formats of the rows they are
+on (the rules are in sheets_diff.py). A re-run where a few invoices changed sends a few kilobytes.
+
 With real mail the sends go a window at a time (`advance()`: two more requests per window), and a run
 that sends marks the sheet so that a second run keeps out (`run_lock()`: no request of its own).
 
@@ -35,15 +39,20 @@ import pandas as pd
 from sheet_sync.backends.google_client import MAX_TRIES, RETRY_STATUSES, load_credentials, make_client, spreadsheet_key
 from sheet_sync.raw import RawSheet, find_sheet, grid_from_rows, raw_sheet
 from sheet_sync.backends.base import Backend, Wanted, WriteReport
+from sheet_sync.backends.sheets_diff import (
+    SKIP, ReadColumns, invoice_diff, read_columns, tool_sheet_diff, value_ranges,
+)
 from sheet_sync.backends.sheets_requests import (
-    blank_value, bold_header, chart_request, column_widths, format_runs, quote_sheet_always, rows_request, spread,
+    blank_value, bold_header, chart_request, column_widths, format_requests, quote_sheet_always, rows_request, spread,
 )
 from sheet_sync.config import Config
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
     LOG_WIDTHS, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, lay_out, log_columns, place_rows,
 )
-from sheet_sync.model import LOG_COLUMNS, LogEntry, WritePlan, column_letter, normalize_name
+from sheet_sync.model import (
+    AGING, AGING_SUMMARY, LOG_COLUMNS, TOOL_COLUMNS, LogEntry, WritePlan, column_letter, invoice_key, normalize_name,
+)
 from sheet_sync.sendlog import SendLog
 
 RUN_MARK_KEY = "sheet-sync-run"
@@ -79,6 +88,8 @@ class GoogleSheetsBackend(Backend):
         self.http = make_client(self.endpoint, credentials, self.requests).http_client
         self.meta: dict = {}
         self.raw: dict[str, RawSheet] = {}
+        self._before: ReadColumns | None = None  # the Invoices sheet's tool-owned values at the read
+        self._tool_rows: dict[str, list[list]] = {}  # title -> the rows of a tool sheet at the read
         self._log_rows = 0  # last used row of the Reminder Log at read time
         self._invoices_width = 0  # the Invoices sheet's right-most used column at read time
         self._pending_rows: dict[tuple[str, str], int] = {}  # (Message ID, Invoice No) -> log row
@@ -144,10 +155,15 @@ class GoogleSheetsBackend(Backend):
             return {}
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                   "majorDimension": "ROWS"}
-        ranges = [quote_sheet_always(t) for t in present.values()]
+        # The tool sheets too, in the same request: the write then sends only what differs from them.
+        tool = [find_sheet(titles, self.config.sheet_name(name)) for name in (AGING, AGING_SUMMARY)]
+        extra = [t for t in tool if t and t not in present.values()]
+        ranges = [quote_sheet_always(t) for t in [*present.values(), *extra]]
         resp = self._call("reading the sheet", self.http.values_batch_get, self.key, ranges, params=params)
+        answers = resp.get("valueRanges", [])
         out: dict[str, RawSheet] = {}
-        for (canonical, title), vr in zip(present.items(), resp.get("valueRanges", [])):
+        self._before, self._tool_rows = None, {}
+        for (canonical, title), vr in zip(present.items(), answers):
             rows = [[None if v == "" else v for v in row] for row in vr.get("values", [])]
             grid = grid_from_rows(rows) if rows else pd.DataFrame(dtype=object)
             out[canonical] = raw_sheet(title, grid, wanted[canonical][1])
@@ -155,6 +171,12 @@ class GoogleSheetsBackend(Backend):
                 self._log_rows = len(rows)
             if canonical == "Invoices":  # the right-most column with anything in it (rows come trimmed)
                 self._invoices_width = max((len(r) for r in rows), default=0)
+            if canonical == "Invoices" and rows:
+                keep = [self.config.column_name(c) for c in (*TOOL_COLUMNS, "Amount Paid")]
+                sheet = out[canonical]
+                self._before = read_columns(rows, sheet.header_row, sheet.column_of("Invoice No"), keep)
+        for title, vr in zip(extra, answers[len(present):]):
+            self._tool_rows[title] = [[None if v == "" else v for v in row] for row in vr.get("values", [])]
         self.raw = out
         return out
 
@@ -386,11 +408,12 @@ class GoogleSheetsBackend(Backend):
                                    max(self._invoices_width, len(now))), log, titles)
 
     def apply(self, plan: WritePlan) -> WriteReport:
-        writes = lay_out(plan, self._shape(plan))
+        shape = self._shape(plan)
+        writes = lay_out(plan, shape)
         requests: list[dict] = []
         data: list[dict] = []
         if writes.invoices is not None:
-            self._invoices(writes, requests, data)
+            self._invoices(writes, shape.invoices, plan.default_currency, requests, data)
         for sheet in writes.sheets:
             self._tool_sheet(sheet, requests, data)
         if writes.log is not None:
@@ -406,7 +429,8 @@ class GoogleSheetsBackend(Backend):
         return WriteReport(writes.cells_written, inv.rows_matched if inv else 0, inv.unmatched if inv else (),
                            tuple(c.value for c in inv.new_headers) if inv else (), None, len(self.requests))
 
-    def _invoices(self, writes: Writes, requests: list, data: list) -> None:
+    def _invoices(self, writes: Writes, shape: InvoicesShape, default_currency: str, requests: list,
+                  data: list) -> None:
         inv = writes.invoices
         props = self._sheets()[inv.title]
         sheet_id = props["sheetId"]
@@ -415,13 +439,52 @@ class GoogleSheetsBackend(Backend):
             requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS",
                                                  "length": last_col - props["gridProperties"]["columnCount"]}})
         requests += column_widths(sheet_id, [w for _, w in inv.new_widths], first=[c for c, _ in inv.new_widths])
-        _put_columns(inv.title, sheet_id, inv.new_headers + inv.cells, requests, data)
+        values, formats = inv.cells, inv.cells
+        before = self._before
+        if before is not None and "Invoices" in self.raw and self.raw["Invoices"].title == inv.title:
+            diff = invoice_diff(inv.cells, shape, before, self._aging_currencies(), default_currency)
+            values, formats = diff.values, diff.formats
+        _put(inv.title, sheet_id, inv.new_headers + values, formats, requests, data)
+
+    def _aging_currencies(self) -> dict[str, str]:
+        """Invoice No -> the Currency the Aging sheet showed for it at the read (what its Balance was
+        formatted for by the last run)."""
+        aging = find_sheet(self._tool_rows, self.config.sheet_name(AGING))
+        rows = self._tool_rows.get(aging or "", [])
+        keys = [normalize_name(h) for h in rows[0]] if rows else []
+        if "invoiceno" not in keys or "currency" not in keys:
+            return {}
+        no, cur = keys.index("invoiceno"), keys.index("currency")
+        return {invoice_key(r[no]): str(r[cur] or "") for r in rows[1:] if no < len(r) and cur < len(r)}
 
     def _tool_sheet(self, sheet: ToolSheet, requests: list, data: list) -> None:
         sheets = self._sheets()
         n_rows = max((c.row for c in sheet.cells), default=1)
         grid = {"rowCount": max(n_rows + 20, 100), "columnCount": max(sheet.columns, 12), "frozenRowCount": 1}
-        if sheet.title in sheets and sheet.recreate:  # drop it (and its chart) and add it again in its place
+        values, formats = sheet.cells, sheet.cells
+        old = self._tool_rows.get(sheet.title) if sheet.title in sheets else None
+        diff = tool_sheet_diff(sheet, old) if old is not None else None
+        if diff is not None:  # rows no longer there deleted, new ones inserted, then only what differs
+            props = sheets[sheet.title]
+            sheet_id = props["sheetId"]
+            if sheet.recreate:  # its chart is drawn again below: drop the old one (the sheet stays)
+                entry = next(s for s in self.meta["sheets"] if s["properties"]["title"] == sheet.title)
+                requests += [{"deleteEmbeddedObject": {"objectId": c["chartId"]}} for c in entry.get("charts", [])]
+            deleted = sum(b - a + 1 for a, b in diff.deletes)
+            if props["gridProperties"]["rowCount"] - deleted < 2:  # never delete every row below the header
+                requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": 100}})
+            for a, b in diff.deletes:
+                requests.append({"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                               "startIndex": a - 1, "endIndex": b}}})
+            for a, b in diff.inserts:
+                requests.append({"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                               "startIndex": a - 1, "endIndex": b},
+                                                     "inheritFromBefore": False}})
+            requests.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": grid},
+                                                       "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}})
+            values = tuple(c for c in diff.values if c.column <= grid["columnCount"])  # beyond: cut by the grid
+            formats = diff.formats
+        elif sheet.title in sheets and sheet.recreate:  # drop it (and its chart) and add it again in its place
             sheet_id = sheets[sheet.title]["sheetId"]
             index = next(i for i, s in enumerate(self.meta["sheets"]) if s["properties"]["title"] == sheet.title)
             requests.append({"deleteSheet": {"sheetId": sheet_id}})
@@ -448,7 +511,7 @@ class GoogleSheetsBackend(Backend):
                                                       "startColumnIndex": col - 1, "endColumnIndex": col},
                                             "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
                                             "fields": "userEnteredFormat.textFormat.bold"}})
-        _put_columns(sheet.title, sheet_id, sheet.cells, requests, data, rows=True)
+        _put(sheet.title, sheet_id, values, formats, requests, data)
         if sheet.chart is not None:
             requests.append(chart_request(sheet_id, sheet.chart))
 
@@ -465,38 +528,22 @@ class GoogleSheetsBackend(Backend):
         if log.last_row > grid_rows:
             requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS",
                                                  "length": log.last_row - grid_rows + 50}})
-        _put_columns(log.title, sheet_id, cells, requests, data, rows=True)
+        _put(log.title, sheet_id, cells, cells, requests, data)
 
 
-def _put_columns(title: str, sheet_id: int, cells: tuple[Cell, ...], requests: list, data: list,
-                 rows: bool = False) -> None:
-    """Cells as value ranges (one per column, or one per row with `rows`; None in a range leaves a cell
-    alone, "" clears it) and their number formats as runs down each column."""
+def _put(title: str, sheet_id: int, values: tuple[Cell, ...], formats: tuple[Cell, ...], requests: list,
+         data: list) -> None:
+    """`values` as few value ranges (None clears a cell; a cell inside a range that is not written is
+    null, which leaves it alone) and the number formats of `formats` as runs down each column."""
+    by_col: dict[int, dict[int, str]] = {}
+    for c in formats:
+        if c.number_format:
+            by_col.setdefault(c.column - 1, {})[c.row - 1] = c.number_format
+    requests += format_requests(sheet_id, by_col)
     sheet = quote_sheet_always(title)
-    by_col: dict[int, dict[int, Cell]] = {}
-    for c in cells:
-        by_col.setdefault(c.column, {})[c.row] = c
-    for col, down in sorted(by_col.items()):
-        first, last = min(down), max(down)
-        patterns = [down[r].number_format if r in down else None for r in range(first, last + 1)]
-        requests += format_runs(sheet_id, col - 1, first - 1, patterns)
-    if rows:
-        by_row: dict[int, dict[int, Cell]] = {}
-        for c in cells:
-            by_row.setdefault(c.row, {})[c.column] = c
-        if not by_row:
-            return
-        top, bottom = min(by_row), max(by_row)
-        right = max(c.column for c in cells)
-        values = [[blank_value(by_row[r][k].value) if r in by_row and k in by_row[r] else None
-                   for k in range(1, right + 1)] for r in range(top, bottom + 1)]
-        data.append({"range": f"{sheet}!A{top}:{column_letter(right)}{bottom}", "values": values})
-        return
-    for col, down in sorted(by_col.items()):
-        first, last = min(down), max(down)
-        letter = column_letter(col)
-        data.append({"range": f"{sheet}!{letter}{first}:{letter}{last}",
-                     "values": [[blank_value(down[r].value) if r in down else None] for r in range(first, last + 1)]})
+    for top, left, bottom, right, rows in value_ranges(values):
+        data.append({"range": f"{sheet}!{column_letter(left)}{top}:{column_letter(right)}{bottom}",
+                     "values": [[None if v is SKIP else blank_value(v) for v in row] for row in rows]})
 
 
 class SheetLog(SendLog):

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 from sheet_sync.layout import HEADER_FILL, HEADER_TEXT, Chart
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of a date serial, in Sheets as in Excel
-MAX_FORMAT_RUNS = 500  # beyond this many changes of currency down a column, one format for all
+REPEAT_BYTES = 240  # about the size of one repeatCell request for a run of rows
+ROW_BYTES = 90  # about the size of one row's format spelt out in an updateCells request
 
 
 def cell_value(value: Any) -> Any:
@@ -66,21 +67,84 @@ def rows_request(sheet_id: int, start_row: int, rows: list[list[Any]]) -> dict:
 
 
 def format_runs(sheet_id: int, col: int, first_row: int, patterns: list[str | None]) -> list[dict]:
-    """Number formats down one column (0-based `col`, from 0-based row `first_row`), one request per run
-    of rows with the same pattern (None: leave those rows' format alone); the most common pattern for
-    all when the runs are too many."""
+    """Number formats down one column (0-based `col`, from 0-based row `first_row`); None leaves a row's
+    format alone. See `format_requests`."""
+    return format_requests(sheet_id, {col: {first_row + i: p for i, p in enumerate(patterns) if p is not None}})
+
+
+def _runs(rows: list[int], down: Mapping[int, str], skip: str | None = None) -> list[tuple[int, int, str]]:
+    """(first row, end row, pattern) of each run of equal patterns over consecutive `rows`, leaving out
+    rows whose pattern is `skip`."""
     runs: list[list] = []
-    for i, pattern in enumerate(patterns):
-        if runs and runs[-1][2] == pattern and runs[-1][1] == i:
-            runs[-1][1] = i + 1
-        elif pattern is not None:
-            runs.append([i, i + 1, pattern])
-    if len(runs) > MAX_FORMAT_RUNS:
-        given = [p for p in patterns if p is not None]
-        common = max(set(given), key=given.count)
-        runs = [[0, len(patterns), common]]
-    return [number_format(sheet_id, first_row + a, first_row + b, col, col + 1, pattern,
-                          "DATE_TIME" if "hh" in pattern else "DATE" if pattern.startswith("yyyy") else "NUMBER") for a, b, pattern in runs]
+    for r in rows:
+        if down[r] == skip:
+            continue
+        if runs and runs[-1][2] == down[r] and runs[-1][1] == r:
+            runs[-1][1] = r + 1
+        else:
+            runs.append([r, r + 1, down[r]])
+    return [(a, b, p) for a, b, p in runs]
+
+
+def format_requests(sheet_id: int, columns: Mapping[int, Mapping[int, str]]) -> list[dict]:
+    """Number formats for cells given as {0-based column: {0-based row: pattern}}; rows not given keep
+    theirs. Adjacent columns that take the same patterns on the same rows (a table's date or money columns)
+    are written together. Each stretch of consecutive rows is written the shortest of three correct ways:
+    one `repeatCell` per run of equal patterns; or the most common pattern over the whole stretch, then a
+    `repeatCell` per run of the others (money in two or three currencies, interleaved); or one
+    `updateCells` that spells each cell's format."""
+    groups: dict[tuple, list[int]] = {}
+    for col in sorted(columns):
+        groups.setdefault(tuple(sorted(columns[col].items())), []).append(col)
+    out: list[dict] = []
+    for cells, cols in groups.items():
+        down = dict(cells)
+        rows = [r for r, _ in cells]
+        for first, end in _spans(cols):
+            k = 0
+            while k < len(rows):
+                m = k + 1
+                while m < len(rows) and rows[m] == rows[m - 1] + 1:
+                    m += 1
+                out += _stretch(sheet_id, rows[k:m], down, first, end)
+                k = m
+    return out
+
+
+def _stretch(sheet_id: int, stretch: list[int], down: Mapping[int, str], first: int, end: int) -> list[dict]:
+    """Formats for consecutive rows `stretch` over columns [first, end): the shortest correct form."""
+    given = [down[r] for r in stretch]
+    plain = _runs(stretch, down)
+    common = max(set(given), key=given.count)
+    others = _runs(stretch, down, skip=common)
+    cost = {"runs": len(plain) * REPEAT_BYTES, "layered": (1 + len(others)) * REPEAT_BYTES,
+            "spelled": len(stretch) * (end - first) * ROW_BYTES + REPEAT_BYTES}
+    way = min(cost, key=cost.get)
+    if way == "spelled":
+        return [{"updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": stretch[0], "columnIndex": first},
+            "rows": [{"values": [{"userEnteredFormat": {"numberFormat": {"type": _kind(p), "pattern": p}}}]
+                      * (end - first)} for p in given],
+            "fields": "userEnteredFormat.numberFormat"}}]
+    if way == "runs":
+        return [number_format(sheet_id, a, b, first, end, p, _kind(p)) for a, b, p in plain]
+    return [number_format(sheet_id, stretch[0], stretch[-1] + 1, first, end, common, _kind(common))] + \
+        [number_format(sheet_id, a, b, first, end, p, _kind(p)) for a, b, p in others]
+
+
+def _spans(cols: list[int]) -> list[tuple[int, int]]:
+    """Sorted columns as (first, end) spans of adjacent ones."""
+    spans: list[list[int]] = []
+    for c in sorted(cols):
+        if spans and spans[-1][1] == c:
+            spans[-1][1] = c + 1
+        else:
+            spans.append([c, c + 1])
+    return [(a, b) for a, b in spans]
+
+
+def _kind(pattern: str) -> str:
+    return "DATE_TIME" if "hh" in pattern else "DATE" if pattern.startswith("yyyy") else "NUMBER"
 
 
 def column_widths(sheet_id: int, widths, first: list[int] | None = None) -> list[dict]:
