@@ -24,7 +24,7 @@ from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
-from sheet_sync.model import OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
+from sheet_sync.model import OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
 from sheet_sync.policy import Decision, make_calendar, plan
 from sheet_sync import tables
 from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
@@ -108,8 +108,14 @@ def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Dec
         if d.send:
             inv = invoices[no]
             key = inv.client_id if config.reminders.one_email_per_client else f"{inv.client_id}\0{no}"
-            groups.setdefault(key, []).append(Due(inv, d.send, aged[no].balance, aged[no].days_overdue, d.references))
-    return [(items[0].invoice.client_id, items) for items in groups.values()]
+            if d.send == THANKS:  # a thank-you is a message of its own
+                key = f"{key}\0{THANKS}"
+            groups.setdefault(key, []).append(Due(inv, d.send, aged[no].balance, aged[no].days_overdue or 0,
+                                                  d.references))
+    # No thank-you on a morning the client also gets a reminder: it goes on the next sending day.
+    chased = {items[0].invoice.client_id for items in groups.values() if items[0].stage != THANKS}
+    return [(items[0].invoice.client_id, items) for items in groups.values()
+            if items[0].stage != THANKS or items[0].invoice.client_id not in chased]
 
 
 def sync(config: Config, as_of: date | None = None, dry_run: bool = False,

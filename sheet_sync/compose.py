@@ -145,7 +145,7 @@ def compose(
                     message, bcc)
 
 
-STAGE_ORDER = ("upcoming", "gentle", "firm", "final")
+STAGE_ORDER = ("thanks", "upcoming", "gentle", "firm", "final")  # a thank-you is never grouped with a reminder
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def statement(items: list[Due]) -> tuple[list[dict[str, Any]], list[dict[str, An
     rows = sorted(items, key=lambda d: (d.invoice.due_date or date.max, d.invoice.invoice_no))
     lines = [{"invoice_no": d.invoice.invoice_no, "description": d.invoice.description,
               "issue_date": d.invoice.issue_date, "due_date": d.invoice.due_date, "days_overdue": d.days_overdue,
-              "balance": d.balance, "currency": d.invoice.currency, "stage": d.stage,
+              "amount": d.invoice.amount, "balance": d.balance, "currency": d.invoice.currency, "stage": d.stage,
               "po_number": d.invoice.po_number, "payment_link": d.invoice.payment_link} for d in rows]
     totals: dict[str, Decimal] = {}
     for d in rows:

@@ -438,6 +438,8 @@ class RemindersConfig:
     reply_days: int = setting(3, toml="final_reply_days", check=_at_least(0))
     # a client's invoices due a stage on the same run go in one message, in the most advanced stage's tone
     one_email_per_client: bool = True
+    # a short thank-you when an invoice is paid: "after_reminder" (it got a reminder), "always" or "off"
+    thank_you: str = setting("after_reminder", check=_one_of("after_reminder", "always", "off"))
 
     @property
     def weekmask(self) -> str:

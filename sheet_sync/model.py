@@ -109,6 +109,8 @@ NOT_DELIVERED = (SendState.FAILED, SendState.UNCONFIRMED)
 
 LANGUAGES = ("en", "ko", "zh")
 STAGES = ("upcoming", "gentle", "firm", "final")
+THANKS = "thanks"  # once, when an invoice that got a reminder is paid
+MESSAGES = (*STAGES, THANKS)  # every kind of message a client may get, each with its templates
 
 _SPACES = re.compile(r"[\s_]+")
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
-from sheet_sync.model import DELIVERED, OWNER_KEPT, Book, Client, Invoice, LogEntry, SendState, Status
+from sheet_sync.model import DELIVERED, OWNER_KEPT, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState, Status
 
 NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
 REAL_TRANSPORTS = ("gmail", "smtp")
@@ -157,7 +157,8 @@ def _decide(
     if blocked:
         if blocked != "-":
             notes.append(blocked)
-        return Decision(**base, notes=tuple(notes))
+        thanks = THANKS if sending_day and _thanks_due(invoice, client, status, done, last, config, as_of) else ""
+        return Decision(**base, send=thanks, notes=tuple(notes))
 
     final = done.get("final")
     if final is not None:
@@ -200,6 +201,24 @@ def _earliest(stage: Stage, invoice: Invoice, prev: date | None, calendar: Calen
     if invoice.hold_until is not None:
         when = max(when, invoice.hold_until)
     return calendar.next_sending_day(when)
+
+
+THANKS_WITHIN_DAYS = 90  # a reminder older than this is too long ago to thank for its payment now
+THANKS_ALWAYS_PAID_WITHIN = 7  # with thank_you = "always", an invoice paid this recently
+
+
+def _thanks_due(invoice: Invoice, client: Client | None, status: str, done: Mapping[str, StageRecord],
+                last: StageRecord | None, config: Config, as_of: date) -> bool:
+    """A thank-you, once, for an invoice just paid: after a reminder (or any recent payment, with "always")."""
+    mode = config.reminders.thank_you
+    if mode == "off" or status != Status.PAID or THANKS in done or client is None or not client.reminders:
+        return False
+    if invoice.amount is None or invoice.amount <= 0:
+        return False
+    reminded = last is not None and last.stage in STAGE_NAMES and (as_of - last.day).days <= THANKS_WITHIN_DAYS
+    if mode == "always" and invoice.paid_date is not None:
+        return reminded or 0 <= (as_of - invoice.paid_date).days <= THANKS_ALWAYS_PAID_WITHIN
+    return reminded
 
 
 def _blocked_reason(invoice: Invoice, client: Client | None, status: str, balance: Decimal | None,

@@ -44,7 +44,7 @@ from markupsafe import Markup, escape
 
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.money import LOCALES, format_money
-from sheet_sync.model import LANGUAGES, STAGES
+from sheet_sync.model import LANGUAGES, MESSAGES, THANKS
 
 PARTS = ("subject.txt", "txt", "html")
 _NET_TERMS = re.compile(r"\bnet\s*\d+\b", re.IGNORECASE)
@@ -196,8 +196,8 @@ def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any], te
 
 
 def _check_names(stage: str, language: str) -> None:
-    if stage not in STAGES:
-        raise SheetSyncError(f"'{stage}' is not a reminder stage ({', '.join(STAGES)}).")
+    if stage not in MESSAGES:
+        raise SheetSyncError(f"'{stage}' is not a reminder stage ({', '.join(MESSAGES)}).")
     if language not in LANGUAGES:
         raise SheetSyncError(f"'{language}' is not a language sheet-sync writes in ({', '.join(LANGUAGES)}).")
 
@@ -304,7 +304,7 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
     # every invoice the message is about, oldest first (one here), and the open balance per currency
     ctx["statement"] = [{"invoice_no": inv["invoice_no"], "description": inv["description"],
                          "issue_date": inv["issue_date"], "due_date": inv["due_date"], "days_overdue": days,
-                         "balance": inv["balance"], "currency": currency, "stage": stage,
+                         "amount": inv["amount"], "balance": inv["balance"], "currency": currency, "stage": stage,
                          "po_number": inv["po_number"], "payment_link": inv["payment_link"]}]
     ctx["totals"] = [{"currency": currency, "balance": inv["balance"]}]
     return ctx
@@ -340,6 +340,14 @@ def as_of_of(ctx: dict[str, Any]) -> date:
 def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language: str, stage: str) -> list[str]:
     """What every reminder must say (SPEC, Reminders), checked in each rendered part."""
     inv = ctx["invoice"]
+    if stage == THANKS:  # a thank-you names the invoice and what was paid, and asks for nothing
+        must = {"the invoice number": inv["invoice_no"], "the amount paid": format_money(inv["amount"], inv["currency"],
+                                                                                        language)}
+        return [f"The template {language}/{stage}.{part} does not show {', '.join(w for w, v in must.items() if v not in body and str(escape(v)) not in body)}."
+                for part, body in (("txt", message.text), ("html", message.html))
+                if any(v not in body and str(escape(v)) not in body for v in must.values())] + \
+               ([f"The template {language}/{stage}.subject.txt does not show the invoice number."]
+                if inv["invoice_no"] not in message.subject else [])
     must = {
         "the invoice number": inv["invoice_no"],
         "the amount due": format_money(inv["balance"], inv["currency"], language),
@@ -392,8 +400,8 @@ def check_templates(templates_dir: Path | str | None = None) -> list[str]:
     env = _environment(folder)  # fresh, not cached: the owner may have just edited a file
     problems: list[str] = []
     for language in LANGUAGES:
-        for stage in STAGES:
-            for ctx in _variants(language, stage):
+        for stage in MESSAGES:
+            for ctx in _variants(language, stage) if stage != THANKS else [sample_context(language, stage)]:
                 ctx = dict(ctx, stage=stage, language=language)
                 try:
                     message = _render_parts(env, stage, language, ctx, folder)

@@ -75,3 +75,45 @@ def test_off_sends_one_message_per_invoice_as_before(tmp_path, config_for):
     result = api.sync(config, as_of=MONDAY)
     assert len(result.sent) == 4 and len(messages(tmp_path / "outbox")) == 3 + 4
     assert len({r["Message ID"] for r in log(wb)}) == len(log(wb))
+
+
+def test_a_thank_you_once_when_a_reminded_invoice_is_paid_never_on_a_chasing_morning(tmp_path, config_for):
+    wb = simple_book(tmp_path / "book.xlsx", [
+        invoice("T-1", due=MONDAY - timedelta(days=2), amount=900),
+        invoice("T-2", "C2", due=MONDAY - timedelta(days=2), currency="KRW", amount=500000),
+        invoice("T-3", "C2", due=MONDAY - timedelta(days=12), currency="KRW", amount=700000),
+        invoice("T-4", "C3", due=MONDAY + timedelta(days=20), currency="CNY", amount=300),  # never reminded
+    ])
+    config = config_for(wb)
+    api.sync(config, as_of=MONDAY)  # T-1, and T-2 + T-3 for 한빛상사, get their reminders
+    book = openpyxl.load_workbook(wb)
+    for row in book["Invoices"].iter_rows(min_row=2):
+        if row[0].value in ("T-1", "T-2", "T-4"):
+            row[6].value, row[7].value = row[5].value, MONDAY + timedelta(days=1)  # paid in full on Tuesday
+    book.save(wb)
+    tuesday = api.sync(config, as_of=MONDAY + timedelta(days=1))
+    assert sorted((m.invoice_no, m.stage) for m in tuesday.sent) == [("T-1", "thanks"), ("T-2", "thanks")]
+    thanks = {name: m for name, m in messages(tmp_path / "outbox").items() if "thanks" in name}
+    en = thanks["T-1-thanks.eml"]
+    assert en["Subject"] == "Thank you: payment received for invoice T-1"
+    assert "$900.00" in en.get_body(("plain",)).get_content()
+    assert "입금" in thanks["T-2-thanks.eml"]["Subject"]
+    wednesday = api.sync(config, as_of=MONDAY + timedelta(days=2))
+    assert [m for m in wednesday.sent if m.stage == "thanks"] == []  # once
+
+
+def test_no_thank_you_the_morning_the_client_is_chased(tmp_path, config_for):
+    """A thank-you and a firm reminder never land on the same morning: the thank-you waits a sending day."""
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("U-1", due=MONDAY - timedelta(days=2), amount=900),
+                                              invoice("U-2", due=MONDAY - timedelta(days=9), amount=100)])
+    config = config_for(wb)
+    monday = api.sync(config, as_of=MONDAY)
+    assert sorted((m.invoice_no, m.stage) for m in monday.sent) == [("U-1", "gentle"), ("U-2", "gentle")]
+    book = openpyxl.load_workbook(wb)
+    row = next(r for r in book["Invoices"].iter_rows(min_row=2) if r[0].value == "U-1")
+    row[6].value, row[7].value = 900, MONDAY + timedelta(days=2)  # paid on Wednesday
+    book.save(wb)
+    thursday = api.sync(config, as_of=MONDAY + timedelta(days=3))  # U-2's firm is due: no thank-you today
+    assert [(m.invoice_no, m.stage) for m in thursday.sent] == [("U-2", "firm")]
+    friday = api.sync(config, as_of=MONDAY + timedelta(days=4))
+    assert [(m.invoice_no, m.stage) for m in friday.sent] == [("U-1", "thanks")]

@@ -353,7 +353,7 @@ def test_the_sandbox_blocks_python_internals(tmp_path, code):
 
 
 def test_unknown_stage_or_language():
-    with pytest.raises(SheetSyncError, match=r"^'polite' is not a reminder stage \(upcoming, gentle, firm, final\)\.$"):
+    with pytest.raises(SheetSyncError, match=r"^'polite' is not a reminder stage \(upcoming, gentle, firm, final, thanks\)\.$"):
         render_reminder("polite", "en", sample_context())
     with pytest.raises(SheetSyncError, match=r"^'fr' is not a language sheet-sync writes in \(en, ko, zh\)\.$"):
         render_reminder("gentle", "fr", sample_context())
