@@ -129,7 +129,7 @@ def test_never_net_30_but_plain_words(lang, stage):
     msg = render_reminder(stage, lang, sample_context(lang, stage))
     everything = msg.subject + msg.text + msg.html
     assert not re.search(r"net\s*30", everything, re.IGNORECASE)
-    assert {"en": "due within 30 days", "ko": "30일 이내 지급", "zh": "30 天内付款"}[lang] in msg.text
+    assert {"en": "due within 30 days", "ko": "30일 이내 지급", "zh": "30天内付款"}[lang] in msg.text
 
 
 def test_due_on_receipt_and_no_terms():
@@ -157,7 +157,7 @@ def test_firm_asks_for_a_payment_date_and_says_work_will_pause():
 
 
 @pytest.mark.parametrize("lang, agency", [("en", "we will have to pass this matter to a collections agency"),
-                                          ("ko", "채권추심 전문기관에 의뢰할 수밖에 없음을"),
+                                          ("ko", "채권추심 전문기관에 의뢰하게 됨을"),
                                           ("zh", "转交专业催收机构处理")])
 def test_final_names_the_reply_date_and_a_collections_agency_without_threats(lang, agency):
     ctx = sample_context(lang, "final")
@@ -214,7 +214,7 @@ def test_upcoming_mentions_the_early_payment_discount_only_when_given(lang, offe
     ("en", "gentle", "Hi Dana,", "Hello Northwind Traders team,"),
     ("en", "final", "Dear Dana,", "Dear Northwind Traders team,"),
     ("ko", "gentle", "Dana 님께", "Northwind Traders 담당자님께"),
-    ("zh", "gentle", "Dana，您好！", "尊敬的 Northwind Traders，您好！"),
+    ("zh", "gentle", "Dana，您好！", "尊敬的Northwind Traders，您好！"),
 ])
 def test_greet_the_contact_or_else_the_company(lang, stage, contact, company):
     ctx = sample_context(lang, stage)
