@@ -12,6 +12,7 @@ from lxml import etree
 
 from sheet_sync.raw import RawSheet, find_sheet, raw_sheet
 from sheet_sync.errors import ErrorKind, SheetSyncError
+from sheet_sync.model import column_letter
 
 
 def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]:
@@ -110,17 +111,10 @@ def _check_extent(path: Path, title: str) -> None:
                     c.clear()
     except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return  # not a package we can look into this way: calamine says what is wrong with it
-    last = f"{_letters(far_col)}{far_row}"
+    last = f"{column_letter(far_col)}{far_row}"
     if far_row and _too_many("A1", last):
         raise SheetSyncError(f"The {title} sheet has a value out at cell {last}, far beyond your rows and columns; "
                              "delete it (and anything else out there) and save the workbook again.",
                              kind=ErrorKind.WORKBOOK_UNREADABLE,
                              fix=f"delete the value in {title}!{last} and save the workbook again")
 
-
-def _letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
