@@ -54,6 +54,11 @@ def one_line(value: str) -> str:
 def is_blank(value: object) -> bool:
     if value is None:
         return True
+    kind = value.__class__
+    if kind is str:  # the common cells first, without the checks below
+        return not value.strip()
+    if kind is int or kind is datetime or kind is date or kind is bool:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     if isinstance(value, str) and not value.strip():
