@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Sequence
 
-from sheet_sync.cells import paragraphs, visible
+from sheet_sync.cells import has_control, paragraphs, visible
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 
@@ -139,6 +139,11 @@ class Writes:
 def plain(value: Any) -> Any:
     """A value as a cell holds it: NaN and infinities are blank, a date-time has no zone (it is already
     local), control characters in text are shown as their pictures (no cell can hold them)."""
+    kind = value.__class__
+    if value is None or kind is int or kind is Decimal or kind is date:  # most cells: as they are
+        return value
+    if kind is str and not has_control(value):
+        return value
     if isinstance(value, str):
         return visible(paragraphs(value))
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
@@ -156,6 +161,8 @@ def is_formula_like(value: Any) -> bool:
 
 
 def _format_of(value: Any, pattern: str | None) -> str | None:
+    if value is None or value.__class__ is str:
+        return None
     if isinstance(value, datetime):
         return "yyyy-mm-dd hh:mm:ss"
     if isinstance(value, date):
@@ -166,6 +173,8 @@ def _format_of(value: Any, pattern: str | None) -> str | None:
 
 
 def _cell(row: int, column: int, value: Any, pattern: str | None = None) -> Cell:
+    if value is None or value.__class__ is str and not has_control(value):  # most cells: no format, as they are
+        return Cell(row, column, value)
     value = plain(value)
     return Cell(row, column, value, _format_of(value, pattern))
 
@@ -248,6 +257,8 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
 # ---- the tool sheets ---------------------------------------------------------------------------------
 
 def _shown_width(value: Any) -> int:
+    if value.__class__ is str:
+        return len(value)
     if isinstance(value, date):
         return 10
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
