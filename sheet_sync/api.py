@@ -11,11 +11,10 @@ import gc
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from sheet_sync.aging import AgingReport, age, totals_by_currency
 from sheet_sync.backends import Backend, get_backend
-from sheet_sync.compose import Outgoing, compose
 from sheet_sync.config import Config
 from sheet_sync.digest import send_digest
 from sheet_sync.errors import SheetSyncError
@@ -27,9 +26,12 @@ from sheet_sync.model import OPEN, STAGES, Book, LogEntry, Problem, SendState, S
 from sheet_sync.policy import Decision, make_calendar, plan
 from sheet_sync import tables
 from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
-from sheet_sync.send import Progress, send_all
 from sheet_sync.writeplan import build_write_plan
 from sheet_sync.sendlog import SendLog
+
+if TYPE_CHECKING:  # compose (Jinja2, Babel) and send load only when a reminder is due: a sync that sends
+    from sheet_sync.compose import Outgoing  # nothing starts faster
+    from sheet_sync.send import Progress
 
 
 def today(config: Config) -> date:
@@ -71,9 +73,10 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog) -> _Run:
     aged = report.by_invoice()
     outgoing: list[Outgoing] = []
     problems: list[Problem] = []
-    for no, d in decisions.items():
-        if not d.send:
-            continue
+    due = [(no, d) for no, d in decisions.items() if d.send]
+    if due:
+        from sheet_sync.compose import compose
+    for no, d in due:
         inv = invoices[no]
         row = aged[no]
         try:
@@ -119,7 +122,9 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     rows_of: Mapping[str, int] = {}
     if dry_run:
         results = [Sent.of(o, SendState.PLANNED) for o in run.outgoing]
-    else:
+    elif run.outgoing:  # with nothing to send there is no outcome and no log row
+        from sheet_sync.send import send_all
+
         outcome = send_all(run.outgoing, log, transport, _clock(config, as_of), config.mail.daily_cap, progress)
         results, rows_of = list(outcome.messages), outcome.log_rows
         log_rows.extend(outcome.log)
@@ -200,6 +205,8 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
         raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, firm, final).")
     day = decision.next_date if stage == decision.next_stage and decision.next_date else as_of
     row = run.report.by_invoice()[invoice_no]
+    from sheet_sync.compose import compose
+
     o = compose(inv, client, stage, row.balance, (day - inv.due_date).days, decision.references, config, day)
     if day != as_of:
         return Preview(o, day, f"not due yet: rendered as of {day.isoformat()}, the day it would go out")

@@ -47,7 +47,7 @@ class ExcelBackend(Backend):
         process ends, even when it is killed."""
         import fcntl
 
-        from sheet_sync.backends.excel_write import refuse_if_open
+        from sheet_sync.backends.xlsx_zip import refuse_if_open
 
         with open(self._lock_path, "a") as fh:
             try:
@@ -85,7 +85,7 @@ class ExcelBackend(Backend):
         something the surgical writer does not handle."""
         from dataclasses import replace
 
-        from sheet_sync.backends import excel_write, xlsx_surgical
+        from sheet_sync.backends import xlsx_surgical
         from sheet_sync.backends.xlsx_zip import Unsupported
 
         if self.writer != "openpyxl":
@@ -98,10 +98,12 @@ class ExcelBackend(Backend):
                 note = str(exc)
         else:
             note = "asked for"
+        from sheet_sync.backends import excel_write  # openpyxl loads only for the fallback
+
         return replace(excel_write.write_workbook(self.path, plan), writer="openpyxl", writer_note=note)
 
     def probe(self) -> str:
-        from sheet_sync.backends.excel_write import refuse_if_open
+        from sheet_sync.backends.xlsx_zip import refuse_if_open
 
         if not self.path.exists():
             raise SheetSyncError(f"The workbook {self.path} does not exist; check workbook.path in the config.",

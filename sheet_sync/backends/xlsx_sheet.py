@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
-from openpyxl.utils import column_index_from_string, get_column_letter
 
 from sheet_sync.backends.xlsx_package import MAIN_NS, inline_text, prefix_of, set_attribute, xml_text
 from sheet_sync.backends.xlsx_zip import Unsupported
+from sheet_sync.model import column_letter, column_number
 
 EPOCH_1900 = datetime(1899, 12, 30)
 EPOCH_1904 = datetime(1904, 1, 1)
@@ -34,7 +34,7 @@ _COLUMNS: dict[bytes, int] = {}
 def column_of(letters: bytes) -> int:
     found = _COLUMNS.get(letters)
     if found is None:
-        found = _COLUMNS[letters] = column_index_from_string(letters.decode())
+        found = _COLUMNS[letters] = column_number(letters.decode())
     return found
 
 
@@ -154,7 +154,7 @@ class SheetXml:
         """The row's cells from `column` on, found by the cell's address without reading the cells before
         it (every cell has its address); all of them when that cell is not there."""
         if self._cells_have_refs and not row.self_closing:
-            needle = b'r="' + get_column_letter(column).encode() + str(row.number).encode() + b'"'
+            needle = b'r="' + column_letter(column).encode() + str(row.number).encode() + b'"'
             at = self.data.find(needle, row.tag_end, row.end)
             if at >= 0:
                 start = self.data.rfind(b"<", row.tag_end, at)
@@ -219,11 +219,11 @@ class SheetXml:
             return out
         rows = [r for r in self.rows if r.number >= first_row and not r.self_closing]
         if self._cells_have_refs and rows:
-            letters = b"|".join(get_column_letter(c).encode() for c in out)
+            letters = b"|".join(column_letter(c).encode() for c in out)
             p = re.escape(self.p)
             wanted = re.compile(rb"<" + p + rb"c(?=\s)([^>]*?\sr\s*=\s*[\"'](" + letters + rb")(\d+)[\"'][^>]*?)"
                                 rb"(?:/>|>(.*?)</" + p + rb"c>)", re.S)
-            columns_of = {get_column_letter(c).encode(): out[c] for c in out}
+            columns_of = {column_letter(c).encode(): out[c] for c in out}
             for m in wanted.finditer(self.data, rows[0].start, self.body_end):
                 inner = m.group(4)
                 if inner is None:
@@ -295,7 +295,7 @@ class SheetXml:
                 pos = cell.end
                 i += 1
             elif not cell.has_ref:  # a cell placed by its order: give it its address, as cells may now come before it
-                ref = get_column_letter(cell.column).encode() + str(row.number).encode()
+                ref = column_letter(cell.column).encode() + str(row.number).encode()
                 tag_name = b"<" + self.p + b"c"
                 out += [data[pos:cell.start], tag_name + b' r="' + ref + b'"' + data[cell.start + len(tag_name):cell.end]]
                 pos = cell.end
