@@ -34,16 +34,19 @@ def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_
         rows.setdefault(header_row, {}).setdefault(col, Cell(header_row, col, None))
     formats: dict[str, int] = {}
     tails: dict[tuple, str | None] = {}  # a value in a style is written the same way wherever it stands
-    letters = {}
+    heads = {}  # column -> '<c r="B'
+    special = {header_row} | {r for r, _ in bold_at}  # rows where a cell's style is not its number format's
     out: list[str] = []
     max_col = 0
     for r in sorted(rows):
+        row = rows[r]
         row_cells = []
-        for col in sorted(rows[r]):
-            c = rows[r][col]
-            if r == header_row and col <= header_columns:
+        last = 0
+        for col in sorted(row):
+            c = row[col]
+            if r in special and r == header_row and col <= header_columns:
                 style = header
-            elif (r, col) in bold_at:
+            elif r in special and (r, col) in bold_at:
                 style = bold_style
             elif c.number_format:
                 style = formats.get(c.number_format)
@@ -58,11 +61,12 @@ def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_
                 tails[key] = xml.split("\0", 1)[1] if xml is not None else None
             tail = tails[key]
             if tail is not None:
-                letter = letters.get(col) or letters.setdefault(col, column_letter(col))
-                row_cells.append(f'<c r="{letter}{r}{tail}')
-                max_col = max(max_col, col)
+                head = heads.get(col) or heads.setdefault(col, f'<c r="{column_letter(col)}')
+                row_cells.append(f"{head}{r}{tail}")
+                last = col
         if row_cells:
             out.append(f'<row r="{r}">{"".join(row_cells)}</row>')
+            max_col = max(max_col, last)
     last_row = max(rows, default=1)
     dimension = f"A1:{column_letter(max(max_col, 1))}{last_row}" if rows else "A1"
     selected = ' tabSelected="1"' if tab_selected else ""
