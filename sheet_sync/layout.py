@@ -272,19 +272,14 @@ def _patterns(table: SheetTable, default_currency: str) -> list[list[str | None]
     specs = [table.formats.get(h, "") for h in headers]
     currency_at = [headers.index(s.split(":", 1)[1]) if s.startswith("money:") and s.split(":", 1)[1] in headers
                    else None for s in specs]
+    fixed = [DATE_PATTERN if spec == "date" else INT_PATTERN if spec == "int" else None for spec in specs]
+    money = [(i, at) for i, (spec, at) in enumerate(zip(specs, currency_at)) if spec.startswith("money:")]
     out = []
     for row in table.rows:
-        patterns: list[str | None] = []
-        for spec, at in zip(specs, currency_at):
-            if spec == "date":
-                patterns.append(DATE_PATTERN)
-            elif spec == "int":
-                patterns.append(INT_PATTERN)
-            elif spec.startswith("money:"):
-                code = str(row[at] or "").strip().upper() if at is not None else ""
-                patterns.append(money_pattern(code or default_currency))
-            else:
-                patterns.append(None)
+        patterns = list(fixed)
+        for i, at in money:
+            code = str(row[at] or "").strip().upper() if at is not None else ""
+            patterns[i] = money_pattern(code or default_currency)
         out.append(patterns)
     return out
 
@@ -294,12 +289,14 @@ def tool_sheet(title: str, table: SheetTable, default_currency: str, recreate: b
     cells = [Cell(1, c, h) for c, h in enumerate(headers, start=1)]
     widths = [len(h) + 2 for h in headers]
     for r, (row, patterns) in enumerate(zip(table.rows, _patterns(table, default_currency)), start=2):
-        for c, (value, pattern) in enumerate(zip(row, patterns), start=1):
-            cell = _cell(r, c, value, pattern)
+        for c, (value, pattern) in enumerate(zip(row, patterns)):
+            cell = _cell(r, c + 1, value, pattern)
             if cell.number_format is None and pattern == INT_PATTERN:
                 cell = cell._replace(number_format=INT_PATTERN)
             cells.append(cell)
-            widths[c - 1] = max(widths[c - 1], _shown_width(cell.value) + 2)
+            width = _shown_width(cell.value) + 2
+            if width > widths[c]:
+                widths[c] = width
     return ToolSheet(title, tuple(cells), len(headers), max(len(table.rows) + 1, 2),
                      tuple(float(min(w, MAX_WIDTH)) for w in widths), recreate=recreate)
 
