@@ -139,14 +139,15 @@ class SheetXml:
         if row.self_closing:
             return out
         for m in self._cell_re.finditer(self.data, row.tag_end if start is None else start, row.end):
-            letters, attrs = m.group(1), m.group(2)
+            letters, attrs, inner = m.groups()
             if letters is None:
                 r = _R_ATTR.search(attrs)
                 letters = r.group(1) if r else None
-            column = column_of(letters) if letters else last + 1
+            column = (_COLUMNS.get(letters) or column_of(letters)) if letters else last + 1
             if column <= last:
                 raise Unsupported(f"{self.name}: cells out of order in row {row.number}")
-            out.append(Existing(column, m.start(), m.end(), attrs, m.group(3), letters is not None))
+            begin, end = m.span()
+            out.append(Existing(column, begin, end, attrs, inner, letters is not None))
             last = column
         return out
 
@@ -303,8 +304,8 @@ class SheetXml:
         content_end = row.end if row.self_closing else row.end - len(self._row_end)
         body = b"".join(out) + data[pos:content_end] + rest
         start_tag = data[row.start:row.tag_end]
-        columns = [c.column for c in existing] + wanted
-        spans = _SPANS.search(start_tag)
+        spans = _SPANS.search(start_tag) if b"spans" in start_tag else None
+        columns = [c.column for c in existing] + wanted if spans else []
         if spans and (min(columns) < int(spans.group(1)) or max(columns) > int(spans.group(2))):
             start_tag = set_attribute(start_tag, b"spans", f"{min(min(columns), int(spans.group(1)))}:"
                                                             f"{max(max(columns), int(spans.group(2)))}")

@@ -189,6 +189,7 @@ class _Edit:
         formula_tag = b"<" + sheet.p + b"f"
         tails: dict[tuple, bytes | None] = {}  # the same value in the same style is written the same way
         heads: dict[int, bytes] = {}  # column -> the cell's start tag up to its row number
+        styles_in: dict[bytes, int | None] = {}  # a cell's attributes -> its style (a sheet has few variants)
 
         def render(row: int, column: int, put: Put, existing: Existing | None) -> bytes | None:
             style = put.style
@@ -201,7 +202,9 @@ class _Edit:
                 if existing.kind == b"s":
                     self.shared_refs_dropped += 1
                 if style is None:
-                    style = existing.style
+                    style = styles_in.get(existing.attrs, -1)
+                    if style == -1:
+                        style = styles_in[existing.attrs] = existing.style
             value = put.value
             key = (value.__class__, str(value) if isinstance(value, Decimal) else value, put.number_format, style)
             if key not in tails:
