@@ -269,6 +269,7 @@ class _Edit:
         entry = self.entry(sheet.title)
         tab_selected = False
         ref = filter_ref(1, sheet.columns, sheet.filter_rows)
+        new = None  # the sheet's XML, when made to compare with the old (a sheet without chart or relationships)
         if entry is not None:
             old = self.sheet(entry)  # a worksheet, or Unsupported
             part = entry.part
@@ -296,7 +297,7 @@ class _Edit:
             self.changed[chart] = chart_xml(sheet.chart, sheet.title, values)
             self.types.add(drawing, DRAWING_CT)
             self.types.add(chart, CHART_CT)
-        self.changed[part] = self._tool_sheet_xml(sheet, ref, drawing_rel, tab_selected)
+        self.changed[part] = new if new is not None else self._tool_sheet_xml(sheet, ref, drawing_rel, tab_selected)
         self._filter_name(sheet.title, ref)
 
     def _tool_sheet_xml(self, sheet: ToolSheet, ref: str, drawing_rel: str | None, tab_selected: bool) -> bytes:
