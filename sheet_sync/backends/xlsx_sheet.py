@@ -28,6 +28,7 @@ _S_ATTR = re.compile(rb"(?:^|\s)s\s*=\s*[\"'](\d+)[\"']")
 _SPANS = re.compile(rb"(?:^|\s)spans\s*=\s*[\"'](\d+):(\d+)[\"']")
 _NUMBER = re.compile(rb"-?\d+")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+_NOT_CELLS = re.compile(rb"<(?:!--|!\[CDATA\[|\?)")  # a comment, CDATA or processing instruction
 _COLUMNS: dict[bytes, int] = {}
 
 
@@ -96,8 +97,7 @@ class SheetXml:
         self.body_end = m.end() if m.group(1) else data.find(b"</" + self.p + b"sheetData>", m.end())
         if self.body_end < 0:
             raise Unsupported(f"{name}: sheetData is not closed")
-        body = data[self.body_start:self.body_end]
-        if b"<!--" in body or b"<![CDATA[" in body or b"<?" in body:
+        if _NOT_CELLS.search(data, self.body_start, self.body_end):
             raise Unsupported(f"{name} has comments or CDATA among its cells")
         self._row_re = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/>|>)")
         self._row_end = b"</" + self.p + b"row>"
@@ -108,7 +108,8 @@ class SheetXml:
         self._is_re = re.compile(rb"<" + p + rb"is(?:\s[^>]*)?>(.*?)</" + p + rb"is>", re.S)
         self._f_re = re.compile(rb"<" + p + rb"f[\s/>]")
         self.rows = list(self._rows())
-        self._cells_have_refs = re.search(rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)", body) is None
+        self._cells_have_refs = re.compile(rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)").search(
+            data, self.body_start, self.body_end) is None
 
     def _rows(self) -> Iterator[Row]:
         pos, last = self.body_start, 0
