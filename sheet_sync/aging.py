@@ -1,17 +1,13 @@
 """Accounts-receivable aging: balance, days overdue, bucket and status for every invoice. Pure.
 
-Vectorised over a pandas frame inside this module (money stays Decimal in object columns; dates are
-numpy datetime64[D] for the arithmetic); what leaves it is one frozen `Aged` record per invoice, in
-sheet order. pandas goes no further.
+One frozen `Aged` record per invoice, in sheet order; money stays Decimal.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-
-import numpy as np
-import pandas as pd
 
 from sheet_sync.config import Config
 from sheet_sync.model import CLOSED, OWNER_KEPT, Book, Status
@@ -60,82 +56,43 @@ class AgingReport:
         return {r.invoice_no: r for r in self.rows}
 
 
-def _days(col: pd.Series, as_of: date) -> np.ndarray:
-    """as_of minus each date, in days; NaN where the date is missing."""
-    dates = pd.to_datetime(col, errors="coerce").to_numpy(dtype="datetime64[D]")
-    delta = (np.datetime64(as_of, "D") - dates).astype("timedelta64[D]")
-    out = delta.astype("float64")
-    out[np.isnat(delta)] = np.nan
-    return out
-
-
 def age(book: Book, config: Config, as_of: date) -> AgingReport:
     """Age every invoice of `book` on `as_of` (statuses before the reminder policy's Needs Attention)."""
     blocked = {p.invoice_no for p in book.problems if p.blocking and p.invoice_no}
     labels = bucket_labels(config.aging.buckets, config.aging.basis)
-    df = pd.DataFrame(
-        {
-            "invoice_no": [i.invoice_no for i in book.invoices],
-            "client_id": [i.client_id for i in book.invoices],
-            "currency": [i.currency for i in book.invoices],
-            "amount": pd.Series([i.amount for i in book.invoices], dtype=object),
-            "amount_paid": pd.Series([i.amount_paid for i in book.invoices], dtype=object),
-            "issue_date": pd.Series([i.issue_date for i in book.invoices], dtype=object),
-            "due_date": pd.Series([i.due_date for i in book.invoices], dtype=object),
-            "paid_date": pd.Series([i.paid_date for i in book.invoices], dtype=object),
-            "owner_status": [i.status for i in book.invoices],
-        }
-    )
-    if df.empty:
-        return AgingReport(as_of, labels, ())
-
-    known = df["amount"].notna() & df["due_date"].notna() & df["issue_date"].notna()
-    df["balance"] = pd.Series(
-        [a - p if a is not None else None for a, p in zip(df["amount"], df["amount_paid"])], dtype=object
-    )
-    days = _days(df["due_date"], as_of)
-    basis_days = days if config.aging.basis == "due_date" else _days(df["issue_date"], as_of)
-    df["days_overdue"] = pd.array(np.where(np.isnan(days), np.nan, days), dtype="Int64")
-
-    edges = np.array(config.aging.buckets, dtype="float64")
-    if config.aging.basis == "due_date":
-        idx = np.where(basis_days <= 0, 0, 1 + np.searchsorted(edges, basis_days, side="left"))
-    else:
-        idx = np.searchsorted(edges, np.maximum(basis_days, 0), side="left")
-    df["bucket"] = np.where(np.isnan(basis_days), "", np.array(labels, dtype=object)[np.nan_to_num(idx).astype(int)])
-
-    balance_pos = np.array([b is not None and b > 0 for b in df["balance"]])
-    balance_known = df["balance"].notna().to_numpy()
-    paid_some = np.array([p is not None and p > 0 for p in df["amount_paid"]])
-    problem = df["invoice_no"].isin(blocked).to_numpy() | ~known.to_numpy()
-    owner = df["owner_status"].to_numpy()
-    owner_kept = np.isin(owner, [str(s) for s in OWNER_KEPT])
-    d = np.nan_to_num(days, nan=0.0)
-
-    df["status"] = np.select(
-        [
-            problem,
-            owner_kept,
-            balance_known & ~balance_pos,
-            paid_some & balance_pos,
-            d >= 1,
-            (d >= -DUE_SOON_DAYS) & (d <= 0),
-        ],
-        [Status.PROBLEM, owner, Status.PAID, Status.PARTIALLY_PAID, Status.OVERDUE, Status.DUE_SOON],
-        default=Status.CURRENT,
-    )
-    status = df["status"].to_numpy()
-    df["open"] = known.to_numpy() & balance_pos & ~np.isin(status, [str(s) for s in CLOSED])
-    df["problem"] = problem
-    rows = tuple(
-        Aged(no, cid, str(cur), amount, paid, balance, issue, due, paid_on, None if pd.isna(d) else int(d), str(b),
-             Status(st), bool(op), bool(pr))
-        for no, cid, cur, amount, paid, balance, issue, due, paid_on, d, b, st, op, pr in zip(
-            df["invoice_no"], df["client_id"], df["currency"], df["amount"], df["amount_paid"], df["balance"],
-            df["issue_date"], df["due_date"], df["paid_date"], df["days_overdue"], df["bucket"], df["status"],
-            df["open"], df["problem"])
-    )
-    return AgingReport(as_of, labels, rows)
+    by_due = config.aging.basis == "due_date"
+    edges = config.aging.buckets
+    rows = []
+    for inv in book.invoices:
+        amount, paid, due, issue = inv.amount, inv.amount_paid, inv.due_date, inv.issue_date
+        known = amount is not None and due is not None and issue is not None
+        balance = amount - paid if amount is not None else None
+        days = (as_of - due).days if due is not None else None
+        if by_due:
+            bucket = "" if days is None else labels[0] if days <= 0 else labels[1 + bisect_left(edges, days)]
+        else:
+            basis_days = (as_of - issue).days if issue is not None else None
+            bucket = "" if basis_days is None else labels[bisect_left(edges, max(basis_days, 0))]
+        balance_pos = balance is not None and balance > 0
+        problem = inv.invoice_no in blocked or not known
+        d = days or 0
+        if problem:
+            status = Status.PROBLEM
+        elif inv.status in OWNER_KEPT:
+            status = Status(inv.status)
+        elif balance is not None and not balance_pos:
+            status = Status.PAID
+        elif paid is not None and paid > 0 and balance_pos:
+            status = Status.PARTIALLY_PAID
+        elif d >= 1:
+            status = Status.OVERDUE
+        elif -DUE_SOON_DAYS <= d <= 0:
+            status = Status.DUE_SOON
+        else:
+            status = Status.CURRENT
+        rows.append(Aged(inv.invoice_no, inv.client_id, str(inv.currency), amount, paid, balance, issue, due,
+                         inv.paid_date, days, bucket, status, known and balance_pos and status not in CLOSED, problem))
+    return AgingReport(as_of, labels, tuple(rows))
 
 
 def totals_by_currency(report: AgingReport) -> dict[str, dict[str, Decimal]]:

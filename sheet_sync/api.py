@@ -12,11 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from time import perf_counter
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from sheet_sync.aging import AgingReport, age, totals_by_currency
 from sheet_sync.backends import Backend, get_backend
-from sheet_sync.compose import Due, Outgoing, compose, compose_for_client
 from sheet_sync.config import Config
 from sheet_sync.digest import send_digest
 from sheet_sync.errors import SheetSyncError
@@ -28,9 +27,12 @@ from sheet_sync.model import OPEN, STAGES, THANKS, Book, LogEntry, Problem, Send
 from sheet_sync.policy import Decision, make_calendar, plan
 from sheet_sync import tables
 from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
-from sheet_sync.send import Progress, send_all
 from sheet_sync.writeplan import build_write_plan
 from sheet_sync.sendlog import SendLog
+
+if TYPE_CHECKING:  # compose (Jinja2, Babel) and send load only when a reminder is due: a sync that sends
+    from sheet_sync.compose import Due, Outgoing  # nothing starts faster
+    from sheet_sync.send import Progress
 
 
 def today(config: Config) -> date:
@@ -86,7 +88,10 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
     stages.done("plan")
     outgoing: list[Outgoing] = []
     problems: list[Problem] = []
-    for client_id, items in _due_by_message(book, report, decisions, config):
+    groups = _due_by_message(book, report, decisions, config)
+    if groups:
+        from sheet_sync.compose import compose_for_client
+    for client_id, items in groups:
         try:
             outgoing.append(compose_for_client(items, book.clients[client_id], config, as_of))
         except SheetSyncError as exc:
@@ -101,6 +106,10 @@ def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Dec
                     config: Config) -> list[tuple[str, list[Due]]]:
     """Today's due invoices, grouped into messages: one per client (`reminders.one_email_per_client`),
     else one per invoice; in sheet order of each message's first invoice."""
+    if not any(d.send for d in decisions.values()):
+        return []
+    from sheet_sync.compose import Due
+
     invoices = {inv.invoice_no: inv for inv in book.invoices}
     aged = report.by_invoice()
     groups: dict[str, list[Due]] = {}
@@ -156,8 +165,11 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     log_rows: list[LogEntry] = list(run.recovered)
     rows_of: Mapping[tuple[str, str], int] = {}
     if dry_run:
-        results = [Sent.of(o, SendState.PLANNED) for o in run.outgoing]
-    else:
+        results = [Sent(no, o.client_id, stage, o.to_text, o.subject, SendState.PLANNED)
+                   for o in run.outgoing for no, stage in o.parts]
+    elif run.outgoing:  # with nothing to send there is no outcome and no log row
+        from sheet_sync.send import send_all
+
         outcome = send_all(run.outgoing, log, transport, _clock(config, as_of), config.mail.daily_cap, progress)
         results, rows_of = list(outcome.messages), outcome.log_rows
         log_rows.extend(outcome.log)
@@ -241,6 +253,8 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
         raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, firm, final).")
     day = decision.next_date if stage == decision.next_stage and decision.next_date else as_of
     row = run.report.by_invoice()[invoice_no]
+    from sheet_sync.compose import compose
+
     o = compose(inv, client, stage, row.balance, (day - inv.due_date).days, decision.references, config, day)
     if day != as_of:
         return Preview(o, day, f"not due yet: rendered as of {day.isoformat()}, the day it would go out")

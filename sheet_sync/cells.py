@@ -47,6 +47,8 @@ def paragraphs(value: str) -> str:
 
 def one_line(value: str) -> str:
     """Text for one line (a name, a subject): line breaks and tabs become spaces, other controls go."""
+    if not _CONTROL.search(value):  # no line break, tab or other control character: only the trim to do
+        return value.strip()
     return re.sub(r"\s*[\r\n\t\v\f]+\s*", " ", _CONTROL.sub(lambda m: m.group() if m.group() in "\r\n\t\v\f" else "",
                                                          value)).strip()
 
@@ -54,6 +56,11 @@ def one_line(value: str) -> str:
 def is_blank(value: object) -> bool:
     if value is None:
         return True
+    kind = value.__class__
+    if kind is str:  # the common cells first, without the checks below
+        return not value.strip()
+    if kind is int or kind is datetime or kind is date or kind is bool:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     if isinstance(value, str) and not value.strip():
@@ -254,8 +261,11 @@ _STATUS = {
 }
 
 
+_STATUS_SPACING = re.compile(r"[\s_-]+")
+
+
 def parse_status(value: object) -> tuple[str, str]:
-    key = re.sub(r"[\s_-]+", "", text(value).lower())
+    key = _STATUS_SPACING.sub("", text(value).lower())
     if key in _STATUS:
         return _STATUS[key], ""
     return "", (f"'{text(value)}' is not a status I know; use Draft, Sent, Paid, Disputed, On Hold, Void "

@@ -19,7 +19,6 @@ from sheet_sync.errors import SheetSyncError
 from sheet_sync.mail.message import build_message, domain_of
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import SendError, Transport
-from sheet_sync.render import render_document, tidy_text
 from sheet_sync.result import Attention, Sent, SyncResult, problem_line
 
 MAX_PROBLEMS = 20
@@ -79,6 +78,8 @@ def build_digest(result: SyncResult, config: Config, when: datetime | None = Non
     data = result.to_dict()
     if not to or data["dry_run"] or not wanted(data):
         return None
+    from sheet_sync.render import render_document, tidy_text  # Jinja2 and Babel load only for a digest
+
     ctx = digest_context(data, config)
     folder = config.reminders.templates_dir
     text = render_document("digest.txt", ctx, folder)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Sequence
 
-from sheet_sync.cells import paragraphs, visible
+from sheet_sync.cells import has_control, paragraphs, visible
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 
@@ -139,6 +139,11 @@ class Writes:
 def plain(value: Any) -> Any:
     """A value as a cell holds it: NaN and infinities are blank, a date-time has no zone (it is already
     local), control characters in text are shown as their pictures (no cell can hold them)."""
+    kind = value.__class__
+    if value is None or kind is int or kind is Decimal or kind is date:  # most cells: as they are
+        return value
+    if kind is str and not has_control(value):
+        return value
     if isinstance(value, str):
         return visible(paragraphs(value))
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
@@ -156,6 +161,8 @@ def is_formula_like(value: Any) -> bool:
 
 
 def _format_of(value: Any, pattern: str | None) -> str | None:
+    if value is None or value.__class__ is str:
+        return None
     if isinstance(value, datetime):
         return "yyyy-mm-dd hh:mm:ss"
     if isinstance(value, date):
@@ -166,6 +173,8 @@ def _format_of(value: Any, pattern: str | None) -> str | None:
 
 
 def _cell(row: int, column: int, value: Any, pattern: str | None = None) -> Cell:
+    if value is None or value.__class__ is str and not has_control(value):  # most cells: no format, as they are
+        return Cell(row, column, value)
     value = plain(value)
     return Cell(row, column, value, _format_of(value, pattern))
 
@@ -248,6 +257,8 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
 # ---- the tool sheets ---------------------------------------------------------------------------------
 
 def _shown_width(value: Any) -> int:
+    if value.__class__ is str:
+        return len(value)
     if isinstance(value, date):
         return 10
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
@@ -261,19 +272,14 @@ def _patterns(table: SheetTable, default_currency: str) -> list[list[str | None]
     specs = [table.formats.get(h, "") for h in headers]
     currency_at = [headers.index(s.split(":", 1)[1]) if s.startswith("money:") and s.split(":", 1)[1] in headers
                    else None for s in specs]
+    fixed = [DATE_PATTERN if spec == "date" else INT_PATTERN if spec == "int" else None for spec in specs]
+    money = [(i, at) for i, (spec, at) in enumerate(zip(specs, currency_at)) if spec.startswith("money:")]
     out = []
     for row in table.rows:
-        patterns: list[str | None] = []
-        for spec, at in zip(specs, currency_at):
-            if spec == "date":
-                patterns.append(DATE_PATTERN)
-            elif spec == "int":
-                patterns.append(INT_PATTERN)
-            elif spec.startswith("money:"):
-                code = str(row[at] or "").strip().upper() if at is not None else ""
-                patterns.append(money_pattern(code or default_currency))
-            else:
-                patterns.append(None)
+        patterns = list(fixed)
+        for i, at in money:
+            code = str(row[at] or "").strip().upper() if at is not None else ""
+            patterns[i] = money_pattern(code or default_currency)
         out.append(patterns)
     return out
 
@@ -283,12 +289,14 @@ def tool_sheet(title: str, table: SheetTable, default_currency: str, recreate: b
     cells = [Cell(1, c, h) for c, h in enumerate(headers, start=1)]
     widths = [len(h) + 2 for h in headers]
     for r, (row, patterns) in enumerate(zip(table.rows, _patterns(table, default_currency)), start=2):
-        for c, (value, pattern) in enumerate(zip(row, patterns), start=1):
-            cell = _cell(r, c, value, pattern)
+        for c, (value, pattern) in enumerate(zip(row, patterns)):
+            cell = _cell(r, c + 1, value, pattern)
             if cell.number_format is None and pattern == INT_PATTERN:
                 cell = cell._replace(number_format=INT_PATTERN)
             cells.append(cell)
-            widths[c - 1] = max(widths[c - 1], _shown_width(cell.value) + 2)
+            width = _shown_width(cell.value) + 2
+            if width > widths[c]:
+                widths[c] = width
     return ToolSheet(title, tuple(cells), len(headers), max(len(table.rows) + 1, 2),
                      tuple(float(min(w, MAX_WIDTH)) for w in widths), recreate=recreate)
 

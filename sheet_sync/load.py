@@ -57,9 +57,7 @@ class _Rows:
             )
 
     def __iter__(self):
-        records = self.sheet.frame.to_dict("index")
-        for row, values in records.items():
-            yield int(row), values
+        return iter(self.sheet.rows)
 
     def cell(self, row: int, header: str) -> CellRef:
         return CellRef(self.sheet.title, row, self.sheet.column_of(header))

@@ -136,6 +136,17 @@ def invoice_key(value: object) -> str:
     return str(value).strip()
 
 
+def column_number(letters: str) -> int:
+    """A -> 1, AA -> 27, up to ZZZ; ValueError for anything else (as openpyxl's column_index_from_string)."""
+    key = letters.upper()
+    if not 1 <= len(key) <= 3 or not key.isascii() or not key.isalpha():
+        raise ValueError(f"{letters} is not a valid column name")
+    number = 0
+    for ch in key:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
 def column_letter(column: int) -> str:
     """1 -> A, 27 -> AA."""
     letters = ""

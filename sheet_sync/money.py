@@ -75,13 +75,13 @@ def parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
     currency than the invoice's is an error, never a silent conversion. An amount of a thousand trillion
     or more is an error too.
     """
-    too_large = f"{_show(value)} is too large to be an amount. Write a number like 1250.00."
     try:
         amount, error = _parse_money(value, currency)
+        fits = amount is None or abs(amount) < MAX_AMOUNT
     except (InvalidOperation, OverflowError, ValueError):  # more digits than Decimal's precision holds
-        return None, too_large
-    if amount is not None and abs(amount) >= MAX_AMOUNT:
-        return None, too_large
+        fits = False
+    if not fits:
+        return None, f"{_show(value)} is too large to be an amount. Write a number like 1250.00."
     return amount, error
 
 

@@ -6,10 +6,7 @@ matched case- and space-insensitively, through the config's renames.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
-
-import numpy as np
-import pandas as pd
+from typing import Any, Iterable, Mapping, Sequence
 
 from sheet_sync.cells import is_blank
 from sheet_sync.model import normalize_name
@@ -19,12 +16,13 @@ HEADER_SEARCH_ROWS = 10
 
 @dataclass(frozen=True)
 class RawSheet:
-    """One sheet as read: `frame` has the sheet's row numbers as index and canonical headers as columns."""
+    """One sheet as read: `rows` holds, for every row below the headers with anything in a recognised
+    column, its row number in the sheet and its raw cell values by canonical header."""
 
     title: str
     header_row: int  # 1-based row of the headers
     columns: Mapping[str, int]  # canonical header -> 1-based column number
-    frame: pd.DataFrame  # object dtype, raw cell values (NaN/None for blank)
+    rows: tuple[tuple[int, Mapping[str, Any]], ...]  # (sheet row, {canonical header: raw value (NaN/None blank)})
     headers: tuple[str, ...] = ()  # the whole header row as the owner wrote it ("" for a blank cell)
     width: int = 0  # the right-most column that holds anything, in any row
 
@@ -43,39 +41,47 @@ def find_sheet(titles: Iterable[str], wanted: str) -> str | None:
     return None
 
 
-def raw_sheet(title: str, grid: pd.DataFrame, wanted: Mapping[str, str]) -> RawSheet:
-    """Build a RawSheet from a grid of cells (row 0 = sheet row 1, column 0 = column A).
+def _present(value: Any) -> bool:
+    """A cell that holds something, blank text included (NaN and None are empty cells)."""
+    return value is not None and value == value
+
+
+def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, str]) -> RawSheet:
+    """Build a RawSheet from a grid of cells (row 0 = sheet row 1, column 0 = column A), rows of equal length
+    (or a pandas frame of them).
 
     `wanted` maps canonical headers to the names the owner uses (after config renames).
     The header row is the first row, within the first ten, that names any wanted header.
     """
+    if hasattr(grid, "to_numpy"):  # a pandas frame (the Google backend hands one)
+        grid = grid.to_numpy(dtype=object).tolist()
     keys = {normalize_name(owner): canonical for canonical, owner in wanted.items()}
     header_idx = 0
     for i in range(min(HEADER_SEARCH_ROWS, len(grid))):
-        if any(normalize_name(v) in keys for v in grid.iloc[i].tolist() if not is_blank(v)):
+        if any(normalize_name(v) in keys for v in grid[i] if not is_blank(v)):
             header_idx = i
             break
-    header_values = grid.iloc[header_idx].tolist() if len(grid) else []
+    header_values = list(grid[header_idx]) if len(grid) else []
     columns: dict[str, int] = {}
     for j, value in enumerate(header_values):
         canonical = keys.get(normalize_name(value)) if not is_blank(value) else None
         if canonical and canonical not in columns:
             columns[canonical] = j + 1
-    body = grid.iloc[header_idx + 1 :]
-    frame = pd.DataFrame(
-        {c: body.iloc[:, j - 1].to_numpy(dtype=object) for c, j in columns.items()},
-        index=pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body)),
-        dtype=object,
-    )
-    # Drop rows where every recognised cell is blank (owners leave gaps).
-    if len(frame.columns):
-        filled = frame.map(lambda v: not is_blank(v)).any(axis=1)
-        frame = frame[filled]
+    names = tuple(columns)
+    at = [j - 1 for j in columns.values()]
+    rows = []
+    for number, line in enumerate(grid[header_idx + 1:], start=header_idx + 2):
+        values = [line[j] for j in at]
+        # Rows where every recognised cell is blank are left out (owners leave gaps).
+        if not names or not all(is_blank(v) for v in values):
+            rows.append((number, dict(zip(names, values))))
     headers = tuple("" if is_blank(v) else str(v).strip() for v in header_values)
-    used = np.flatnonzero(grid.notna().to_numpy().any(axis=0)) if grid.size else ()
-    return RawSheet(title, header_idx + 1, columns, frame, headers, int(used[-1]) + 1 if len(used) else 0)
+    width = max((next((j + 1 for j in range(len(line) - 1, -1, -1) if _present(line[j])), 0) for line in grid),
+                default=0)
+    return RawSheet(title, header_idx + 1, columns, tuple(rows), headers, width)
 
 
-def grid_from_rows(rows: Sequence[Sequence[object]]) -> pd.DataFrame:
+def grid_from_rows(rows: Sequence[Sequence[object]]) -> list[list[object]]:
+    """Rows of cells made all as long as the longest (None fills the gaps)."""
     width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+    return [list(r) + [None] * (width - len(r)) for r in rows]

@@ -178,7 +178,7 @@ def test_the_tool_cells_hold_the_right_values_read_back_both_ways(rich_book, con
     # the tool's own reader (calamine) sees the same values
     read = ExcelBackend(rich_book).read({"Invoices": ("Invoices", {"Invoice No": "Invoice No", "Balance": "Balance",
                                                                   "Sync Status": "Sync Status"})})["Invoices"]
-    got = {r["Invoice No"]: (r["Balance"], r["Sync Status"]) for _, r in read.frame.iterrows()}
+    got = {r["Invoice No"]: (r["Balance"], r["Sync Status"]) for _, r in read.rows}
     assert got == {no: (rows[no]["Balance"], rows[no]["Sync Status"]) for no in rows}
     assert (rich_book.parent / f"{rich_book.stem}.bak{rich_book.suffix}").exists()
 

@@ -47,7 +47,7 @@ class ExcelBackend(Backend):
         process ends, even when it is killed."""
         import fcntl
 
-        from sheet_sync.backends.excel_write import refuse_if_open
+        from sheet_sync.backends.xlsx_zip import refuse_if_open
 
         with open(self._lock_path, "a") as fh:
             try:
@@ -85,7 +85,7 @@ class ExcelBackend(Backend):
         something the surgical writer does not handle."""
         from dataclasses import replace
 
-        from sheet_sync.backends import excel_write, xlsx_surgical
+        from sheet_sync.backends import xlsx_surgical
         from sheet_sync.backends.xlsx_zip import Unsupported
 
         if self.writer != "openpyxl":
@@ -98,10 +98,12 @@ class ExcelBackend(Backend):
                 note = str(exc)
         else:
             note = "asked for"
+        from sheet_sync.backends import excel_write  # openpyxl loads only for the fallback
+
         return replace(excel_write.write_workbook(self.path, plan), writer="openpyxl", writer_note=note)
 
     def probe(self) -> str:
-        from sheet_sync.backends.excel_write import refuse_if_open
+        from sheet_sync.backends.xlsx_zip import refuse_if_open
 
         if not self.path.exists():
             raise SheetSyncError(f"The workbook {self.path} does not exist; check workbook.path in the config.",
@@ -119,17 +121,17 @@ def invoices_shape(raw: RawSheet, plan: WritePlan) -> InvoicesShape | None:
     """The Invoices shape from the sheet as read, when it has the Invoice No column (as the writer's own
     reading of the sheet's XML finds it: the first of the first ten rows that names Invoice No)."""
     keys = [normalize_name(h) for h in raw.headers]
-    if normalize_name(plan.invoice_no_header) not in keys or "Invoice No" not in raw.frame.columns:
+    if normalize_name(plan.invoice_no_header) not in keys or "Invoice No" not in raw.columns:
         return None
-    frame = raw.frame
-    last = int(max(frame.index, default=raw.header_row))
+    last = max((row for row, _ in raw.rows), default=raw.header_row)
+    by_row = dict(raw.rows)
     rows = range(raw.header_row + 1, last + 1)
 
     def column(name: str) -> tuple:
-        if name not in frame.columns:
+        if name not in raw.columns:
             return ()
-        values = dict(zip(frame.index, frame[name]))
-        return tuple(None if is_blank(values.get(r)) else values.get(r) for r in rows)
+        values = [by_row[r].get(name) if r in by_row else None for r in rows]
+        return tuple(None if is_blank(v) else v for v in values)
 
     currency = column("Currency") if normalize_name(plan.currency_header) in keys else ()
     return InvoicesShape(raw.title, raw.header_row, tuple(raw.headers), column("Invoice No"), currency, raw.width)

@@ -1,13 +1,14 @@
-"""Reading an .xlsx workbook: pandas with the calamine engine (fast, keeps cell positions)."""
+"""Reading an .xlsx workbook with calamine (fast, keeps cell positions); each cell as pandas' calamine
+reader gives it, without pandas' own cost."""
 from __future__ import annotations
 
 import posixpath
+from datetime import date, datetime
 import re
 import zipfile
 from pathlib import Path
 from typing import Mapping
 
-import pandas as pd
 from lxml import etree
 
 from sheet_sync.raw import RawSheet, find_sheet, raw_sheet
@@ -40,22 +41,44 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              "password (Excel: File > Info > Protect Workbook > Encrypt with Password, clear it) or "
                              "keep the invoices in a workbook without one.", kind=ErrorKind.WORKBOOK_UNREADABLE,
                              fix=f"remove the password from {path.name}")
+    from python_calamine import SheetTypeEnum, load_workbook
+
     try:
-        book = pd.ExcelFile(path, engine="calamine")
+        with open(path, "rb") as fh:
+            book = load_workbook(fh)
     except Exception as exc:  # calamine raises its own types for corrupt or non-xlsx files
         raise SheetSyncError(f"Cannot read {path.name} as an Excel workbook ({type(exc).__name__}: {exc}).",
                              kind=ErrorKind.WORKBOOK_UNREADABLE, fix=f"open {path.name} in Excel and save it as an "
                              "Excel Workbook (.xlsx)") from None
-    with book:
-        found: dict[str, RawSheet] = {}
-        for canonical, (owner_name, headers) in sheets.items():
-            title = find_sheet(book.sheet_names, owner_name)
-            if title is None:
-                continue
-            _check_extent(path, title)
-            grid = pd.read_excel(book, sheet_name=title, header=None, dtype=object)
-            found[canonical] = raw_sheet(title, grid, headers)
+    titles = [s.name for s in book.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
+    found: dict[str, RawSheet] = {}
+    for canonical, (owner_name, headers) in sheets.items():
+        title = find_sheet(titles, owner_name)
+        if title is None:
+            continue
+        _check_extent(path, title)
+        grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        found[canonical] = raw_sheet(title, [[_cell(v) for v in row] for row in grid], headers)
     return found
+
+
+# The texts pandas reads as a missing value (pandas.io.parsers STR_NA_VALUES); such a cell is blank here too.
+NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                      "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+NAN = float("nan")
+
+
+def _cell(value: object) -> object:
+    """A cell as pandas' calamine reader gives it: whole numbers as int, a date as a midnight datetime,
+    the missing-value texts (and an empty cell) as NaN."""
+    kind = value.__class__
+    if kind is str:
+        return NAN if value in NA_TEXTS else value
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is date:
+        return datetime(value.year, value.month, value.day)
+    return value
 
 
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")

@@ -19,35 +19,18 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.xlsx_cache import restore_cached_results
+from sheet_sync.backends.xlsx_zip import refuse_if_open
 from sheet_sync.cells import ooxml_text
-from sheet_sync.errors import ErrorKind, SheetSyncError
+from sheet_sync.errors import SheetSyncError
 from sheet_sync.layout import (
     HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, find_title,
     is_formula_like, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
+from sheet_sync.raw import HEADER_SEARCH_ROWS
 
-HEADER_SEARCH_ROWS = 10
 HEADER_FONT = Font(bold=True, color=HEADER_TEXT)
 HEADER_FILL_STYLE = PatternFill("solid", fgColor=HEADER_FILL)
-
-
-def excel_lock_file(path: Path) -> Path | None:
-    """Excel's owner file `~$name.xlsx` beside an open workbook (Excel may drop the first two characters)."""
-    for name in (f"~${path.name}", f"~${path.name[2:]}" if len(path.name) > 7 else None):
-        if name:
-            lock = path.with_name(name)
-            if lock.exists():
-                return lock
-    return None
-
-
-def refuse_if_open(path: Path) -> None:
-    lock = excel_lock_file(path)
-    if lock is not None:
-        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.",
-                             kind=ErrorKind.WORKBOOK_LOCKED, fix=f"close {path.name} in Excel; if Excel is not running, "
-                             f"delete the leftover lock file beside it ({lock.name})")
 
 
 def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> WriteReport:

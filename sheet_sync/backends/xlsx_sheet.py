@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
-from openpyxl.utils import column_index_from_string, get_column_letter
 
 from sheet_sync.backends.xlsx_package import MAIN_NS, inline_text, prefix_of, set_attribute, xml_text
 from sheet_sync.backends.xlsx_zip import Unsupported
+from sheet_sync.model import column_letter, column_number
 
 EPOCH_1900 = datetime(1899, 12, 30)
 EPOCH_1904 = datetime(1904, 1, 1)
@@ -28,13 +28,14 @@ _S_ATTR = re.compile(rb"(?:^|\s)s\s*=\s*[\"'](\d+)[\"']")
 _SPANS = re.compile(rb"(?:^|\s)spans\s*=\s*[\"'](\d+):(\d+)[\"']")
 _NUMBER = re.compile(rb"-?\d+")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+_NOT_CELLS = re.compile(rb"<(?:!--|!\[CDATA\[|\?)")  # a comment, CDATA or processing instruction
 _COLUMNS: dict[bytes, int] = {}
 
 
 def column_of(letters: bytes) -> int:
     found = _COLUMNS.get(letters)
     if found is None:
-        found = _COLUMNS[letters] = column_index_from_string(letters.decode())
+        found = _COLUMNS[letters] = column_number(letters.decode())
     return found
 
 
@@ -96,8 +97,7 @@ class SheetXml:
         self.body_end = m.end() if m.group(1) else data.find(b"</" + self.p + b"sheetData>", m.end())
         if self.body_end < 0:
             raise Unsupported(f"{name}: sheetData is not closed")
-        body = data[self.body_start:self.body_end]
-        if b"<!--" in body or b"<![CDATA[" in body or b"<?" in body:
+        if _NOT_CELLS.search(data, self.body_start, self.body_end):
             raise Unsupported(f"{name} has comments or CDATA among its cells")
         self._row_re = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/>|>)")
         self._row_end = b"</" + self.p + b"row>"
@@ -108,7 +108,8 @@ class SheetXml:
         self._is_re = re.compile(rb"<" + p + rb"is(?:\s[^>]*)?>(.*?)</" + p + rb"is>", re.S)
         self._f_re = re.compile(rb"<" + p + rb"f[\s/>]")
         self.rows = list(self._rows())
-        self._cells_have_refs = re.search(rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)", body) is None
+        self._cells_have_refs = re.compile(rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)").search(
+            data, self.body_start, self.body_end) is None
 
     def _rows(self) -> Iterator[Row]:
         pos, last = self.body_start, 0
@@ -139,14 +140,15 @@ class SheetXml:
         if row.self_closing:
             return out
         for m in self._cell_re.finditer(self.data, row.tag_end if start is None else start, row.end):
-            letters, attrs = m.group(1), m.group(2)
+            letters, attrs, inner = m.groups()
             if letters is None:
                 r = _R_ATTR.search(attrs)
                 letters = r.group(1) if r else None
-            column = column_of(letters) if letters else last + 1
+            column = (_COLUMNS.get(letters) or column_of(letters)) if letters else last + 1
             if column <= last:
                 raise Unsupported(f"{self.name}: cells out of order in row {row.number}")
-            out.append(Existing(column, m.start(), m.end(), attrs, m.group(3), letters is not None))
+            begin, end = m.span()
+            out.append(Existing(column, begin, end, attrs, inner, letters is not None))
             last = column
         return out
 
@@ -154,7 +156,7 @@ class SheetXml:
         """The row's cells from `column` on, found by the cell's address without reading the cells before
         it (every cell has its address); all of them when that cell is not there."""
         if self._cells_have_refs and not row.self_closing:
-            needle = b'r="' + get_column_letter(column).encode() + str(row.number).encode() + b'"'
+            needle = b'r="' + column_letter(column).encode() + str(row.number).encode() + b'"'
             at = self.data.find(needle, row.tag_end, row.end)
             if at >= 0:
                 start = self.data.rfind(b"<", row.tag_end, at)
@@ -219,11 +221,11 @@ class SheetXml:
             return out
         rows = [r for r in self.rows if r.number >= first_row and not r.self_closing]
         if self._cells_have_refs and rows:
-            letters = b"|".join(get_column_letter(c).encode() for c in out)
+            letters = b"|".join(column_letter(c).encode() for c in out)
             p = re.escape(self.p)
             wanted = re.compile(rb"<" + p + rb"c(?=\s)([^>]*?\sr\s*=\s*[\"'](" + letters + rb")(\d+)[\"'][^>]*?)"
                                 rb"(?:/>|>(.*?)</" + p + rb"c>)", re.S)
-            columns_of = {get_column_letter(c).encode(): out[c] for c in out}
+            columns_of = {column_letter(c).encode(): out[c] for c in out}
             for m in wanted.finditer(self.data, rows[0].start, self.body_end):
                 inner = m.group(4)
                 if inner is None:
@@ -295,7 +297,7 @@ class SheetXml:
                 pos = cell.end
                 i += 1
             elif not cell.has_ref:  # a cell placed by its order: give it its address, as cells may now come before it
-                ref = get_column_letter(cell.column).encode() + str(row.number).encode()
+                ref = column_letter(cell.column).encode() + str(row.number).encode()
                 tag_name = b"<" + self.p + b"c"
                 out += [data[pos:cell.start], tag_name + b' r="' + ref + b'"' + data[cell.start + len(tag_name):cell.end]]
                 pos = cell.end
@@ -303,8 +305,8 @@ class SheetXml:
         content_end = row.end if row.self_closing else row.end - len(self._row_end)
         body = b"".join(out) + data[pos:content_end] + rest
         start_tag = data[row.start:row.tag_end]
-        columns = [c.column for c in existing] + wanted
-        spans = _SPANS.search(start_tag)
+        spans = _SPANS.search(start_tag) if b"spans" in start_tag else None
+        columns = [c.column for c in existing] + wanted if spans else []
         if spans and (min(columns) < int(spans.group(1)) or max(columns) > int(spans.group(2))):
             start_tag = set_attribute(start_tag, b"spans", f"{min(min(columns), int(spans.group(1)))}:"
                                                             f"{max(max(columns), int(spans.group(2)))}")

@@ -26,10 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-
 from sheet_sync.backends.base import WriteReport
-from sheet_sync.backends.excel_write import HEADER_SEARCH_ROWS, refuse_if_open
 from sheet_sync.backends.xlsx_package import (
     CHART_CT, DRAWING_CT, REL_TYPE, WORKSHEET_CT, ContentTypes, SheetEntry, Workbook, free_part, read_rels,
     rels_name, rels_xml, shared_strings, with_count_reduced,
@@ -38,12 +35,13 @@ from sheet_sync.backends.xlsx_sheet import Existing, Put, SheetXml, cell_xml
 from sheet_sync.backends.xlsx_styles import Styles
 from sheet_sync.backends.xlsx_tool_sheets import chart_xml, drawing_xml, filter_ref, sheet_xml
 from sheet_sync.backends.xlsx_zip import (
-    Unsupported, ZipSink, ZipSource, backup_path_of, file_signature, replace_atomically,
+    Unsupported, ZipSink, ZipSource, backup_path_of, file_signature, refuse_if_open, replace_atomically,
 )
 from sheet_sync.layout import (
     InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, find_title, lay_out, log_columns,
 )
-from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
+from sheet_sync.model import LOG_COLUMNS, WritePlan, column_letter, column_number, normalize_name
+from sheet_sync.raw import HEADER_SEARCH_ROWS
 
 WRITER = "surgical"
 _REF = re.compile(r"([A-Z]+)(\d+)")
@@ -190,6 +188,8 @@ class _Edit:
         date1904 = self.workbook.date1904
         formula_tag = b"<" + sheet.p + b"f"
         tails: dict[tuple, bytes | None] = {}  # the same value in the same style is written the same way
+        heads: dict[int, bytes] = {}  # column -> the cell's start tag up to its row number
+        styles_in: dict[bytes, int | None] = {}  # a cell's attributes -> its style (a sheet has few variants)
 
         def render(row: int, column: int, put: Put, existing: Existing | None) -> bytes | None:
             style = put.style
@@ -202,7 +202,9 @@ class _Edit:
                 if existing.kind == b"s":
                     self.shared_refs_dropped += 1
                 if style is None:
-                    style = existing.style
+                    style = styles_in.get(existing.attrs, -1)
+                    if style == -1:
+                        style = styles_in[existing.attrs] = existing.style
             value = put.value
             key = (value.__class__, str(value) if isinstance(value, Decimal) else value, put.number_format, style)
             if key not in tails:
@@ -213,7 +215,10 @@ class _Edit:
             tail = tails[key]
             if tail is None:
                 return None
-            return b"<" + sheet.p + b'c r="' + get_column_letter(column).encode() + str(row).encode() + tail
+            head = heads.get(column)
+            if head is None:
+                head = heads[column] = b"<" + sheet.p + b'c r="' + column_letter(column).encode()
+            return head + str(row).encode() + tail
 
         return render
 
@@ -264,6 +269,7 @@ class _Edit:
         entry = self.entry(sheet.title)
         tab_selected = False
         ref = filter_ref(1, sheet.columns, sheet.filter_rows)
+        new = None  # the sheet's XML, when made to compare with the old (a sheet without chart or relationships)
         if entry is not None:
             old = self.sheet(entry)  # a worksheet, or Unsupported
             part = entry.part
@@ -291,7 +297,7 @@ class _Edit:
             self.changed[chart] = chart_xml(sheet.chart, sheet.title, values)
             self.types.add(drawing, DRAWING_CT)
             self.types.add(chart, CHART_CT)
-        self.changed[part] = self._tool_sheet_xml(sheet, ref, drawing_rel, tab_selected)
+        self.changed[part] = new if new is not None else self._tool_sheet_xml(sheet, ref, drawing_rel, tab_selected)
         self._filter_name(sheet.title, ref)
 
     def _tool_sheet_xml(self, sheet: ToolSheet, ref: str, drawing_rel: str | None, tab_selected: bool) -> bytes:
@@ -398,7 +404,7 @@ def _headers(values: Sequence[Any]) -> tuple[str, ...]:
 
 
 def _col(letters: str) -> int:
-    return column_index_from_string(letters)
+    return column_number(letters)
 
 
 def _source_of(rels_part: str) -> str:
@@ -460,7 +466,7 @@ def _with_dimension(data: bytes, p: bytes, puts: dict[int, dict[int, Put]]) -> b
     rows = [int(r) for _, r in refs]
     lo_col, lo_row = min(cols + [min(min(c) for c in puts.values() if c)]), min(rows + [min(puts)])
     hi_col, hi_row = max(cols + [max(max(c) for c in puts.values() if c)]), max(rows + [max(puts)])
-    ref = f"{get_column_letter(lo_col)}{lo_row}:{get_column_letter(hi_col)}{hi_row}".encode()
+    ref = f"{column_letter(lo_col)}{lo_row}:{column_letter(hi_col)}{hi_row}".encode()
     if len(refs) == 1 and (lo_col, lo_row, hi_col, hi_row) == (cols[0], rows[0], cols[0], rows[0]):
         ref = m.group(1)
     return data[:m.start(1)] + ref + data[m.end(1):]

@@ -6,12 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterable, Mapping
 
-from openpyxl.utils import get_column_letter
 
 from sheet_sync.backends.xlsx_package import MAIN_NS, REL_NS, XML_DECLARATION, quote_sheet, text
 from sheet_sync.backends.xlsx_sheet import cell_xml
 from sheet_sync.backends.xlsx_styles import Styles
 from sheet_sync.layout import Cell, Chart
+from sheet_sync.model import column_letter
 
 DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -34,16 +34,19 @@ def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_
         rows.setdefault(header_row, {}).setdefault(col, Cell(header_row, col, None))
     formats: dict[str, int] = {}
     tails: dict[tuple, str | None] = {}  # a value in a style is written the same way wherever it stands
-    letters = {}
+    heads = {}  # column -> '<c r="B'
+    special = {header_row} | {r for r, _ in bold_at}  # rows where a cell's style is not its number format's
     out: list[str] = []
     max_col = 0
     for r in sorted(rows):
+        row = rows[r]
         row_cells = []
-        for col in sorted(rows[r]):
-            c = rows[r][col]
-            if r == header_row and col <= header_columns:
+        last = 0
+        for col in sorted(row):
+            c = row[col]
+            if r in special and r == header_row and col <= header_columns:
                 style = header
-            elif (r, col) in bold_at:
+            elif r in special and (r, col) in bold_at:
                 style = bold_style
             elif c.number_format:
                 style = formats.get(c.number_format)
@@ -58,13 +61,14 @@ def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_
                 tails[key] = xml.split("\0", 1)[1] if xml is not None else None
             tail = tails[key]
             if tail is not None:
-                letter = letters.get(col) or letters.setdefault(col, get_column_letter(col))
-                row_cells.append(f'<c r="{letter}{r}{tail}')
-                max_col = max(max_col, col)
+                head = heads.get(col) or heads.setdefault(col, f'<c r="{column_letter(col)}')
+                row_cells.append(f"{head}{r}{tail}")
+                last = col
         if row_cells:
             out.append(f'<row r="{r}">{"".join(row_cells)}</row>')
+            max_col = max(max_col, last)
     last_row = max(rows, default=1)
-    dimension = f"A1:{get_column_letter(max(max_col, 1))}{last_row}" if rows else "A1"
+    dimension = f"A1:{column_letter(max(max_col, 1))}{last_row}" if rows else "A1"
     selected = ' tabSelected="1"' if tab_selected else ""
     first = header_row + 1
     views = (f'<sheetViews><sheetView{selected} workbookViewId="0"><pane ySplit="{header_row}" topLeftCell="A{first}" '
@@ -108,7 +112,7 @@ def chart_xml(chart: Chart, sheet_title: str, values: Mapping[tuple[int, int], o
     """A clustered column chart: one series per (row, name) of `chart.series`, the header row as categories.
     `values` are the sheet's cells, written into the chart's cache so that it shows before a recalculation."""
     sheet = quote_sheet(sheet_title)
-    first, last = get_column_letter(chart.first_column), get_column_letter(chart.last_column)
+    first, last = column_letter(chart.first_column), column_letter(chart.last_column)
     columns = range(chart.first_column, chart.last_column + 1)
     categories = "".join(f'<c:pt idx="{i}"><c:v>{text(str(values.get((chart.header_row, c), "")))}</c:v></c:pt>'
                          for i, c in enumerate(columns))
@@ -146,4 +150,4 @@ def _is_number(value: object) -> bool:
 
 
 def filter_ref(header_row: int, columns: int, last_row: int) -> str:
-    return f"A{header_row}:{get_column_letter(max(columns, 1))}{max(last_row, header_row)}"
+    return f"A{header_row}:{column_letter(max(columns, 1))}{max(last_row, header_row)}"

@@ -220,3 +220,21 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def excel_lock_file(path: Path) -> Path | None:
+    """Excel's owner file `~$name.xlsx` beside an open workbook (Excel may drop the first two characters)."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}" if len(path.name) > 7 else None):
+        if name:
+            lock = path.with_name(name)
+            if lock.exists():
+                return lock
+    return None
+
+
+def refuse_if_open(path: Path) -> None:
+    lock = excel_lock_file(path)
+    if lock is not None:
+        raise SheetSyncError(f"{path.name} is open in Excel (lock file {lock.name}): close it and run again.",
+                             kind=ErrorKind.WORKBOOK_LOCKED, fix=f"close {path.name} in Excel; if Excel is not running, "
+                             f"delete the leftover lock file beside it ({lock.name})")
