@@ -54,11 +54,24 @@ def digest_context(data: Data, config: Config) -> dict:
         "skipped": data["skipped"],
         "attention": [{**a, "balance": None if a["balance"] is None else Decimal(a["balance"])}
                       for a in data["attention"]],
+        "attention_by_client": _by_client(data["attention"]),
         "totals": totals,
         "problems": [problem_line(p) for p in blocking[:MAX_PROBLEMS]],
         "problem_count": len(blocking),
         "unconfirmed": data["unconfirmed"],
     }
+
+
+def _by_client(attention: list[dict]) -> list[dict]:
+    """The invoices that need a decision, per client (the longest overdue client first), oldest first; the
+    ones below the write-off limit marked."""
+    groups: dict[str, list[dict]] = {}
+    for a in attention:
+        groups.setdefault(a["client"], []).append(
+            {**a, "balance": None if a["balance"] is None else Decimal(a["balance"]),
+             "write_off": "write-off limit" in a["reason"]})
+    ordered = sorted(groups.items(), key=lambda kv: -max(x["days_overdue"] for x in kv[1]))
+    return [{"client": client, "invoices": sorted(rows, key=lambda x: -x["days_overdue"])} for client, rows in ordered]
 
 
 def digest_subject(data: Data) -> str:

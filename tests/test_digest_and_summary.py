@@ -56,7 +56,7 @@ def test_digest_lists_sends_decisions_totals_and_problems(tmp_path, config_for):
     assert msg["To"] == "owner@studio.example.com" and msg["X-Sheet-Sync-Invoice"] is None
     assert "1 invoice needs your decision" in msg["Subject"]
     text = msg.get_body(("plain",)).get_content()
-    assert "D-2, <b>Bold & Co</b> | Ltd: $2,400.00" in text
+    assert "  <b>Bold & Co</b> | Ltd\n    - D-2: $2,400.00, " in text  # grouped per client, then each invoice
     assert "collections agency" in text
     assert "Invoices!F4: 'abc' is not an amount" in text
     assert "KRW: ₩1,200,000" in text
@@ -160,3 +160,25 @@ def test_job_summary_never_turns_sheet_text_into_a_link_or_an_image(tmp_path, co
     html_out = MarkdownIt("gfm-like").render(markdown_summary(result))
     assert "evil.example" in html_out  # the text is there...
     assert "<a " not in html_out and "<img" not in html_out  # ...but never live
+
+
+def test_the_digest_groups_decisions_per_client_oldest_first(tmp_path, config_for):
+    """Needs your decision: one heading per client (the longest overdue first), its invoices oldest first,
+    the advice said once, not a sentence per invoice."""
+    from sheet_sync.digest import build_digest
+
+    due = AS_OF - timedelta(days=80)
+    rows = [invoice("A-1", due=due), invoice("A-2", due=due - timedelta(days=10)),
+            invoice("B-1", "C2", due=due - timedelta(days=5), currency="KRW", amount=900000)]
+    config = config_for(simple_book(tmp_path / "book.xlsx", rows, CLIENTS),
+                        '[mail]\ntransport = "outbox"\nfrom = "billing@studio.example.com"\noutbox_dir = "outbox"\n'
+                        'digest_to = "owner@studio.example.com"')
+    result = None
+    for n in range(25):
+        result = api.sync(config, as_of=AS_OF + timedelta(days=n))
+        if len(result.attention) == 3:
+            break
+    assert len(result.attention) == 3
+    text = build_digest(result, config).get_body(("plain",)).get_content()
+    assert text.count("collections agency") == 1
+    assert text.index("Bold & Co") < text.index("A-2") < text.index("A-1") < text.index("한빛상사") < text.index("B-1")
