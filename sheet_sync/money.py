@@ -126,3 +126,12 @@ def _parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
     except InvalidOperation:
         return None, f"{_show(raw)} is not an amount. Write a number like 1250.00."
     return quantize(-amount if negative else amount, currency), ""
+
+
+def format_amount(amount: Decimal, currency: str, language: str) -> str:
+    """Money as a sentence writes it: in Korean, won as `800,000원` (the symbol stays in tables); otherwise
+    as `format_money`."""
+    code = str(currency).strip().upper()
+    if language == "ko" and code == "KRW":
+        return f"{quantize(Decimal(amount), code):,}원"
+    return format_money(amount, currency, language)

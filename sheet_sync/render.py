@@ -43,7 +43,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from sheet_sync.errors import ErrorKind, SheetSyncError
-from sheet_sync.money import LOCALES, format_money
+from sheet_sync.money import LOCALES, format_amount, format_money
 from sheet_sync.model import LANGUAGES, MESSAGES, THANKS
 
 PARTS = ("subject.txt", "txt", "html")
@@ -92,6 +92,11 @@ def _money_filter(ctx, amount: Decimal, currency: str) -> str:
 
 
 @pass_context
+def _amount_filter(ctx, amount: Decimal, currency: str) -> str:
+    return format_amount(amount, currency, ctx.get("language", "en"))
+
+
+@pass_context
 def _date_filter(ctx, d: date) -> str:
     return format_date(d, ctx.get("language", "en"))
 
@@ -131,7 +136,7 @@ def _environment(templates_dir: str) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(money=_money_filter, date=_date_filter, weekday=_weekday_filter, number=_number_filter,
+    env.filters.update(money=_money_filter, amount=_amount_filter, date=_date_filter, weekday=_weekday_filter, number=_number_filter,
                        nl2br=_nl2br, href=_href)
     return env
 
@@ -341,8 +346,8 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
     """What every reminder must say (SPEC, Reminders), checked in each rendered part."""
     inv = ctx["invoice"]
     if stage == THANKS:  # a thank-you names the invoice and what was paid, and asks for nothing
-        must = {"the invoice number": inv["invoice_no"], "the amount paid": format_money(inv["amount"], inv["currency"],
-                                                                                        language)}
+        must = {"the invoice number": inv["invoice_no"], "the amount paid": format_amount(inv["amount"], inv["currency"],
+                                                                                         language)}
         return [f"The template {language}/{stage}.{part} does not show {', '.join(w for w, v in must.items() if v not in body and str(escape(v)) not in body)}."
                 for part, body in (("txt", message.text), ("html", message.html))
                 if any(v not in body and str(escape(v)) not in body for v in must.values())] + \

@@ -185,7 +185,7 @@ def test_one_day_overdue_is_singular_in_english():
 
 @pytest.mark.parametrize("lang, received, remaining", [
     ("en", "Thank you for the $250.00 already paid toward the $1,250.00 total.", "Amount due:    $1,000.00"),
-    ("ko", "일부 입금해 주신 금액(₩200,000)은 감사히 잘 받았습니다.", "결제하실 금액: ₩1,000,000"),
+    ("ko", "일부 입금해 주신 금액(200,000원)은 감사히 잘 받았습니다.", "결제하실 금액: ₩1,000,000"),  # won in prose, ₩ in tables
     ("zh", "我们已收到您支付的 ¥800.00（发票总额 ¥8,800.00），非常感谢。", "应付金额：¥8,000.00"),
 ])
 @pytest.mark.parametrize("stage", STAGES)
@@ -198,7 +198,7 @@ def test_a_partial_payment_says_what_was_received_and_what_remains(lang, receive
 
 @pytest.mark.parametrize("lang, offer", [
     ("en", "If it suits you to pay by November 15, 2026, you are welcome to take 2% off ($20.00) and pay $980.00 instead."),
-    ("ko", "2026년 11월 15일까지 결제해 주시면 2% 조기 결제 할인(₩20,000)이 적용되어 ₩980,000만 결제하시면 됩니다."),
+    ("ko", "2026년 11월 15일까지 결제해 주시면 2% 조기 결제 할인(20,000원)이 적용되어 980,000원만 결제하시면 됩니다."),
     ("zh", "如您在 2026年11月15日 前付款，可享受 2% 的提前付款优惠（减免 ¥160.00），只需支付 ¥7,840.00。"),
 ])
 def test_upcoming_mentions_the_early_payment_discount_only_when_given(lang, offer):
