@@ -117,3 +117,15 @@ def test_no_thank_you_the_morning_the_client_is_chased(tmp_path, config_for):
     assert [(m.invoice_no, m.stage) for m in thursday.sent] == [("U-2", "firm")]
     friday = api.sync(config, as_of=MONDAY + timedelta(days=4))
     assert [(m.invoice_no, m.stage) for m in friday.sent] == [("U-1", "thanks")]
+
+
+
+def test_a_grouped_final_notice_names_only_the_invoices_that_reached_it(tmp_path, config_for):
+    """Collections is said of the invoices at their final notice, never of one that is merely late."""
+    from sheet_sync.render import _variants, render_reminder
+
+    for lang in ("en", "ko", "zh"):
+        ctx = _variants(lang, "final")[2]  # three invoices: two at final, one only coming due
+        text = render_reminder("final", lang, ctx).text
+        line = next(x for x in text.split("\n") if "collections" in x or "채권추심" in x or "催收" in x)
+        assert "INV-2026-0031" in line and "INV-2026-0042" in line and "INV-2026-0050" not in line, (lang, line)
