@@ -81,9 +81,9 @@ def format_date(d: date, language: str) -> str:
     return babel_format_date(d, format="long", locale=_locale(language))
 
 
-def format_weekday(d: date, language: str) -> str:
-    """The day of the week: `Friday`, `금요일`, `星期五`."""
-    return babel_format_date(d, format="EEEE", locale=_locale(language))
+def format_weekday(d: date, language: str, width: str = "wide") -> str:
+    """The day of the week: `Friday`, `금요일`, `星期五`; with width "short": `Fri`, `금`, `周五`."""
+    return babel_format_date(d, format="EEEE" if width == "wide" else "E", locale=_locale(language))
 
 
 @pass_context
@@ -102,8 +102,8 @@ def _date_filter(ctx, d: date) -> str:
 
 
 @pass_context
-def _weekday_filter(ctx, d: date) -> str:
-    return format_weekday(d, ctx.get("language", "en"))
+def _weekday_filter(ctx, d: date, width: str = "wide") -> str:
+    return format_weekday(d, ctx.get("language", "en"), width)
 
 
 @pass_context

@@ -152,7 +152,7 @@ def test_firm_asks_for_a_payment_date_and_says_work_will_pause():
     texts = {lang: render_reminder("firm", lang, sample_context(lang, "firm")).text for lang in LANGS}
     assert "we will need to pause any ongoing work for Northwind Traders until this invoice is settled" in texts["en"]
     assert "By Friday, November 27, 2026, please either settle the balance or reply to this email" in texts["en"]
-    assert "작업을 부득이하게 잠시 중단하게 되는 점" in texts["ko"] and "2026년 11월 27일 금요일까지" in texts["ko"]
+    assert "작업을 부득이하게 잠시 중단하게 되는 점" in texts["ko"] and "2026년 11월 27일(금)까지" in texts["ko"]
     assert "暂停正在为您进行的工作" in texts["zh"] and "2026年11月27日（星期五）前回复本邮件" in texts["zh"]
 
 
@@ -171,7 +171,7 @@ def test_final_names_the_reply_date_and_a_collections_agency_without_threats(lan
                      "法律", "律师", "法院"):
             assert word not in lowered
         assert not re.search(r"\bsue\b", lowered)
-    assert {"en": "by Friday, December 11, 2026", "ko": "2026년 12월 11일 금요일까지",
+    assert {"en": "by Friday, December 11, 2026", "ko": "2026년 12월 11일(금)까지",
             "zh": "2026年12月11日（星期五）前"}[lang] in msg.text
 
 
@@ -199,7 +199,7 @@ def test_a_partial_payment_says_what_was_received_and_what_remains(lang, receive
 @pytest.mark.parametrize("lang, offer", [
     ("en", "If it suits you to pay by November 15, 2026, you are welcome to take 2% off ($20.00) and pay $980.00 instead."),
     ("ko", "2026년 11월 15일까지 결제해 주시면 2% 조기 결제 할인(20,000원)이 적용되어 980,000원만 결제하시면 됩니다."),
-    ("zh", "如您在 2026年11月15日 前付款，可享受 2% 的提前付款优惠（减免 ¥160.00），只需支付 ¥7,840.00。"),
+    ("zh", "如您在2026年11月15日前付款，可享受 2% 的提前付款优惠（减免 ¥160.00），只需支付 ¥7,840.00。"),
 ])
 def test_upcoming_mentions_the_early_payment_discount_only_when_given(lang, offer):
     ctx = sample_context(lang, "upcoming")
