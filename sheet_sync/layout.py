@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from sheet_sync.cells import has_control, paragraphs, visible
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
+from sheet_sync.raw import HEADER_SEARCH_ROWS, find_sheet
 
 DATE_PATTERN = "yyyy-mm-dd"
 INT_PATTERN = "0"
@@ -394,19 +395,31 @@ def _log_writes(plan: WritePlan, shape: LogShape) -> LogWrites | None:
 
 # ---- all of it ---------------------------------------------------------------------------------------------
 
-def find_title(titles: Sequence[str], wanted: str) -> str | None:
+def header_row(rows: Iterable[tuple[int, Sequence[Any]]], wanted: str) -> tuple[int, tuple[str, ...]]:
+    """The header row among `rows` ((row number, values), top down): the first of the first ten that holds
+    `wanted`, else the first non-empty one, else row 1; with its cells as header texts ("" for a blank)."""
     key = normalize_name(wanted)
-    return next((t for t in titles if normalize_name(t) == key), None)
+    first: tuple[int, Sequence[Any]] | None = None
+    for number, values in rows:
+        if number > HEADER_SEARCH_ROWS:
+            break
+        if any(normalize_name(v) == key for v in values if v is not None):
+            first = (number, values)
+            break
+        if first is None and any(v not in (None, "") for v in values):
+            first = (number, values)
+    number, values = first or (1, ())
+    return number, tuple("" if v in (None, "") else str(v).strip() for v in values)
 
 
 def lay_out(plan: WritePlan, shape: Shape) -> Writes:
     """The cells and sheets that carry `plan` into a workbook of this `shape`."""
     sheets = []
     if plan.aging is not None:
-        sheets.append(tool_sheet(find_title(shape.titles, plan.aging_sheet) or plan.aging_sheet, plan.aging,
+        sheets.append(tool_sheet(find_sheet(shape.titles, plan.aging_sheet) or plan.aging_sheet, plan.aging,
                                  plan.default_currency))
     if plan.summary is not None:
-        sheets.append(summary_sheet(find_title(shape.titles, plan.summary_sheet) or plan.summary_sheet, plan.summary,
+        sheets.append(summary_sheet(find_sheet(shape.titles, plan.summary_sheet) or plan.summary_sheet, plan.summary,
                                     plan.default_currency))
     return Writes(
         invoices=_invoice_writes(plan, shape.invoices) if shape.invoices is not None else None,

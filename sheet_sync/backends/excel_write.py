@@ -23,11 +23,11 @@ from sheet_sync.backends.xlsx_zip import refuse_if_open
 from sheet_sync.cells import ooxml_text
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.layout import (
-    HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, find_title,
+    HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, header_row,
     is_formula_like, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
-from sheet_sync.raw import HEADER_SEARCH_ROWS
+from sheet_sync.raw import HEADER_SEARCH_ROWS, find_sheet
 
 HEADER_FONT = Font(bold=True, color=HEADER_TEXT)
 HEADER_FILL_STYLE = PatternFill("solid", fgColor=HEADER_FILL)
@@ -63,26 +63,13 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True) -> Write
 
 # ---- the shape -------------------------------------------------------------------------------------
 
-def find_sheet(wb: openpyxl.Workbook, name: str) -> Worksheet | None:
-    title = find_title(wb.sheetnames, name)
+def _worksheet(wb: openpyxl.Workbook, name: str) -> Worksheet | None:
+    title = find_sheet(wb.sheetnames, name)
     return wb[title] if title is not None else None
 
 
-def header_row(ws: Worksheet, wanted: str) -> int:
-    """The first row within the first ten that holds `wanted` (else the first non-empty row, else 1)."""
-    key = normalize_name(wanted)
-    first_filled = 0
-    for r, row in enumerate(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, values_only=True), start=1):
-        if any(normalize_name(v) == key for v in row if v is not None):
-            return r
-        if not first_filled and any(v not in (None, "") for v in row):
-            first_filled = r
-    return first_filled or 1
-
-
-def _header_cells(ws: Worksheet, row: int) -> tuple[str, ...]:
-    values = next(ws.iter_rows(min_row=row, max_row=row, values_only=True), ())
-    return tuple("" if v in (None, "") else str(v).strip() for v in values)
+def _header_row(ws: Worksheet, wanted: str) -> tuple[int, tuple[str, ...]]:
+    return header_row(enumerate(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, values_only=True), start=1), wanted)
 
 
 def _column(ws: Worksheet, col: int, first_row: int) -> tuple:
@@ -97,10 +84,9 @@ def _column(ws: Worksheet, col: int, first_row: int) -> tuple:
 
 def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
     invoices = None
-    ws = find_sheet(wb, plan.invoices_sheet)
+    ws = _worksheet(wb, plan.invoices_sheet)
     if ws is not None:
-        hrow = header_row(ws, plan.invoice_no_header)
-        headers = _header_cells(ws, hrow)
+        hrow, headers = _header_row(ws, plan.invoice_no_header)
         keys = [normalize_name(h) for h in headers]
         if normalize_name(plan.invoice_no_header) in keys:
             no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
@@ -111,10 +97,9 @@ def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
             invoices = InvoicesShape(ws.title, hrow, headers, _column(ws, no_col, hrow + 1),
                                      _column(ws, cur_col, hrow + 1) if cur_col else (), last_used)
     log = LogShape()
-    ls = find_sheet(wb, plan.log_sheet)
+    ls = _worksheet(wb, plan.log_sheet)
     if ls is not None:
-        hrow = header_row(ls, LOG_COLUMNS[0])
-        headers = _header_cells(ls, hrow)
+        hrow, headers = _header_row(ls, LOG_COLUMNS[0])
         cols = log_columns(headers)
         ids = _column(ls, cols[LOG_COLUMNS.index("Message ID")], hrow + 1)
         last = hrow

@@ -24,7 +24,7 @@ import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.xlsx_package import (
@@ -38,10 +38,10 @@ from sheet_sync.backends.xlsx_zip import (
     Unsupported, ZipSink, ZipSource, backup_path_of, file_signature, refuse_if_open, replace_atomically,
 )
 from sheet_sync.layout import (
-    InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, find_title, lay_out, log_columns,
+    InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, header_row, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, column_letter, column_number, normalize_name
-from sheet_sync.raw import HEADER_SEARCH_ROWS
+from sheet_sync.raw import find_sheet
 
 WRITER = "surgical"
 _REF = re.compile(r"([A-Z]+)(\d+)")
@@ -115,33 +115,21 @@ class _Edit:
             raise Unsupported(f"'{entry.name}' is not a worksheet")
         return SheetXml(self.src.read(entry.part), entry.part)
 
-    def header_row(self, sheet: SheetXml, wanted: str) -> tuple[int, list[Any]]:
-        """As excel_write.header_row: the first of the first ten rows that holds `wanted`, else the first
-        non-empty one, else 1; with that row's values."""
-        key = normalize_name(wanted)
-        first: tuple[int, list[Any]] | None = None
-        for row in sheet.rows:
-            if row.number > HEADER_SEARCH_ROWS:
-                break
-            values = sheet.row_values(row, self.strings)
-            if any(normalize_name(v) == key for v in values if v is not None):
-                return row.number, values
-            if first is None and any(v not in (None, "") for v in values):
-                first = (row.number, values)
-        return first or (1, [])
+    def header_row(self, sheet: SheetXml, wanted: str) -> tuple[int, tuple[str, ...]]:
+        """As the openpyxl writer finds it (layout.header_row), from the sheet's XML, reading rows lazily."""
+        return header_row(((row.number, sheet.row_values(row, self.strings)) for row in sheet.rows), wanted)
 
     def shape(self, plan: WritePlan, known: InvoicesShape | None = None,
               ) -> tuple[Shape, SheetXml | None, SheetXml | None]:
         titles = tuple(s.name for s in self.workbook.sheets)
         invoices, inv_sheet = None, None
-        entry = self.entry(find_title(titles, plan.invoices_sheet))
+        entry = self.entry(find_sheet(titles, plan.invoices_sheet))
         if entry is not None and known is not None and known.title == entry.name:
             inv_sheet, invoices = self.sheet(entry), known
             invoices = replace(invoices, last_column=max(invoices.last_column, inv_sheet.last_merged_column()))
         elif entry is not None:
             inv_sheet = self.sheet(entry)
-            hrow, values = self.header_row(inv_sheet, plan.invoice_no_header)
-            headers = _headers(values)
+            hrow, headers = self.header_row(inv_sheet, plan.invoice_no_header)
             keys = [normalize_name(h) for h in headers]
             if normalize_name(plan.invoice_no_header) in keys:
                 no_col = keys.index(normalize_name(plan.invoice_no_header)) + 1
@@ -154,11 +142,10 @@ class _Edit:
                                          tuple(found[cur_col].get(r) for r in rows) if cur_col else (),
                                          max(inv_sheet.last_value_column(), inv_sheet.last_merged_column()))
         log, log_sheet = LogShape(), None
-        entry = self.entry(find_title(titles, plan.log_sheet))
+        entry = self.entry(find_sheet(titles, plan.log_sheet))
         if entry is not None:
             log_sheet = self.sheet(entry)
-            hrow, values = self.header_row(log_sheet, LOG_COLUMNS[0])
-            headers = _headers(values)
+            hrow, headers = self.header_row(log_sheet, LOG_COLUMNS[0])
             cols = log_columns(headers)
             found = log_sheet.column_values(cols, hrow + 1, self.strings)
             last = max([hrow, *(r for c in found.values() for r in c)])
@@ -398,10 +385,6 @@ class _Edit:
 
 
 # ---- helpers -------------------------------------------------------------------------------------------
-
-def _headers(values: Sequence[Any]) -> tuple[str, ...]:
-    return tuple("" if v in (None, "") else str(v).strip() for v in values)
-
 
 def _col(letters: str) -> int:
     return column_number(letters)
