@@ -165,8 +165,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     log_rows: list[LogEntry] = list(run.recovered)
     rows_of: Mapping[tuple[str, str], int] = {}
     if dry_run:
-        results = [Sent(no, o.client_id, stage, o.to_text, o.subject, SendState.PLANNED)
-                   for o in run.outgoing for no, stage in o.parts]
+        results = [s for o in run.outgoing for s in Sent.each(o, SendState.PLANNED)]
     elif run.outgoing:  # with nothing to send there is no outcome and no log row
         from sheet_sync.send import send_all
 

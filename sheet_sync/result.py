@@ -39,8 +39,9 @@ class Sent:
     detail: str = ""
 
     @classmethod
-    def of(cls, o: Outgoing, state: str, detail: str = "") -> Sent:
-        return cls(o.invoice_no, o.client_id, o.stage, o.to_text, o.subject, state, detail)
+    def each(cls, o: Outgoing, state: str, detail: str = "") -> list[Sent]:
+        """One per invoice the message is about (a message to a client may cover several)."""
+        return [cls(no, o.client_id, stage, o.to_text, o.subject, state, detail) for no, stage in o.parts]
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,10 @@ class SendOutcome:
     log_rows: Mapping[tuple[str, str], int]  # (Message ID, Invoice No) -> Reminder Log row already holding it
 
 
-def _entries(o: Outgoing, clock: Clock, transport: str, state: SendState) -> list[LogEntry]:
-    """A message's log rows: one per invoice it is about, all with its Message ID."""
-    return [LogEntry(clock(), no, o.client_id, stage, o.to_text, o.subject, o.message_id, transport, state)
-            for no, stage in o.parts]
-
-
-def _each(o: Outgoing, state: SendState, detail: str = "") -> list[Sent]:
-    return [Sent(no, o.client_id, stage, o.to_text, o.subject, state, detail) for no, stage in o.parts]
+def _entries(o: Outgoing, clock: Clock, transport: str) -> list[LogEntry]:
+    """A message's log rows, `pending`: one per invoice it is about, all with its Message ID."""
+    return [LogEntry(clock(), no, o.client_id, stage, o.to_text, o.subject, o.message_id, transport,
+                     SendState.PENDING) for no, stage in o.parts]
 
 
 def send_all(outgoing: Sequence[Outgoing], log: SendLog, transport: Transport, clock: Clock, cap: int,
@@ -43,14 +39,14 @@ def send_all(outgoing: Sequence[Outgoing], log: SendLog, transport: Transport, c
     """Send `outgoing` (at most `cap` messages; the rest are left for the next run), at most once."""
     to_send, over = list(outgoing[:cap]), list(outgoing[cap:])
     window = log.window
-    pending = [_entries(o, clock, transport.name, SendState.PENDING if not window or i < window else SendState.QUEUED)
-               for i, o in enumerate(to_send)]
-    planned = [e for group in pending for e in group]
+    pending = [_entries(o, clock, transport.name) for o in to_send]
+    # the first `window` messages may go before the next record; the others wait, surely unsent, as `queued`
+    planned = [e if not window or i < window else replace(e, state=SendState.QUEUED)
+               for i, group in enumerate(pending) for e in group]
     rows = log.plan(planned) if planned else {}
-    pending = [[replace(e, state=SendState.PENDING) for e in group] for group in pending]
     results, entries = _send(to_send, pending, log, transport, clock, progress, window if rows else None)
     for o in over:
-        results += _each(o, SendState.SKIPPED, f"over the daily cap of {cap}; left for the next run")
+        results += Sent.each(o, SendState.SKIPPED, f"over the daily cap of {cap}; left for the next run")
     return SendOutcome(tuple(results), tuple(entries), dict(rows))
 
 
@@ -61,19 +57,20 @@ def _send(outgoing: list[Outgoing], pending: list[list[LogEntry]], log: SendLog,
     if not outgoing:
         return results, done
 
-    def record(o: Outgoing, group: list[LogEntry], state: SendState, detail: str) -> None:
-        results.extend(_each(o, state, detail))
+    def record(o: Outgoing, group: list[LogEntry], state: SendState, detail: str, journalled: bool) -> None:
+        """The message's outcome, for each invoice; into the log's journal when its send was journalled."""
+        results.extend(Sent.each(o, state, detail))
         for entry in group:
             outcome = replace(entry, logged_at=clock(), state=state, detail=detail)
-            log.after(outcome)
+            if journalled:
+                log.after(outcome)
             done.append(outcome)
 
     try:
         transport.__enter__()
     except (SheetSyncError, SendError) as exc:  # login refused, server unreachable: nothing was sent
         for o, group in zip(outgoing, pending):
-            results.extend(_each(o, SendState.FAILED, str(exc)))
-            done.extend(replace(e, logged_at=clock(), state=SendState.FAILED, detail=str(exc)) for e in group)
+            record(o, group, SendState.FAILED, str(exc), journalled=False)
         return results, done
     try:
         since = 0  # the first outcome not yet recorded by advance()
@@ -85,8 +82,7 @@ def _send(outgoing: list[Outgoing], pending: list[list[LogEntry]], log: SendLog,
                 except SheetSyncError as exc:  # cannot record: stop, so that nothing unknowable is sent
                     why = f"not sent: the Reminder Log could not be updated ({exc}); left for the next run"
                     for o2, g2 in zip(outgoing[i:], pending[i:]):
-                        results.extend(_each(o2, SendState.SKIPPED, why))
-                        done.extend(replace(e, logged_at=clock(), state=SendState.SKIPPED, detail=why) for e in g2)
+                        record(o2, g2, SendState.SKIPPED, why, journalled=False)
                     break
             for entry in group:
                 log.before(entry)
@@ -98,7 +94,7 @@ def _send(outgoing: list[Outgoing], pending: list[list[LogEntry]], log: SendLog,
                 detail, state = str(exc), SendState.FAILED
             except Exception as exc:  # noqa: BLE001 - a surprise in one send: not known whether it went; go on
                 detail, state = f"it stopped with an unexpected error ({type(exc).__name__}: {exc})"[:300], SendState.UNCONFIRMED
-            record(o, group, state, detail)
+            record(o, group, state, detail, journalled=True)
             if progress:
                 progress(i + 1, len(outgoing), o.invoice_no)
     finally:
