@@ -24,7 +24,7 @@ from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
 from sheet_sync.model import OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
-from sheet_sync.policy import Decision, make_calendar, plan
+from sheet_sync.policy import Calendar, Decision, make_calendar, plan
 from sheet_sync import tables
 from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
 from sheet_sync.writeplan import build_write_plan
@@ -52,6 +52,7 @@ class _Run:
     book: Book
     report: AgingReport
     decisions: dict[str, Decision]
+    calendar: Calendar
     outgoing: list[Outgoing]
     recovered: list[LogEntry]
     compose_problems: list[Problem] = field(default_factory=list)
@@ -99,7 +100,7 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
                 problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {d.stage} reminder could not be "
                                               f"written: {exc}", d.invoice.invoice_no))
     stages.done("render")
-    return _Run(book, report, decisions, outgoing, recovered, problems, stale)
+    return _Run(book, report, decisions, calendar, outgoing, recovered, problems, stale)
 
 
 def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Decision],
@@ -159,7 +160,6 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     transport = transport or (None if dry_run else make_transport(config))
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
     run = _prepare(config, as_of, book, log, stages)
-    sending_day = make_calendar(config, as_of).is_sending_day(as_of)
 
     results: list[Sent] = []
     log_rows: list[LogEntry] = list(run.recovered)
@@ -200,7 +200,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         transport=config.mail.transport,
         outbox_dir=str(config.mail.outbox_dir) if config.mail.transport == "outbox" else "",
         written=written,
-        sending_day=sending_day,
+        sending_day=run.calendar.is_sending_day(as_of),
         attention=tables.attention(run.report, run.book, run.decisions, statuses),
         writer=writer,
         stage_seconds=stages.seconds,

@@ -10,7 +10,8 @@ import re
 from datetime import date, datetime, timedelta
 
 
-EXCEL_EPOCH = date(1899, 12, 30)
+EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of a date serial, in Excel as in Google Sheets
+EXCEL_EPOCH_TIME = datetime(1899, 12, 30)  # the same, for a date-time serial (days and the fraction of a day)
 # Serial numbers between these are taken as Excel dates (1954-10-09 .. 2173-10-14).
 _SERIAL_MIN, _SERIAL_MAX = 20000, 100000
 # Dates outside these years are typing mistakes, and would overflow date arithmetic further on.

@@ -284,7 +284,7 @@ def logged_at(value: object, tz: tzinfo) -> datetime:
     zone, to the second; or, as older logs hold it, ISO 8601 text (UTC unless it says otherwise)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
         try:
-            value = datetime(1899, 12, 30) + timedelta(days=float(value))
+            value = cells.EXCEL_EPOCH_TIME + timedelta(days=float(value))
         except OverflowError:
             value = None
     if isinstance(value, datetime):

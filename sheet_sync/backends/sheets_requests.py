@@ -5,9 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping
 
+from sheet_sync.cells import EXCEL_EPOCH, EXCEL_EPOCH_TIME
 from sheet_sync.layout import HEADER_FILL, HEADER_TEXT, Chart
 
-EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of a date serial, in Sheets as in Excel
 REPEAT_BYTES = 240  # about the size of one repeatCell request for a run of rows
 ROW_BYTES = 90  # about the size of one row's format spelt out in an updateCells request
 
@@ -23,7 +23,7 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):  # a date-time serial: days and the fraction of the day
-        return (value.replace(tzinfo=None) - datetime(1899, 12, 30)).total_seconds() / 86400
+        return (value.replace(tzinfo=None) - EXCEL_EPOCH_TIME).total_seconds() / 86400
     if isinstance(value, date):
         return (value - EXCEL_EPOCH).days
     if hasattr(value, "item"):  # numpy scalars

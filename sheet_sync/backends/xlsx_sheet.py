@@ -17,9 +17,10 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from sheet_sync.backends.xlsx_package import MAIN_NS, inline_text, prefix_of, set_attribute, xml_text
 from sheet_sync.backends.xlsx_zip import Unsupported
+from sheet_sync.cells import EXCEL_EPOCH_TIME
 from sheet_sync.model import column_letter, column_number
 
-EPOCH_1900 = datetime(1899, 12, 30)
+EPOCH_1900 = EXCEL_EPOCH_TIME
 EPOCH_1904 = datetime(1904, 1, 1)
 MAX_TEXT = 32767  # Excel's limit for the text of one cell
 _R_ATTR = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([A-Z]*)(\d+)[\"']")

@@ -19,7 +19,6 @@ before anything is written; `ExcelBackend.apply` then runs the openpyxl writer i
 """
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import replace
 from decimal import Decimal
@@ -57,18 +56,12 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True, invoices
     refuse_if_open(path)
     if not path.is_file():
         raise Unsupported(f"{path} is not a file")
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small objects, no cycles: the collector's passes only cost time
-    try:
-        before = file_signature(path)
-        with ZipSource(path) as src:
-            edit = _Edit(src)
-            report = edit.apply(plan, invoices)
-            backup_path = backup_path_of(path) if backup else None
-            replace_atomically(path, edit.write, backup_path, unchanged_since=before)
-    finally:
-        if collecting:
-            gc.enable()
+    before = file_signature(path)  # (api.sync keeps the garbage collector off for the whole run)
+    with ZipSource(path) as src:
+        edit = _Edit(src)
+        report = edit.apply(plan, invoices)
+        backup_path = backup_path_of(path) if backup else None
+        replace_atomically(path, edit.write, backup_path, unchanged_since=before)
     return WriteReport(report.cells_written, report.rows_matched, report.unmatched_invoices, report.columns_added,
                        backup_path, writer=WRITER)
 
