@@ -163,9 +163,14 @@ def _example(date_order: str) -> str:
     return {"DMY": "2026-11-30 or 30/11/2026", "MDY": "2026-11-30 or 11/30/2026"}.get(date_order, "2026-11-30")
 
 
+def quoted(shown: str, limit: int = 60) -> str:
+    """Text from a cell as a message quotes it: in quotes, its control characters visible, cut at `limit`."""
+    shown = visible(shown)
+    return f"'{shown[:limit]}…'" if len(shown) > limit else f"'{shown}'"
+
+
 def _show(value: object) -> str:
-    shown = visible(text(value))
-    return f"'{shown[:60]}…'" if len(shown) > 60 else f"'{shown}'"
+    return quoted(text(value))
 
 
 # ---- payment terms ---------------------------------------------------------------------------

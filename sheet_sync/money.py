@@ -13,15 +13,14 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
-from sheet_sync.cells import is_blank, visible
+from sheet_sync.cells import is_blank, quoted
 
 LOCALES = {"en": "en_US", "ko": "ko_KR", "zh": "zh_Hans_CN"}
 MAX_AMOUNT = Decimal(10) ** 15  # a thousand trillion in any currency: beyond it, a typing mistake
 
 
 def _show(value: object) -> str:
-    shown = visible(str(value).strip())
-    return f"'{shown[:40]}…'" if len(shown) > 40 else f"'{shown}'"
+    return quoted(str(value).strip(), 40)
 
 
 @lru_cache(maxsize=None)
