@@ -331,43 +331,35 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
                               days_overdue=first["days_overdue"] + 40, stage="final" if stage == "final" else stage),
                          first,
                          dict(first, invoice_no="INV-2026-0050", currency="KRW", balance=Decimal(1200000),
-                              due_date=as_of_of(many) + timedelta(days=3), days_overdue=-3, stage="upcoming",
+                              due_date=many["as_of"] + timedelta(days=3), days_overdue=-3, stage="upcoming",
                               description="")]
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
                       {"currency": "KRW", "balance": Decimal(1200000)}]
     return [full, bare, many]
 
 
-def as_of_of(ctx: dict[str, Any]) -> date:
-    return ctx["as_of"]
-
-
 def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language: str, stage: str) -> list[str]:
     """What every reminder must say (SPEC, Reminders), checked in each rendered part."""
     inv = ctx["invoice"]
-    if stage == THANKS:  # a thank-you names the invoice and what was paid, and asks for nothing
-        must = {"the invoice number": inv["invoice_no"], "the amount paid": format_amount(inv["amount"], inv["currency"],
-                                                                                         language)}
-        return [f"The template {language}/{stage}.{part} does not show {', '.join(w for w, v in must.items() if v not in body and str(escape(v)) not in body)}."
-                for part, body in (("txt", message.text), ("html", message.html))
-                if any(v not in body and str(escape(v)) not in body for v in must.values())] + \
-               ([f"The template {language}/{stage}.subject.txt does not show the invoice number."]
-                if inv["invoice_no"] not in message.subject else [])
-    must = {
-        "the invoice number": inv["invoice_no"],
-        "the amount due": format_money(inv["balance"], inv["currency"], language),
-        "the due date": format_date(inv["due_date"], language),
-    }
-    if inv["payment_link"]:
-        must["the payment link"] = inv["payment_link"]
-    elif ctx["business"]["payment_instructions"]:
-        must["the payment instructions"] = ctx["business"]["payment_instructions"]
-    if inv["po_number"]:
-        must["the PO number"] = inv["po_number"]
     lines = ctx.get("statement") or []
-    for n, line in enumerate(lines if len(lines) > 1 else ()):  # a message about several: each is named
-        must[f"invoice {line['invoice_no']} of the statement"] = line["invoice_no"]
-        must[f"the balance of {line['invoice_no']}"] = format_money(line["balance"], line["currency"], language)
+    if stage == THANKS:  # a thank-you names the invoice and what was paid, and asks for nothing
+        must = {"the invoice number": inv["invoice_no"],
+                "the amount paid": format_amount(inv["amount"], inv["currency"], language)}
+    else:
+        must = {
+            "the invoice number": inv["invoice_no"],
+            "the amount due": format_money(inv["balance"], inv["currency"], language),
+            "the due date": format_date(inv["due_date"], language),
+        }
+        if inv["payment_link"]:
+            must["the payment link"] = inv["payment_link"]
+        elif ctx["business"]["payment_instructions"]:
+            must["the payment instructions"] = ctx["business"]["payment_instructions"]
+        if inv["po_number"]:
+            must["the PO number"] = inv["po_number"]
+        for line in lines if len(lines) > 1 else ():  # a message about several: each is named
+            must[f"invoice {line['invoice_no']} of the statement"] = line["invoice_no"]
+            must[f"the balance of {line['invoice_no']}"] = format_money(line["balance"], line["currency"], language)
     problems = []
     for part, body in (("txt", message.text), ("html", message.html)):
         # In HTML a value appears escaped (`Maple &amp; Pine`); in text, as typed.
