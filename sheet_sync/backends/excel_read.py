@@ -13,7 +13,7 @@ from lxml import etree
 
 from sheet_sync.raw import RawSheet, find_sheet, raw_sheet
 from sheet_sync.errors import ErrorKind, SheetSyncError
-from sheet_sync.model import column_letter
+from sheet_sync.model import column_letter, column_number
 
 
 def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]]) -> dict[str, RawSheet]:
@@ -93,10 +93,7 @@ def _cell_index(ref: str) -> tuple[int, int]:
     m = _REF.match(ref.upper())
     if not m:
         return 0, 0
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+    return int(m.group(2)), column_number(m.group(1))
 
 
 def _too_many(first: str, last: str) -> bool:

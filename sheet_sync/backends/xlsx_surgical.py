@@ -238,7 +238,7 @@ class _Edit:
         data = _with_dimension(data, sheet.p, puts)
         m = re.search(rb"<" + re.escape(sheet.p) + rb"autoFilter\s[^>]*?ref\s*=\s*[\"']([^\"']*)[\"']", data)
         if m:
-            last_col = max([*(_col(c) for c, _ in _REF.findall(m.group(1).decode())), *(c.column for c in log.new_headers)])
+            last_col = max([*(column_number(c) for c, _ in _REF.findall(m.group(1).decode())), *(c.column for c in log.new_headers)])
             ref = filter_ref(log.header_row, last_col, log.last_row)
             data = data[:m.start(1)] + ref.encode() + data[m.end(1):]
             self._filter_name(log.title, ref)
@@ -379,9 +379,6 @@ class _Edit:
 
 # ---- helpers -------------------------------------------------------------------------------------------
 
-def _col(letters: str) -> int:
-    return column_number(letters)
-
 
 def _source_of(rels_part: str) -> str:
     folder, name = rels_part.rsplit("/_rels/", 1) if "/_rels/" in rels_part else ("", rels_part.split("_rels/", 1)[-1])
@@ -438,7 +435,7 @@ def _with_dimension(data: bytes, p: bytes, puts: dict[int, dict[int, Put]]) -> b
     refs = _REF.findall(m.group(1).decode())
     if not refs:
         return data
-    cols = [_col(c) for c, _ in refs]
+    cols = [column_number(c) for c, _ in refs]
     rows = [int(r) for _, r in refs]
     lo_col, lo_row = min(cols + [min(min(c) for c in puts.values() if c)]), min(rows + [min(puts)])
     hi_col, hi_row = max(cols + [max(max(c) for c in puts.values() if c)]), max(rows + [max(puts)])
