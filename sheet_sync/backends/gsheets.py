@@ -91,7 +91,6 @@ class GoogleSheetsBackend(Backend):
         self._before: ReadColumns | None = None  # the Invoices sheet's tool-owned values at the read
         self._tool_rows: dict[str, list[list]] = {}  # title -> the rows of a tool sheet at the read
         self._log_rows = 0  # last used row of the Reminder Log at read time
-        self._invoices_width = 0  # the Invoices sheet's right-most used column at read time
         self._pending_rows: dict[tuple[str, str], int] = {}  # (Message ID, Invoice No) -> log row
         self._locking = False  # inside run_lock(): a sync that may send
         self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
@@ -169,8 +168,6 @@ class GoogleSheetsBackend(Backend):
             out[canonical] = raw_sheet(title, grid, wanted[canonical][1])
             if canonical == "Reminder Log":
                 self._log_rows = len(rows)
-            if canonical == "Invoices":  # the right-most column with anything in it (rows come trimmed)
-                self._invoices_width = max((len(r) for r in rows), default=0)
             if canonical == "Invoices" and rows:
                 keep = [self.config.column_name(c) for c in (*TOOL_COLUMNS, "Amount Paid")]
                 sheet = out[canonical]
@@ -405,7 +402,7 @@ class GoogleSheetsBackend(Backend):
         still = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == cur_key
         currencies = answers.get("currencies", []) if still else []
         return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies),
-                                   max(self._invoices_width, len(now))), log, titles)
+                                   max(inv.width, len(now))), log, titles)
 
     def apply(self, plan: WritePlan) -> WriteReport:
         shape = self._shape(plan)
