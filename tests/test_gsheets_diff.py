@@ -109,10 +109,21 @@ def sort_rows(sheet, key, reverse: bool = False) -> None:
         sheet.formats.update({(new, c): f for c, f in rows[old][1].items()})
 
 
-def full_write_of(em: Emulator, tmp_path, name: str):
-    """A second emulator holding the owner's data of `em` (every sheet but the tool-owned columns and sheets),
-    and a sync of it: what a full write gives."""
+def assert_same_as_a_full_write(em: Emulator, tmp_path, as_of) -> None:
+    """`em` holds what a full write gives: a second emulator with the owner's data of `em` (every sheet but the
+    tool-owned columns and sheets), synced on `as_of`, ends with the same values and formats."""
     other = Emulator().start()
+    try:
+        _copy_owner_data(em, other)
+        folder = tmp_path / "full"
+        folder.mkdir()
+        api.sync(sheet_config(folder, other, NO_THANKS), as_of=as_of)
+        assert_same_sheets(em, other)
+    finally:
+        other.stop()
+
+
+def _copy_owner_data(em: Emulator, other: Emulator) -> None:
     headers = em.values("Invoices")[0]
     tool = {i + 1 for i, h in enumerate(headers) if h in TOOL}  # at the right end: nothing moves
     paid = headers.index("Amount Paid") + 1
@@ -125,9 +136,7 @@ def full_write_of(em: Emulator, tmp_path, name: str):
         if sheet.title == "Invoices":
             copied.cells = {(r, c): v for (r, c), v in copied.cells.items() if c not in tool and (c != paid or r == 1)}
             copied.formats = {(r, c): v for (r, c), v in copied.formats.items() if c not in tool and c != paid}
-    folder = tmp_path / name
-    folder.mkdir()
-    return other, sheet_config(folder, other, NO_THANKS)
+
 
 
 def assert_same_sheets(em: Emulator, full: Emulator) -> None:
@@ -165,12 +174,7 @@ def test_a_rerun_with_one_percent_changed_sends_a_tenth_of_the_bytes_and_gives_w
         assert rows["INV-NEW-1"]["Sync Status"] == "Overdue" and rows["INV-NEW-1"]["Balance"] == 3_000_000
         assert rows[touched[1]]["Sync Status"] == "Paid" and rows[touched[0]]["Sync Status"] == "Partially Paid"
 
-        full, full_config = full_write_of(em, tmp_path, "full")
-        try:
-            api.sync(full_config, as_of=AS_OF)
-            assert_same_sheets(em, full)
-        finally:
-            full.stop()
+        assert_same_as_a_full_write(em, tmp_path, AS_OF)
     finally:
         em.stop()
 
@@ -192,12 +196,7 @@ def test_nothing_changed_writes_no_values_and_a_new_day_only_what_the_day_moved(
         assert sum(em.request_bytes) < 10_000  # widths, filters, header styles and the chart
         em.bodies = None
         api.sync(config, as_of=AS_OF + timedelta(days=1))  # days overdue move: those cells, not the others
-        full, full_config = full_write_of(em, tmp_path, "full")
-        try:
-            api.sync(full_config, as_of=AS_OF + timedelta(days=1))
-            assert_same_sheets(em, full)
-        finally:
-            full.stop()
+        assert_same_as_a_full_write(em, tmp_path, AS_OF + timedelta(days=1))
     finally:
         em.stop()
 
@@ -224,11 +223,6 @@ def test_a_sort_between_read_and_write_compares_by_invoice_no(tmp_path):
         em.before_request = sort_now
         api.sync(config, as_of=AS_OF + timedelta(days=1))
         assert em.values("Invoices")[1][0] == "INV-NEW-1"  # the sort happened
-        full, full_config = full_write_of(em, tmp_path, "full")
-        try:
-            api.sync(full_config, as_of=AS_OF + timedelta(days=1))
-            assert_same_sheets(em, full)
-        finally:
-            full.stop()
+        assert_same_as_a_full_write(em, tmp_path, AS_OF + timedelta(days=1))
     finally:
         em.stop()
