@@ -22,10 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from sheets_emulator import Emulator  # noqa: E402
-from workbooks import CLIENT_HEADERS, INVOICE_HEADERS, many_invoices  # noqa: E402
+from workbooks import CLIENT_HEADERS, INVOICE_HEADERS, many_invoices, sheet_config  # noqa: E402
 
 from sheet_sync import api  # noqa: E402
-from sheet_sync.config import load_config  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 LIMIT = 6  # requests for a first sync, whatever the size (the bound in tests/test_gsheets.py)
@@ -52,20 +51,7 @@ def run(n: int) -> str:
         em.add_sheet("Clients", [CLIENT_HEADERS, *clients])
         em.add_sheet("Invoices", [INVOICE_HEADERS, *rows])
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "sheet-sync.toml"
-            path.write_text(f"""
-[business]
-name = "Bench Studio"
-[workbook]
-google_sheet = "{em.key}"
-[google]
-api_endpoint = "{em.url}"
-[mail]
-transport = "outbox"
-from = "billing@bench.example.com"
-outbox_dir = "outbox"
-""", encoding="utf-8")
-            config = load_config(path)
+            config = sheet_config(Path(folder), em)
             started = time.perf_counter()
             result = api.sync(config, as_of=AS_OF)
             first = time.perf_counter() - started

@@ -102,29 +102,17 @@ def google(n: int, folder: Path) -> dict:
     from realistic_book import owner_week, realistic_sheets
     from sheets_emulator import Emulator
 
+    from workbooks import sheet_config
+
     from sheet_sync import api
-    from sheet_sync.config import load_config
 
     em = Emulator().start()
     try:
         for title, rows in realistic_sheets(n, AS_OF).items():
             em.add_sheet(title, rows, grid_rows=len(rows) + 100)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "sheet-sync.toml"
-        path.write_text(f"""
-[business]
-name = "Bench Studio"
-[workbook]
-google_sheet = "{em.key}"
-[google]
-api_endpoint = "{em.url}"
-[mail]
-transport = "outbox"
-from = "billing@bench-studio.example.com"
-outbox_dir = "outbox"
-daily_cap = 100000
-""", encoding="utf-8")
-        config = load_config(path)
+        config = sheet_config(folder, em, '[mail]\ntransport = "outbox"\nfrom = "billing@bench-studio.example.com"\n'
+                                          'outbox_dir = "outbox"\ndaily_cap = 100000')
         started = time.perf_counter()
         api.sync(config, as_of=AS_OF)
         first_wall = time.perf_counter() - started

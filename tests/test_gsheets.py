@@ -13,12 +13,12 @@ import pytest
 
 from sheet_sync import api
 from sheet_sync.cli import main
-from sheet_sync.config import load_config
 from sheet_sync.errors import SheetSyncError
 from sheets_emulator import EPOCH, Emulator, service_account_key, serial
 from smtp_server import PASSWORD as SMTP_PASSWORD, mail_toml
 from workbooks import (
-    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, many_invoices, simple_book, write_config,
+    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, many_invoices, sheet_config, simple_book,
+    write_config,
 )
 
 AS_OF = date(2026, 11, 23)  # Monday
@@ -39,32 +39,6 @@ def no_google_credentials(monkeypatch):
     monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_JSON", raising=False)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.delenv("SHEET_SYNC_GOOGLE_API_ENDPOINT", raising=False)
-
-
-def sheet_config(folder: Path, emulator: Emulator, extra: str = "", google: str = ""):
-    """A config for the emulator's sheet; `extra` TOML is appended (a [mail] table in it replaces the
-    outbox one), `google` adds keys to [google]."""
-    mail = "" if "[mail]" in extra else """
-[mail]
-transport = "outbox"
-from = "billing@studio.example.com"
-outbox_dir = "outbox"
-"""
-    text = f"""
-[business]
-name = "Test Studio"
-payment_instructions = "Bank transfer to account 123."
-[workbook]
-google_sheet = "https://docs.google.com/spreadsheets/d/{emulator.key}/edit#gid=0"
-[google]
-api_endpoint = "{emulator.url}"
-{google}
-{mail}
-{extra}
-"""
-    path = folder / "sheet-sync.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_config(path)
 
 
 def google_book(emulator: Emulator, invoices, clients=None) -> None:

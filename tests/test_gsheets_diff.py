@@ -14,7 +14,8 @@ from sheet_sync.backends.sheets_requests import format_requests, format_runs
 from sheet_sync.layout import Cell
 from sheets_emulator import Emulator, serial
 from realistic_book import owner_week, realistic_sheets
-from test_gsheets import AS_OF, TOOL, sheet_config
+from test_gsheets import AS_OF, TOOL
+from workbooks import sheet_config
 
 SHEETS = ("Invoices", "Aging", "Aging Summary", "Reminder Log")
 

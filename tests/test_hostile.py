@@ -13,8 +13,9 @@ import pytest
 from sheet_sync.cli import main
 from owner_snapshot import owner_snapshot
 from sheets_emulator import Emulator
-from test_gsheets import sheet_config
-from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, write_config
+from workbooks import (
+    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, sheet_config, write_config,
+)
 
 AS_OF = date(2026, 11, 23)  # a Monday
 DUE = AS_OF - timedelta(days=2)  # the gentle reminder is due

@@ -11,8 +11,10 @@ import pytest
 
 from sheet_sync import api
 from sheets_emulator import Emulator
-from test_gsheets import AS_OF, TOOL, grid, sheet_config
-from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, write_config
+from test_gsheets import AS_OF, TOOL, grid
+from workbooks import (
+    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, sheet_config, write_config,
+)
 
 PAYMENTS = ["Invoice No", "Date", "Amount", "Method", "Reference"]
 LOG_STABLE = slice(1, 6)  # Invoice No .. Subject: Logged At and Message ID are the clock's and the host's

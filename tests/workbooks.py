@@ -66,6 +66,17 @@ def many_invoices(n: int, as_of: date) -> tuple[list[list[Any]], list[list[Any]]
 
 def write_config(folder: Path, workbook: Path, extra: str = ""):
     """A config for `workbook`; `extra` TOML is appended (a [mail] table in it replaces the outbox one)."""
+    return _config(folder, f'path = "{workbook.name}"', extra)
+
+
+def sheet_config(folder: Path, emulator, extra: str = "", google: str = ""):
+    """A config for the Sheets emulator's sheet; `extra` TOML is appended (a [mail] table in it replaces the
+    outbox one), `google` adds keys to [google]."""
+    return _config(folder, f'google_sheet = "https://docs.google.com/spreadsheets/d/{emulator.key}/edit#gid=0"\n'
+                           f'[google]\napi_endpoint = "{emulator.url}"\n{google}', extra)
+
+
+def _config(folder: Path, workbook: str, extra: str):
     mail = "" if "[mail]" in extra else """
 [mail]
 transport = "outbox"
@@ -77,7 +88,7 @@ outbox_dir = "outbox"
 name = "Test Studio"
 payment_instructions = "Bank transfer to account 123."
 [workbook]
-path = "{workbook.name}"
+{workbook}
 {mail}
 {extra}
 """
