@@ -44,6 +44,7 @@ def digest_context(data: Data, config: Config) -> dict:
                    for i, (label, amount) in enumerate(zip(labels, amounts))]
         totals.append({"currency": currency, "total": Decimal(t.get("Total", 0)), "buckets": buckets})
     blocking = data["blocking_problems"]
+    attention = [{**a, "balance": None if a["balance"] is None else Decimal(a["balance"])} for a in data["attention"]]
     return {
         "language": "en",
         "business": {"name": config.business.name},
@@ -52,9 +53,8 @@ def digest_context(data: Data, config: Config) -> dict:
         "sent": data["sent"],
         "failed": data["failed"],
         "skipped": data["skipped"],
-        "attention": [{**a, "balance": None if a["balance"] is None else Decimal(a["balance"])}
-                      for a in data["attention"]],
-        "attention_by_client": _by_client(data["attention"]),
+        "attention": attention,
+        "attention_by_client": _by_client(attention),
         "totals": totals,
         "problems": [problem_line(p) for p in blocking[:MAX_PROBLEMS]],
         "problem_count": len(blocking),
@@ -67,9 +67,7 @@ def _by_client(attention: list[dict]) -> list[dict]:
     ones below the write-off limit marked."""
     groups: dict[str, list[dict]] = {}
     for a in attention:
-        groups.setdefault(a["client"], []).append(
-            {**a, "balance": None if a["balance"] is None else Decimal(a["balance"]),
-             "write_off": "write-off limit" in a["reason"]})
+        groups.setdefault(a["client"], []).append(a)
     ordered = sorted(groups.items(), key=lambda kv: -max(x["days_overdue"] for x in kv[1]))
     return [{"client": client, "invoices": sorted(rows, key=lambda x: -x["days_overdue"])} for client, rows in ordered]
 

@@ -77,6 +77,7 @@ class Decision:
     next_stage: str = ""
     next_date: date | None = None
     needs_attention: bool = False
+    write_off: bool = False  # needs attention, and the balance is below the write-off limit
     notes: tuple[str, ...] = ()
     references: tuple[str, ...] = ()  # Message-IDs of the earlier stages, for threading
 
@@ -165,7 +166,8 @@ def _decide(
         attention_day = final.day + timedelta(days=config.reminders.needs_attention_days)
         if as_of >= attention_day:
             notes.append(_attention_note(balance, currency, final.day, config))
-            return Decision(**base, needs_attention=True, notes=tuple(notes))
+            return Decision(**base, needs_attention=True, write_off=_below_write_off(balance, currency, config),
+                            notes=tuple(notes))
 
     send = ""
     nxt: Stage | None = None
@@ -233,12 +235,17 @@ def _blocked_reason(invoice: Invoice, client: Client | None, status: str, balanc
     return ""
 
 
+def _below_write_off(balance: Decimal | None, currency: str, config: Config) -> bool:
+    threshold = config.reminders.write_off_below.get(currency)
+    return threshold is not None and balance is not None and balance < threshold
+
+
 def _attention_note(balance: Decimal | None, currency: str, final_day: date, config: Config) -> str:
     from sheet_sync.money import format_money
 
     threshold = config.reminders.write_off_below.get(currency)
     amount = format_money(balance, currency, "en") if balance is not None else f"the balance in {currency}"
-    if threshold is not None and balance is not None and balance < threshold:
+    if _below_write_off(balance, currency, config):
         return (f"The final notice went out on {final_day.isoformat()} with no payment since. {amount} is below "
                 f"the write-off limit of {format_money(threshold, currency, 'en')}: consider writing it off "
                 "(Status = Written Off).")

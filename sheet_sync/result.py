@@ -54,6 +54,7 @@ class Attention:
     balance: Decimal | None
     days_overdue: int
     reason: str
+    write_off: bool = False  # below the write-off limit: writing it off is the suggestion
 
 
 @dataclass(frozen=True)

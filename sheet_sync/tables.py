@@ -158,5 +158,5 @@ def attention(report: AgingReport, book: Book, decisions: Mapping[str, Decision]
         reason = " ".join(decision.notes) if decision and decision.notes else "The final notice brought no payment."
         days = row.days_overdue or 0
         out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
-                             row.balance, days, reason))
+                             row.balance, days, reason, bool(decision and decision.write_off)))
     return tuple(out)

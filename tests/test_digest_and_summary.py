@@ -182,3 +182,15 @@ def test_the_digest_groups_decisions_per_client_oldest_first(tmp_path, config_fo
     text = build_digest(result, config).get_body(("plain",)).get_content()
     assert text.count("collections agency") == 1
     assert text.index("Bold & Co") < text.index("A-2") < text.index("A-1") < text.index("한빛상사") < text.index("B-1")
+
+
+def test_an_invoice_below_the_write_off_limit_is_marked_in_the_digest(tmp_path, config_for):
+    config = config_for(book(tmp_path), '[mail]\ntransport = "outbox"\nfrom = "billing@studio.example.com"\n'
+                                        'outbox_dir = "outbox"\ndigest_to = "owner@studio.example.com"\n'
+                                        '[reminders]\nwrite_off_below = { USD = 3000 }')
+    result, _ = run_until_attention(config)
+    assert [(a.invoice_no, a.write_off) for a in result.attention] == [("D-2", True)]
+    from sheet_sync.digest import build_digest
+
+    assert "D-2: $2,400.00, " in build_digest(result, config).get_body(("plain",)).get_content()
+    assert "(below your write-off limit)" in build_digest(result, config).get_body(("plain",)).get_content()

@@ -72,7 +72,7 @@ def test_to_dict_is_plain_json_ready_data():
         {"cell": None, "message": "A warning.", "invoice_no": "", "blocking": False}]
     assert [problem_line(p) for p in data["problems"]] == [str(p) for p in result.problems]
     assert data["attention"] == [{"invoice_no": "INV-3", "client": "Client & Co", "currency": "USD",
-                                  "balance": "480.00", "days_overdue": 45, "reason": "No payment."}]
+                                  "balance": "480.00", "days_overdue": 45, "reason": "No payment.", "write_off": False}]
     assert data["messages"][1] == {"invoice_no": "INV-2", "client_id": "C1", "stage": "firm", "to": "a@x.example.com",
                                    "subject": "Reminder", "state": "unconfirmed", "detail": "cut off"}
     assert [m["invoice_no"] for m in data["sent"]] == ["INV-1"]
