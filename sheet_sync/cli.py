@@ -222,8 +222,10 @@ def render_summary(r: api.SyncResult) -> str:
     if not r.sending_day:
         lines.append(f"  reminders: none ({r.as_of:%A} is not a sending day)")
     else:
+        messages = len({m.message_id for m in r.reminders})
         lines.append(f"  reminders {verb}: {sum(stages.values())}"
-                     + (" (" + ", ".join(f"{s} {n}" for s, n in stages.items()) + ")" if stages else ""))
+                     + (" (" + ", ".join(f"{s} {n}" for s, n in stages.items()) + ")" if stages else "")
+                     + (f" in {messages} message{'s' if messages != 1 else ''}" if messages != sum(stages.values()) else ""))
     for m in r.failed:
         lines.append(f"  FAILED {m.invoice_no} {m.stage} to {m.to}: {m.detail}")
     skipped = r.skipped

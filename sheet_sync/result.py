@@ -37,11 +37,13 @@ class Sent:
     subject: str
     state: str  # sent, failed, unconfirmed, planned (dry run), skipped (left for the next run)
     detail: str = ""
+    message_id: str = ""  # one message to a client may cover several invoices: they share it
 
     @classmethod
     def each(cls, o: Outgoing, state: str, detail: str = "") -> list[Sent]:
         """One per invoice the message is about (a message to a client may cover several)."""
-        return [cls(no, o.client_id, stage, o.to_text, o.subject, state, detail) for no, stage in o.parts]
+        return [cls(no, o.client_id, stage, o.to_text, o.subject, state, detail, o.message_id)
+                for no, stage in o.parts]
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,12 @@ def test_a_grouped_final_notice_names_only_the_invoices_that_reached_it(tmp_path
         text = render_reminder("final", lang, ctx).text
         line = next(x for x in text.split("\n") if "collections" in x or "채권추심" in x or "催收" in x)
         assert "INV-2026-0031" in line and "INV-2026-0042" in line and "INV-2026-0050" not in line, (lang, line)
+
+
+def test_the_summary_counts_invoices_and_the_messages_they_went_in(tmp_path, config_for):
+    from sheet_sync.cli import render_summary
+
+    wb = book(tmp_path)
+    result = api.sync(config_for(wb), as_of=MONDAY - timedelta(days=5))
+    assert "reminders sent: 3 (gentle 1, upcoming 2) in 2 messages" in render_summary(result)
+    assert len({m.message_id for m in result.sent}) == 2 == len(messages(tmp_path / "outbox"))

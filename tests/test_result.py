@@ -74,7 +74,8 @@ def test_to_dict_is_plain_json_ready_data():
     assert data["attention"] == [{"invoice_no": "INV-3", "client": "Client & Co", "currency": "USD",
                                   "balance": "480.00", "days_overdue": 45, "reason": "No payment.", "write_off": False}]
     assert data["messages"][1] == {"invoice_no": "INV-2", "client_id": "C1", "stage": "firm", "to": "a@x.example.com",
-                                   "subject": "Reminder", "state": "unconfirmed", "detail": "cut off"}
+                                   "subject": "Reminder", "state": "unconfirmed", "detail": "cut off",
+                                   "message_id": ""}
     assert [m["invoice_no"] for m in data["sent"]] == ["INV-1"]
     assert [m["invoice_no"] for m in data["failed"]] == ["INV-2"]
     assert [m["invoice_no"] for m in data["skipped"]] == ["INV-4"]
