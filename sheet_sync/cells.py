@@ -60,6 +60,8 @@ def is_blank(value: object) -> bool:
     kind = value.__class__
     if kind is str:  # the common cells first, without the checks below
         return not value.strip()
+    if kind is float:
+        return value != value  # NaN
     if kind is int or kind is datetime or kind is date or kind is bool:
         return False
     if isinstance(value, float) and math.isnan(value):
