@@ -156,6 +156,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     raw = backend.read(wanted_sheets(config))
     stages.done("read")
     book = load_book(raw, config)
+    del raw  # the sheets as read are in the book now: their cells need not stay in memory until the write
     stages.done("load")
     transport = transport or (None if dry_run else make_transport(config))
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")

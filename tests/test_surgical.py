@@ -319,7 +319,7 @@ def test_the_invoices_shape_from_the_read_is_the_one_the_xml_gives(rich_book, tm
         raw = ExcelBackend(book).read(wanted_sheets(write_config(tmp_path, book)))["Invoices"]
         with ZipSource(book) as src:
             from_xml = _Edit(src).shape(plan)[0].invoices
-        from_read = invoices_shape(raw, plan)
+        from_read = invoices_shape(raw)
         assert from_read.header_row == from_xml.header_row and from_read.title == from_xml.title
         assert from_read.headers[:len(from_xml.headers)] == from_xml.headers
         assert [str(v) for v in from_read.numbers] == [str(v) for v in from_xml.numbers]

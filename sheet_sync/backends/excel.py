@@ -14,7 +14,7 @@ from sheet_sync.backends.xlsx_zip import file_signature
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.cells import is_blank
 from sheet_sync.layout import InvoicesShape
-from sheet_sync.model import INVOICES, WritePlan, normalize_name
+from sheet_sync.model import INVOICES, WritePlan
 from sheet_sync.raw import RawSheet
 from sheet_sync.sendlog import JournalLog, SendLog
 
@@ -30,14 +30,16 @@ class ExcelBackend(Backend):
         real = Path(os.path.realpath(path))
         self.journal_path = real.with_name(f".{real.stem}.sheet-sync-journal.jsonl")
         self._lock_path = real.with_name(f".{real.stem}.sheet-sync.lock")
-        self._read: tuple[tuple | None, RawSheet | None] = (None, None)  # the file's signature and Invoices as read
+        # the file's signature as read, and the Invoices sheet's shape then (not the rows: they go with the load)
+        self._read: tuple[tuple | None, InvoicesShape | None] = (None, None)
 
     def read(self, wanted: Wanted) -> dict[str, RawSheet]:
         from sheet_sync.backends.excel_read import read_workbook
 
         seen = file_signature(self.path)
         found = read_workbook(self.path, wanted)
-        self._read = (seen, found.get(INVOICES))
+        invoices = found.get(INVOICES)
+        self._read = (seen, invoices_shape(invoices) if invoices is not None else None)
         return found
 
     @contextmanager
@@ -89,9 +91,9 @@ class ExcelBackend(Backend):
         from sheet_sync.backends.xlsx_zip import Unsupported
 
         if self.writer != "openpyxl":
-            seen, raw = self._read
+            seen, shape = self._read
             # The file as this run read it (same inode, size and time): the Invoices shape is the read's.
-            known = invoices_shape(raw, plan) if raw is not None and seen == file_signature(self.path) else None
+            known = shape if seen == file_signature(self.path) else None
             try:
                 return xlsx_surgical.write_workbook(self.path, plan, invoices=known)
             except Unsupported as exc:
@@ -117,11 +119,10 @@ class ExcelBackend(Backend):
 
 
 
-def invoices_shape(raw: RawSheet, plan: WritePlan) -> InvoicesShape | None:
+def invoices_shape(raw: RawSheet) -> InvoicesShape | None:
     """The Invoices shape from the sheet as read, when it has the Invoice No column (as the writer's own
     reading of the sheet's XML finds it: the first of the first ten rows that names Invoice No)."""
-    keys = [normalize_name(h) for h in raw.headers]
-    if normalize_name(plan.invoice_no_header) not in keys or "Invoice No" not in raw.columns:
+    if "Invoice No" not in raw.columns:
         return None
     last = max((row for row, _ in raw.rows), default=raw.header_row)
     by_row = dict(raw.rows)
@@ -133,5 +134,5 @@ def invoices_shape(raw: RawSheet, plan: WritePlan) -> InvoicesShape | None:
         values = [by_row[r].get(name) if r in by_row else None for r in rows]
         return tuple(None if is_blank(v) else v for v in values)
 
-    currency = column("Currency") if normalize_name(plan.currency_header) in keys else ()
+    currency = column("Currency")
     return InvoicesShape(raw.title, raw.header_row, tuple(raw.headers), column("Invoice No"), currency, raw.width)

@@ -249,18 +249,19 @@ class SheetXml:
               ) -> bytes:
         """The sheet with `puts` ({row: {column: Put}}) applied; `render(row, column, put, existing)` makes a
         cell's XML (None: no cell)."""
-        pieces: list[bytes] = []
-        pos = self.body_start
         data = self.data
+        kept = memoryview(data)  # the owner's bytes between the patched rows, joined without copies of their own
+        pieces: list[bytes | memoryview] = [kept[:self.body_start]]
+        pos = self.body_start
         pending = sorted(puts)
         at = 0
         for row in self.rows:
             while at < len(pending) and pending[at] < row.number:
-                pieces += [data[pos:row.start], self._new_row(pending[at], puts[pending[at]], render)]
+                pieces += [kept[pos:row.start], self._new_row(pending[at], puts[pending[at]], render)]
                 pos = row.start
                 at += 1
             if at < len(pending) and pending[at] == row.number:
-                pieces += [data[pos:row.start], self._patch_row(row, puts[row.number], render)]
+                pieces += [kept[pos:row.start], self._patch_row(row, puts[row.number], render)]
                 pos = row.end
                 at += 1
         tail = b"".join(self._new_row(n, puts[n], render) for n in pending[at:])
@@ -270,7 +271,7 @@ class SheetXml:
             start, end = self.empty_tag
             tag = data[start:end - 2] + b">"
             return data[:start] + tag + tail + b"</" + self.p + b"sheetData>" + data[end:]
-        return data[:self.body_start] + b"".join(pieces) + data[pos:self.body_end] + tail + data[self.body_end:]
+        return b"".join([*pieces, kept[pos:self.body_end], tail, kept[self.body_end:]])
 
     def _new_row(self, number: int, puts: Mapping[int, Put], render) -> bytes:
         cells = b"".join(x for c in sorted(puts) if (x := render(number, c, puts[c], None)) is not None)
