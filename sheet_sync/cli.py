@@ -6,7 +6,10 @@ send; 2 could not run. Errors are one sentence on stderr; --debug adds the trace
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import json
+import os
 import sys
 import traceback
 from datetime import date
@@ -79,7 +82,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a console's code page cannot show, in letters it can: "CN¥1,250.00" reads "CNY1,250.00" in code page
+# 949 (Korean Windows), "₩800,000" reads "KRW 800,000" in 1252; anything else becomes "?".
+_STAND_INS = {"¥": "Y", "￥": "Y", "₩": "KRW ", "￦": "KRW ", "€": "EUR ", "£": "GBP ", "\u00a0": " ", "\u202f": " ",
+              "–": "-", "—": "-", "…": "...", "‘": "'", "’": "'", "“": '"', "”": '"', "→": "->", "·": "-", "×": "x",
+              "÷": "/"}
+
+
+def _stand_in(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "".join(_STAND_INS.get(ch, "?") for ch in exc.object[exc.start:exc.end]), exc.end
+
+
+codecs.register_error("sheet_sync_stand_in", _stand_in)
+
+
+def _printable_everywhere() -> None:
+    """Printing never fails on an encoding. Output to a file or a pipe (a scheduled task's log) is UTF-8,
+    unless the owner chose an encoding with PYTHONIOENCODING; a console, or the chosen encoding, shows what
+    its code page cannot as a stand-in (a Korean or Chinese Windows writes redirected output in code page
+    949 or 936, which has no "¥" or "€")."""
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):
+            continue
+        if not os.environ.get("PYTHONIOENCODING") and not stream.isatty():
+            stream.reconfigure(encoding="utf-8", errors="sheet_sync_stand_in")
+        else:
+            stream.reconfigure(errors="sheet_sync_stand_in")
+
+
+def _stdout_is_utf8() -> bool:
+    return codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name == "utf-8"
+
+
 def main(argv: list[str] | None = None) -> int:
+    _printable_everywhere()
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
@@ -111,7 +149,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise SheetSyncError(f"--report {report} is {'a folder' if report.is_dir() else 'in a folder that does not exist'}; "
                              "name a file to write the run's JSON to.")
     result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
-    print(to_json(result) if args.json else render_summary(result))
+    print(to_json(result, for_stdout=True) if args.json else render_summary(result))
     if report is not None:
         try:
             report.write_text(to_json(result) + "\n", encoding="utf-8")
@@ -143,7 +181,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     result, folder = run_demo(Path(args.dir))
     if args.json:
-        print(to_json(result))
+        print(to_json(result, for_stdout=True))
     else:
         print(f"Demo workbook and config written to {folder}/")
         print(render_summary(result))
@@ -156,7 +194,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     result = api.check(config)
     if args.json:
-        print(to_json(result))
+        print(to_json(result, for_stdout=True))
         return result.exit_code
     print(f"Config OK. Read {result.clients} clients and {result.invoices} invoices.")
     for p in result.problems:
@@ -254,5 +292,7 @@ def _some(items, n: int = 8) -> str:
     return shown + (f" and {len(items) - n} more (filter Sync Status on the Invoices sheet)" if len(items) > n else "")
 
 
-def to_json(r: api.SyncResult | api.CheckResult) -> str:
-    return json.dumps(r.to_dict(), ensure_ascii=False, indent=2)
+def to_json(r: api.SyncResult | api.CheckResult, for_stdout: bool = False) -> str:
+    """The result as JSON; for a stdout that is not UTF-8, with non-ASCII letters escaped (`\\uc6d0`), so
+    that no code page loses a character of it."""
+    return json.dumps(r.to_dict(), ensure_ascii=for_stdout and not _stdout_is_utf8(), indent=2)

@@ -6,6 +6,7 @@ import glob
 import os
 import re
 import stat
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,19 +48,25 @@ class ExcelBackend(Backend):
         """One sync at a time per workbook (a scheduled run and a manual one must not both send), and none
         while Excel has the workbook open (its save would undo ours). The OS releases the lock when the
         process ends, even when it is killed."""
-        import fcntl
+        with warnings.catch_warnings():  # without fcntl (not Linux, macOS or Windows) it says "only soft file lock"
+            warnings.simplefilter("ignore")
+            from filelock import FileLock, Timeout
 
         from sheet_sync.backends.xlsx_zip import refuse_if_open
 
-        with open(self._lock_path, "a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SheetSyncError(f"Another sheet-sync run is working on {self.path.name}; wait for it to finish.") from None
+        # flock on Linux and macOS, msvcrt's lock on Windows (filelock picks): both die with the process
+        lock = FileLock(self._lock_path, timeout=0, thread_local=False)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise SheetSyncError(f"Another sheet-sync run is working on {self.path.name}; wait for it to finish.") from None
+        try:
             refuse_if_open(self.path)
             self._refuse_read_only()
             self._clear_leftovers()
             yield
+        finally:
+            lock.release()
 
     def _refuse_read_only(self) -> None:
         """A workbook marked read-only (no write bit at all) is the owner's word: never replace it, even as root."""

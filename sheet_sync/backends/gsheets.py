@@ -60,6 +60,10 @@ RUN_MARK_STALE = 30 * 60  # seconds without a refresh after which a run's mark b
 
 
 def _process_alive(pid: Any) -> bool:
+    """Is the process that left a run mark on this machine still running? On Windows signal 0 is not a probe
+    (it is CTRL_C_EVENT): there the mark's own expiry (RUN_MARK_STALE) decides."""
+    if os.name == "nt":
+        return True
     try:
         os.kill(int(pid), 0)
     except (ProcessLookupError, ValueError, TypeError):
