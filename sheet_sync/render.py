@@ -207,9 +207,64 @@ def _check_names(stage: str, language: str) -> None:
         raise SheetSyncError(f"'{language}' is not a language sheet-sync writes in ({', '.join(LANGUAGES)}).")
 
 
+_TITLES = re.compile(r"^(mr|mrs|ms|miss|mx|dr|prof|sir|madam)\.?\s+", re.IGNORECASE)
+# several people, or a role rather than a person: greeted by what the owner wrote, never by its first word
+_NOT_ONE_PERSON = re.compile(r"[/&;+]|\b(and|team|accounts?|payables?|billing|finance|department|office|invoices?|"
+                             r"admin|reception|bookkeeping)\b", re.IGNORECASE)
+# Hangul, kana and CJK ideographs: a Korean or Chinese name puts the family name first, and its given name alone
+# is not how a client is addressed
+_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_KO_TITLES = ("대표", "대표이사", "이사", "상무", "전무", "부장", "차장", "과장", "대리", "주임", "사원", "팀장", "실장", "매니저",
+              "원장", "교수", "선생", "변호사", "세무사", "회계사")
+
+
+def first_name(contact: str) -> str:
+    """The given name a friendly English note greets a contact by: `Marcus` for `Marcus Hale`, `Jane` for
+    `Dr. Jane Smith` or `Smith, Jane`. Empty when it cannot be told safely: a Korean or Chinese name, several
+    people or a role (`Accounts Payable`), a title with a family name only (`Dr. Smith`), an initial."""
+    name = " ".join(str(contact or "").split())
+    if not name or _CJK.search(name) or _NOT_ONE_PERSON.search(name):
+        return ""
+    if name.count(",") == 1:  # "Smith, Jane"
+        name = name.split(",")[1].strip()
+    elif "," in name:
+        return ""
+    titled = _TITLES.match(name) is not None
+    words = _TITLES.sub("", name).split()
+    if not words or (titled and len(words) < 2) or len(words[0].rstrip(".")) < 2:
+        return ""
+    return words[0]
+
+
+def greeting_name(contact: str, language: str) -> str:
+    """How a message greets the client's contact, as a native writer would: the first name in English
+    (empty when it cannot be told, see `first_name`); in Korean the full name with 님 (`김민준 님`, or
+    `김민준 과장님` after a job title); in Chinese the name as written (`王芳`). Empty for a blank contact."""
+    name = " ".join(str(contact or "").split())
+    if not name:
+        return ""
+    if language == "ko":
+        if name.endswith("님"):
+            return name
+        return name + ("님" if name.endswith(_KO_TITLES) else " 님")
+    if language == "zh":
+        return name
+    return first_name(name)
+
+
+def _with_names(context: Mapping[str, Any], stage: str, language: str) -> dict[str, Any]:
+    """The context with the stage, the language and the name the greeting uses (`client.greeting_name`, made
+    from `contact_name` unless the caller gave one)."""
+    ctx = dict(context, stage=stage, language=language)
+    client = ctx.get("client")
+    if isinstance(client, Mapping) and "greeting_name" not in client:
+        ctx["client"] = dict(client, greeting_name=greeting_name(client.get("contact_name", ""), language))
+    return ctx
+
+
 def _render_parts(env: SandboxedEnvironment, stage: str, language: str, context: Mapping[str, Any],
                   templates_dir: str) -> RenderedMessage:
-    ctx = dict(context, stage=stage, language=language)
+    ctx = _with_names(context, stage, language)
     subject = _render(env, f"{language}/{stage}.subject.txt", ctx, templates_dir)
     subject = re.sub(r"\s+", " ", subject).strip()
     text = tidy_text(_render(env, f"{language}/{stage}.txt", ctx, templates_dir))
@@ -282,7 +337,7 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
             "signature": "Jamie Lee",
             "payment_instructions": "Bank transfer to account 000123456 (Harbour Bank), with the invoice number as reference.",
         },
-        "client": {"client_id": "C-001", "name": "Northwind Traders", "contact_name": "Dana"},
+        "client": {"client_id": "C-001", "name": "Northwind Traders", "contact_name": "Dana Whitfield"},
         "invoice": {
             "invoice_no": "INV-2026-0042",
             "issue_date": due - timedelta(days=30),
@@ -399,7 +454,7 @@ def check_templates(templates_dir: Path | str | None = None) -> list[str]:
     for language in LANGUAGES:
         for stage in MESSAGES:
             for ctx in _variants(language, stage) if stage != THANKS else [sample_context(language, stage)]:
-                ctx = dict(ctx, stage=stage, language=language)
+                ctx = _with_names(ctx, stage, language)
                 try:
                     message = _render_parts(env, stage, language, ctx, folder)
                 except SheetSyncError as exc:
