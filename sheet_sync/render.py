@@ -382,14 +382,16 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     bare["statement"] = [dict(line, description="", po_number="", payment_link="") for line in bare["statement"]]
     many = sample_context(language, stage)  # a message about three invoices in two currencies
     first = many["statement"][0]
+    other = "USD" if first["currency"] == "KRW" else "KRW"
+    other_balance = Decimal("1250.00") if other == "USD" else Decimal(1200000)
     many["statement"] = [dict(first, invoice_no="INV-2026-0031", due_date=first["due_date"] - timedelta(days=40),
                               days_overdue=first["days_overdue"] + 40, stage="final" if stage == "final" else stage),
                          first,
-                         dict(first, invoice_no="INV-2026-0050", currency="KRW", balance=Decimal(1200000),
+                         dict(first, invoice_no="INV-2026-0050", currency=other, balance=other_balance,
                               due_date=many["as_of"] + timedelta(days=3), days_overdue=-3, stage="upcoming",
                               description="")]
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
-                      {"currency": "KRW", "balance": Decimal(1200000)}]
+                      {"currency": other, "balance": other_balance}]
     return [full, bare, many]
 
 
