@@ -146,3 +146,12 @@ def test_one_form_of_the_yuan_in_messages_summary_job_summary_and_digest(demo):
     for part in (digest.get_body(("plain",)).get_content(), digest.get_body(("html",)).get_content()):
         assert "CN¥" in part and not BARE_YEN.search(part)
 
+
+def test_korean_and_chinese_clients_get_instructions_they_can_pay_from(demo):
+    _, messages, _ = demo
+    for m in messages:
+        text = m["text"]
+        if m["language"] == "ko":
+            assert "해외 송금(원화, KRW)" in text and "SWIFT/BIC HRBRUS33" in text and "routing" not in text
+        elif m["language"] == "zh":
+            assert "境外电汇（人民币，CNY）" in text and "SWIFT/BIC HRBRUS33" in text and "routing" not in text
