@@ -1,7 +1,7 @@
 """Money: read a cell into an exact amount, round it, show it, and its number format. One table for all.
 
-Amounts are Decimal from the moment a cell is read, rounded to the currency's minor unit (₩ and ¥ have
-none); currencies are never added together. Nothing here raises on bad input: `parse_money` returns
+Amounts are Decimal from the moment a cell is read, rounded to the currency's minor unit (won and
+yen have none); currencies are never added together. Nothing here raises on bad input: `parse_money` returns
 `(amount, error)`.
 """
 from __future__ import annotations

@@ -19,12 +19,15 @@ The environment is sandboxed (the owner's folder is user input), `.html` files a
 `.txt` files are not, and an unknown variable is an error rather than a silent blank. Filters a
 template may use, all in the message's language:
 
-    {{ invoice.balance|money(invoice.currency) }}   ₩1,200,000 / $1,250.00 / US$1,250.00
+    {{ invoice.balance|money(invoice.currency) }}   ₩1,200,000 / $1,250.00 / US$1,250.00 / CN¥8,800.00
     {{ invoice.due_date|date }}                     2026년 11월 22일 / November 22, 2026
     {{ reply_by|weekday }}                          금요일 / Friday / 星期五
     {{ discount.percent|number }}                   2 / 2.5
     {{ note|nl2br }}                                HTML only: escaped, line breaks kept
     {{ invoice.payment_link|href }}                 a safe href (http, https or mailto)
+
+Besides what the caller passes, `client.greeting_name` is the name a friendly greeting uses
+(`greeting_name()`: `Marcus`, `김민준 님`, `王芳`; empty when there is no safe one).
 """
 from __future__ import annotations
 
