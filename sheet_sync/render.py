@@ -388,9 +388,11 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     other = "USD" if first["currency"] == "KRW" else "KRW"
     other_balance = Decimal("1250.00") if other == "USD" else Decimal(1200000)
     many["statement"] = [dict(first, invoice_no="INV-2026-0031", due_date=first["due_date"] - timedelta(days=40),
+                              payment_link="https://pay.example.com/inv/INV-2026-0031",
                               days_overdue=first["days_overdue"] + 40, stage="final" if stage == "final" else stage),
                          first,
                          dict(first, invoice_no="INV-2026-0050", currency=other, balance=other_balance,
+                              payment_link="https://pay.example.com/inv/INV-2026-0050",
                               due_date=many["as_of"] + timedelta(days=3), days_overdue=-3, stage="upcoming",
                               description="")]
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},

@@ -155,3 +155,17 @@ def test_korean_and_chinese_clients_get_instructions_they_can_pay_from(demo):
             assert "해외 송금(원화, KRW)" in text and "SWIFT/BIC HRBRUS33" in text and "routing" not in text
         elif m["language"] == "zh":
             assert "境外电汇（人民币，CNY）" in text and "SWIFT/BIC HRBRUS33" in text and "routing" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "zh"])
+def test_a_grouped_message_gives_each_invoice_its_own_payment_link(lang):
+    from sheet_sync.render import _variants, render_reminder
+
+    many = _variants(lang, "firm")[2]  # INV-2026-0031, the lead INV-2026-0042 (the button) and INV-2026-0050
+    msg = render_reminder("firm", lang, many)
+    lines = msg.text.splitlines()
+    for no in ("INV-2026-0031", "INV-2026-0050"):
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"- {no}"))
+        assert lines[at + 1].strip().endswith(f"https://pay.example.com/inv/{no}")
+        assert f'<a href="https://pay.example.com/inv/{no}"' in msg.html
+    assert msg.text.count("https://pay.example.com/inv/INV-2026-0042") == 1  # the lead's link once, as the way to pay
