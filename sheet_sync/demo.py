@@ -28,7 +28,13 @@ email = "billing@maple-pine.example.com"
 phone = "+1 555 0100"
 address = "12 Harbour Street, Portland, ME 04101"
 signature = "Jamie Lee, Maple & Pine Studio"
-payment_instructions = "Bank transfer to Maple & Pine Studio, account 000123456, routing 021000021, with the invoice number as the reference."
+
+# How to pay, per currency: a US routing number is no use to a client paying in won, yuan or euros.
+[business.payment_instructions]
+default = "Bank transfer (USD) to Maple & Pine Studio, Harbour Bank, account 000123456, routing (ABA) 021000021. Please quote the invoice number."
+EUR = "International transfer in EUR to Maple & Pine Studio, Harbour Bank, 1 Main St, Portland ME 04101, USA; SWIFT/BIC HRBRUS33, account 000123456. Please quote the invoice number."
+KRW = "해외 송금(원화, KRW): 받는 분 Maple & Pine Studio, 은행 Harbour Bank(1 Main St, Portland ME 04101, USA), SWIFT/BIC HRBRUS33, 계좌번호 000123456. 송금 메모에 인보이스 번호를 적어 주세요."
+CNY = "境外电汇（人民币，CNY）：收款人 Maple & Pine Studio，收款银行 Harbour Bank（1 Main St, Portland ME 04101, USA），SWIFT/BIC HRBRUS33，账号 000123456。请在附言中注明发票编号。"
 
 [workbook]
 path = "invoices.xlsx"

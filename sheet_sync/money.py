@@ -1,7 +1,7 @@
 """Money: read a cell into an exact amount, round it, show it, and its number format. One table for all.
 
-Amounts are Decimal from the moment a cell is read, rounded to the currency's minor unit (₩ and ¥ have
-none); currencies are never added together. Nothing here raises on bad input: `parse_money` returns
+Amounts are Decimal from the moment a cell is read, rounded to the currency's minor unit (won and
+yen have none); currencies are never added together. Nothing here raises on bad input: `parse_money` returns
 `(amount, error)`.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, list_currencies
 
 from sheet_sync.cells import is_blank, quoted
 
@@ -47,13 +47,33 @@ def money_pattern(currency: str) -> str:
     return "#,##0" if n == 0 else "#,##0." + "0" * n
 
 
+# One form per currency wherever money is shown: in a message in any language, in the run summary, the job
+# summary and the digest. CLDR writes the yuan as CN¥ for English and Korean readers but as a bare ¥ for Chinese
+# ones, and ¥ alone is also the yen: the owner comparing a Chinese message with the English summary saw two forms,
+# and an English reader of a forwarded message could take ¥12,000.00 for yen. CN¥ reads as the yuan to everyone.
+ONE_SYMBOL = {"CNY": "CN¥"}
+
+
 def format_money(amount: Decimal, currency: str, language: str) -> str:
     """Money in the language's style, with the currency's own decimals.
 
-    Examples: `$1,250.00` (en, USD), `₩1,200,000` (ko, KRW), `¥1,250.00` (zh, CNY), `US$1,250.00` (zh, USD).
+    Examples: `$1,250.00` (en, USD), `₩1,200,000` (ko, KRW), `US$1,250.00` (zh, USD), and the yuan as
+    `CN¥1,250.00` in every language (`ONE_SYMBOL`).
     """
-    return format_currency(Decimal(amount), str(currency).strip().upper(), locale=LOCALES.get(language, "en_US"))
+    code = str(currency).strip().upper()
+    locale = LOCALES.get(language, "en_US")
+    shown = format_currency(Decimal(amount), code, locale=locale)
+    wanted = ONE_SYMBOL.get(code)
+    if wanted:
+        symbol = _symbol(code, locale)
+        if symbol != wanted and symbol in shown:
+            shown = shown.replace(symbol, wanted, 1)
+    return shown
 
+
+@lru_cache(maxsize=None)
+def _symbol(code: str, locale: str) -> str:
+    return get_currency_symbol(code, locale=locale)
 
 
 _SYMBOLS = {
@@ -63,6 +83,8 @@ _SYMBOLS = {
     "£": ("GBP",),
     "₩": ("KRW",),
     "￦": ("KRW",),
+    "CN¥": ("CNY",),
+    "JP¥": ("JPY",),
     "¥": ("CNY", "JPY"),
     "￥": ("CNY", "JPY"),
     "元": ("CNY",),

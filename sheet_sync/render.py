@@ -19,12 +19,15 @@ The environment is sandboxed (the owner's folder is user input), `.html` files a
 `.txt` files are not, and an unknown variable is an error rather than a silent blank. Filters a
 template may use, all in the message's language:
 
-    {{ invoice.balance|money(invoice.currency) }}   ₩1,200,000 / $1,250.00 / US$1,250.00
+    {{ invoice.balance|money(invoice.currency) }}   ₩1,200,000 / $1,250.00 / US$1,250.00 / CN¥8,800.00
     {{ invoice.due_date|date }}                     2026년 11월 22일 / November 22, 2026
     {{ reply_by|weekday }}                          금요일 / Friday / 星期五
     {{ discount.percent|number }}                   2 / 2.5
     {{ note|nl2br }}                                HTML only: escaped, line breaks kept
     {{ invoice.payment_link|href }}                 a safe href (http, https or mailto)
+
+Besides what the caller passes, `client.greeting_name` is the name a friendly greeting uses
+(`greeting_name()`: `Marcus`, `김민준 님`, `王芳`; empty when there is no safe one).
 """
 from __future__ import annotations
 
@@ -207,9 +210,64 @@ def _check_names(stage: str, language: str) -> None:
         raise SheetSyncError(f"'{language}' is not a language sheet-sync writes in ({', '.join(LANGUAGES)}).")
 
 
+_TITLES = re.compile(r"^(mr|mrs|ms|miss|mx|dr|prof|sir|madam)\.?\s+", re.IGNORECASE)
+# several people, or a role rather than a person: greeted by what the owner wrote, never by its first word
+_NOT_ONE_PERSON = re.compile(r"[/&;+]|\b(and|team|accounts?|payables?|billing|finance|department|office|invoices?|"
+                             r"admin|reception|bookkeeping)\b", re.IGNORECASE)
+# Hangul, kana and CJK ideographs: a Korean or Chinese name puts the family name first, and its given name alone
+# is not how a client is addressed
+_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_KO_TITLES = ("대표", "대표이사", "이사", "상무", "전무", "부장", "차장", "과장", "대리", "주임", "사원", "팀장", "실장", "매니저",
+              "원장", "교수", "선생", "변호사", "세무사", "회계사")
+
+
+def first_name(contact: str) -> str:
+    """The given name a friendly English note greets a contact by: `Marcus` for `Marcus Hale`, `Jane` for
+    `Dr. Jane Smith` or `Smith, Jane`. Empty when it cannot be told safely: a Korean or Chinese name, several
+    people or a role (`Accounts Payable`), a title with a family name only (`Dr. Smith`), an initial."""
+    name = " ".join(str(contact or "").split())
+    if not name or _CJK.search(name) or _NOT_ONE_PERSON.search(name):
+        return ""
+    if name.count(",") == 1:  # "Smith, Jane"
+        name = name.split(",")[1].strip()
+    elif "," in name:
+        return ""
+    titled = _TITLES.match(name) is not None
+    words = _TITLES.sub("", name).split()
+    if not words or (titled and len(words) < 2) or len(words[0].rstrip(".")) < 2:
+        return ""
+    return words[0]
+
+
+def greeting_name(contact: str, language: str) -> str:
+    """How a message greets the client's contact, as a native writer would: the first name in English
+    (empty when it cannot be told, see `first_name`); in Korean the full name with 님 (`김민준 님`, or
+    `김민준 과장님` after a job title); in Chinese the name as written (`王芳`). Empty for a blank contact."""
+    name = " ".join(str(contact or "").split())
+    if not name:
+        return ""
+    if language == "ko":
+        if name.endswith("님"):
+            return name
+        return name + ("님" if name.endswith(_KO_TITLES) else " 님")
+    if language == "zh":
+        return name
+    return first_name(name)
+
+
+def _with_names(context: Mapping[str, Any], stage: str, language: str) -> dict[str, Any]:
+    """The context with the stage, the language and the name the greeting uses (`client.greeting_name`, made
+    from `contact_name` unless the caller gave one)."""
+    ctx = dict(context, stage=stage, language=language)
+    client = ctx.get("client")
+    if isinstance(client, Mapping) and "greeting_name" not in client:
+        ctx["client"] = dict(client, greeting_name=greeting_name(client.get("contact_name", ""), language))
+    return ctx
+
+
 def _render_parts(env: SandboxedEnvironment, stage: str, language: str, context: Mapping[str, Any],
                   templates_dir: str) -> RenderedMessage:
-    ctx = dict(context, stage=stage, language=language)
+    ctx = _with_names(context, stage, language)
     subject = _render(env, f"{language}/{stage}.subject.txt", ctx, templates_dir)
     subject = re.sub(r"\s+", " ", subject).strip()
     text = tidy_text(_render(env, f"{language}/{stage}.txt", ctx, templates_dir))
@@ -282,7 +340,7 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
             "signature": "Jamie Lee",
             "payment_instructions": "Bank transfer to account 000123456 (Harbour Bank), with the invoice number as reference.",
         },
-        "client": {"client_id": "C-001", "name": "Northwind Traders", "contact_name": "Dana"},
+        "client": {"client_id": "C-001", "name": "Northwind Traders", "contact_name": "Dana Whitfield"},
         "invoice": {
             "invoice_no": "INV-2026-0042",
             "issue_date": due - timedelta(days=30),
@@ -327,14 +385,18 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     bare["statement"] = [dict(line, description="", po_number="", payment_link="") for line in bare["statement"]]
     many = sample_context(language, stage)  # a message about three invoices in two currencies
     first = many["statement"][0]
+    other = "USD" if first["currency"] == "KRW" else "KRW"
+    other_balance = Decimal("1250.00") if other == "USD" else Decimal(1200000)
     many["statement"] = [dict(first, invoice_no="INV-2026-0031", due_date=first["due_date"] - timedelta(days=40),
+                              payment_link="https://pay.example.com/inv/INV-2026-0031",
                               days_overdue=first["days_overdue"] + 40, stage="final" if stage == "final" else stage),
                          first,
-                         dict(first, invoice_no="INV-2026-0050", currency="KRW", balance=Decimal(1200000),
+                         dict(first, invoice_no="INV-2026-0050", currency=other, balance=other_balance,
+                              payment_link="https://pay.example.com/inv/INV-2026-0050",
                               due_date=many["as_of"] + timedelta(days=3), days_overdue=-3, stage="upcoming",
                               description="")]
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
-                      {"currency": "KRW", "balance": Decimal(1200000)}]
+                      {"currency": other, "balance": other_balance}]
     return [full, bare, many]
 
 
@@ -399,7 +461,7 @@ def check_templates(templates_dir: Path | str | None = None) -> list[str]:
     for language in LANGUAGES:
         for stage in MESSAGES:
             for ctx in _variants(language, stage) if stage != THANKS else [sample_context(language, stage)]:
-                ctx = dict(ctx, stage=stage, language=language)
+                ctx = _with_names(ctx, stage, language)
                 try:
                     message = _render_parts(env, stage, language, ctx, folder)
                 except SheetSyncError as exc:

@@ -49,7 +49,8 @@ def test_a_clients_invoices_due_today_go_in_one_message_in_the_firmest_tone(tmp_
     new = {name: m for name, m in messages(tmp_path / "outbox").items() if name not in sent_wednesday}
     assert len(new) == 2  # one per client: Acme's three invoices in one message, 한빛상사's own
     acme = next(m for m in new.values() if m["To"] == "ap@acme.example.com")
-    assert acme["Subject"] == "Overdue: 3 invoices, $3,000.00 outstanding"  # the firm tone, never a friendly one
+    # the firm tone, never a friendly one; but A-UP is not overdue yet, so the subject calls the three "open"
+    assert acme["Subject"] == "Overdue payment: 3 open invoices, $3,000.00 in total"
     text = acme.get_body(("plain",)).get_content()
     assert text.index("C-FIRM") < text.index("B-GENTLE") < text.index("A-UP")  # oldest first
     assert "10 days overdue" in text and "2 days overdue" in text and "due in 3 days" in text

@@ -43,7 +43,10 @@ def owner_file(folder, name, text):
 def test_money_in_each_language():
     assert format_money(Decimal("1250"), "USD", "en") == "$1,250.00"
     assert format_money(Decimal("1200000"), "KRW", "ko") == "₩1,200,000"
-    assert format_money(Decimal("1250"), "CNY", "zh") == "¥1,250.00"
+    # the yuan has one form in every language (the yen keeps ¥ in English, JP¥ in Korean and Chinese)
+    assert [format_money(Decimal("1250"), "CNY", lang) for lang in LANGS] == ["CN¥1,250.00"] * 3
+    assert format_money(Decimal("-1250"), "CNY", "zh") == "-CN¥1,250.00"
+    assert format_money(Decimal("98000"), "JPY", "zh") == "JP¥98,000"
     assert format_money(Decimal("1250"), "USD", "zh") == "US$1,250.00"
     assert format_money(Decimal("1250"), "USD", "ko") == "US$1,250.00"
     assert format_money(Decimal("1200000"), "KRW", "en") == "₩1,200,000"
@@ -72,7 +75,8 @@ def test_every_part_names_the_invoice_amount_and_due_date(lang, stage):
     for part in (msg.subject, msg.text, msg.html):
         assert "INV-2026-0042" in part
         assert balance in part
-        assert due in part
+        # the final notice's subject carries the date to reply by rather than the due date
+        assert (format_date(ctx["reply_by"], lang) if part is msg.subject and stage == "final" else due) in part
     assert "\n" not in msg.subject and msg.subject == msg.subject.strip()
 
 
@@ -87,7 +91,9 @@ def test_every_body_has_the_po_link_note_and_signature(lang, stage):
         assert "Jamie Lee" in body
         assert "billing@maple-pine.example.com" in body
     assert "Maple & Pine Studio" in msg.text and "Maple &amp; Pine Studio" in msg.html
-    assert "Bank transfer" not in msg.text  # with a link, the link is how to pay
+    # the link and the instructions both, the link first (SPEC: both when both exist)
+    for body in (msg.text, msg.html):
+        assert body.index("https://pay.example.com/inv/INV-2026-0042") < body.index("Bank transfer to account 000123456")
     assert msg.html.startswith("<!DOCTYPE html>") and msg.html.rstrip().endswith("</html>")
     assert '<a href="https://pay.example.com/inv/INV-2026-0042"' in msg.html
     assert "{{" not in msg.text + msg.html and "{%" not in msg.text + msg.html
@@ -153,7 +159,14 @@ def test_firm_asks_for_a_payment_date_and_says_work_will_pause():
     assert "we will need to pause any ongoing work for Northwind Traders until this invoice is settled" in texts["en"]
     assert "By Friday, November 27, 2026, please either settle the balance or reply to this email" in texts["en"]
     assert "작업을 부득이하게 잠시 중단하게 되는 점" in texts["ko"] and "2026년 11월 27일(금)까지" in texts["ko"]
-    assert "暂停正在为您进行的工作" in texts["zh"] and "2026年11月27日（星期五）前回复本邮件" in texts["zh"]
+    assert "결제 기한(2026년 11월 16일)이 9일 지났습니다. 앞서 안내해 드렸으나 아직 잔액 입금이 확인되지 않았습니다." in texts["ko"]
+    # the firm notice speaks to the client's company (贵司), and the amount "has not arrived" (未到账)
+    assert "暂停为贵司进行中的工作" in texts["zh"] and "烦请于2026年11月27日（星期五）前结清余款，或回复本邮件" in texts["zh"]
+    assert "但余款 CN¥8,000.00 至今仍未到账。" in texts["zh"]
+    ctx = bare("zh", "firm")
+    assert "但款项 CN¥8,800.00 至今仍未到账。" in render_reminder("firm", "zh", ctx).text
+    ctx = bare("ko", "firm")
+    assert "9일 지났습니다. 앞서 안내해 드렸으나 아직 입금이 확인되지 않았습니다." in render_reminder("firm", "ko", ctx).text
 
 
 @pytest.mark.parametrize("lang, agency", [("en", "we will have to pass this matter to a collections agency"),
@@ -186,7 +199,7 @@ def test_one_day_overdue_is_singular_in_english():
 @pytest.mark.parametrize("lang, received, remaining", [
     ("en", "Thank you for the $250.00 already paid toward the $1,250.00 total.", "Amount due:    $1,000.00"),
     ("ko", "일부 입금해 주신 금액(200,000원)은 감사히 잘 받았습니다.", "결제하실 금액: ₩1,000,000"),  # won in prose, ₩ in tables
-    ("zh", "我们已收到您支付的 ¥800.00（发票总额 ¥8,800.00），非常感谢。", "应付金额：¥8,000.00"),
+    ("zh", "我们已收到您支付的 CN¥800.00（发票总额 CN¥8,800.00），非常感谢。", "应付金额：CN¥8,000.00"),
 ])
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_partial_payment_says_what_was_received_and_what_remains(lang, received, remaining, stage):
@@ -199,7 +212,7 @@ def test_a_partial_payment_says_what_was_received_and_what_remains(lang, receive
 @pytest.mark.parametrize("lang, offer", [
     ("en", "If it suits you to pay by November 15, 2026, you are welcome to take 2% off ($20.00) and pay $980.00 instead."),
     ("ko", "2026년 11월 15일까지 결제해 주시면 2% 조기 결제 할인(20,000원)이 적용되어 980,000원만 결제하시면 됩니다."),
-    ("zh", "如您在2026年11月15日前付款，可享受 2% 的提前付款优惠（减免 ¥160.00），只需支付 ¥7,840.00。"),
+    ("zh", "如您在2026年11月15日前付款，可享受 2% 的提前付款优惠（减免 CN¥160.00），只需支付 CN¥7,840.00。"),
 ])
 def test_upcoming_mentions_the_early_payment_discount_only_when_given(lang, offer):
     ctx = sample_context(lang, "upcoming")
@@ -211,17 +224,23 @@ def test_upcoming_mentions_the_early_payment_discount_only_when_given(lang, offe
 
 
 @pytest.mark.parametrize("lang, stage, contact, company", [
+    # friendly stages greet the contact by first name; firm and final more formally
+    ("en", "upcoming", "Hi Dana,", "Hello Northwind Traders team,"),
     ("en", "gentle", "Hi Dana,", "Hello Northwind Traders team,"),
-    ("en", "final", "Dear Dana,", "Dear Northwind Traders team,"),
-    ("ko", "gentle", "Dana 님께", "Northwind Traders 담당자님께"),
-    ("zh", "gentle", "Dana，您好！", "尊敬的Northwind Traders，您好！"),
+    ("en", "thanks", "Hi Dana,", "Hello Northwind Traders team,"),
+    ("en", "firm", "Dear Dana Whitfield,", "Dear Northwind Traders team,"),
+    ("en", "final", "Dear Dana Whitfield,", "Dear Northwind Traders team,"),
+    ("ko", "gentle", "Dana Whitfield 님, 안녕하세요.", "Northwind Traders 담당자님, 안녕하세요."),
+    ("ko", "final", "Northwind Traders Dana Whitfield 님께", "Northwind Traders 담당자님께"),
+    ("zh", "gentle", "Dana Whitfield，您好！", "尊敬的Northwind Traders，您好！"),
+    ("zh", "firm", "尊敬的Northwind Traders：\n您好！", "尊敬的Northwind Traders：\n您好！"),
 ])
 def test_greet_the_contact_or_else_the_company(lang, stage, contact, company):
     ctx = sample_context(lang, stage)
     assert render_reminder(stage, lang, ctx).text.startswith(contact + "\n\n")
     ctx["client"] = dict(ctx["client"], contact_name="")
     msg = render_reminder(stage, lang, ctx)
-    assert msg.text.startswith(company + "\n\n") and company in msg.html
+    assert msg.text.startswith(company + "\n\n") and company.split("\n")[0] in msg.html
 
 
 def test_signature_lines_tax_id_and_no_repeated_business_name():
@@ -263,11 +282,11 @@ def test_payment_links_become_safe_hrefs():
     ctx["invoice"] = dict(ctx["invoice"], payment_link="javascript:alert(1)")
     msg = render_reminder("gentle", "en", ctx)
     assert "javascript" not in msg.html and "javascript" not in msg.text
-    assert "How to pay: Bank transfer to account 000123456" in msg.text
+    assert "How to pay:\nBank transfer to account 000123456" in msg.text
     ctx["invoice"] = dict(ctx["invoice"], payment_link="pay.example.com/x?a=1&b=2")
     msg = render_reminder("gentle", "en", ctx)
     assert '<a href="https://pay.example.com/x?a=1&amp;b=2"' in msg.html
-    assert "You can pay online here: https://pay.example.com/x?a=1&b=2\n" in msg.text
+    assert "You can pay online here: https://pay.example.com/x?a=1&b=2\nOr pay this way:\nBank transfer" in msg.text
     assert ">Pay $1,000.00 now</a>" in msg.html
 
 
