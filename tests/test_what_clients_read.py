@@ -169,3 +169,15 @@ def test_a_grouped_message_gives_each_invoice_its_own_payment_link(lang):
         assert lines[at + 1].strip().endswith(f"https://pay.example.com/inv/{no}")
         assert f'<a href="https://pay.example.com/inv/{no}"' in msg.html
     assert msg.text.count("https://pay.example.com/inv/INV-2026-0042") == 1  # the lead's link once, as the way to pay
+
+
+def test_every_subject_reads_back_exactly_as_written(demo):
+    """Folding a long subject must not lose a space between two encoded words ('미결제 인보이스' once arrived
+    as '미결제인보이스') nor add one before the first word; header lines stay within 78 characters."""
+    result, messages, folder = demo
+    written = {s.subject for s in result.messages}
+    assert {m["subject"] for m in messages} <= written
+    assert any(len(s.encode()) > 78 for s in written)  # long enough to be folded
+    for path in (folder / "outbox").glob("*.eml"):
+        head = path.read_bytes().split(b"\n\n", 1)[0].replace(b"\r", b"")
+        assert max(len(line) for line in head.split(b"\n")) <= 78, path.name

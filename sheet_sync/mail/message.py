@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -20,6 +21,21 @@ def make_message_id(sender: str, invoice_no: str, stage: str, client_id: str) ->
     digest = hashlib.sha256(f"{sender}\0{invoice_no}\0{stage}\0{client_id}".encode()).hexdigest()[:16]
     slug = re.sub(r"[^A-Za-z0-9.-]+", "-", invoice_no).strip("-")[:40] or "invoice"
     return f"<{slug}.{stage}.{digest}@{domain_of(sender)}>"
+
+
+class FoldedSubject(str):
+    """A Subject folded the way RFC 2047 asks: every space stays inside an encoded word or before a plain one.
+
+    Python's own folder, splitting a long non-ASCII subject, puts the space between two encoded words
+    outside both, where every reader drops it ("미결제 인보이스" arrived as "미결제인보이스"), and folds a long
+    ASCII subject before its first word (read back with a leading space). `email.header.Header` keeps them."""
+
+    name = "Subject"
+
+    def fold(self, *, policy) -> str:
+        charset = "us-ascii" if self.isascii() else "utf-8"
+        folded = Header(str(self), charset, header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {folded}{policy.linesep}"
 
 
 def build_message(
@@ -44,7 +60,7 @@ def build_message(
         msg["Cc"] = ", ".join(cc)
     if reply_to:
         msg["Reply-To"] = reply_to
-    msg["Subject"] = subject
+    msg["Subject"] = FoldedSubject(subject)
     msg["Date"] = format_datetime(when or datetime.now(timezone.utc))
     msg["Message-ID"] = message_id
     if references:
