@@ -101,7 +101,10 @@ def _amount_filter(ctx, amount: Decimal, currency: str) -> str:
 
 @pass_context
 def _date_filter(ctx, d: date) -> str:
-    return format_date(d, ctx.get("language", "en"))
+    """In HTML a date never breaks across lines (`2026년 11월 / 23일` on a phone): it stands in a nowrap span
+    (in a `<title>` or an attribute, add `|striptags`)."""
+    text = format_date(d, ctx.get("language", "en"))
+    return Markup('<span style="white-space:nowrap;">%s</span>') % text if ctx.eval_ctx.autoescape else text
 
 
 @pass_context

@@ -181,3 +181,18 @@ def test_every_subject_reads_back_exactly_as_written(demo):
     for path in (folder / "outbox").glob("*.eml"):
         head = path.read_bytes().split(b"\n\n", 1)[0].replace(b"\r", b"")
         assert max(len(line) for line in head.split(b"\n")) <= 78, path.name
+
+
+def test_dates_in_html_never_break_and_titles_stay_plain(demo):
+    """On a 400 px phone a Korean date broke as '2026년 / 11월 16일': in HTML every date is one unbreakable span;
+    the document's title (a plain-text element) holds no markup."""
+    _, messages, _ = demo
+    for m in messages:
+        html = m["html"]
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert "<" not in title and "&lt;" not in title, title
+        body = html.split("</head>", 1)[1]
+        dates = re.findall(r"\d{4}년 \d{1,2}월 \d{1,2}일|[A-Z][a-z]+ \d{1,2}, \d{4}", re.sub(r"<[^>]+>", "", body))
+        spans = re.findall(r'<span style="white-space:nowrap;">([^<]*)</span>', body)
+        if m["language"] != "zh":  # Chinese dates have no spaces to break at
+            assert dates and all(d in spans for d in dates), (m["subject"], set(dates) - set(spans))
