@@ -105,6 +105,9 @@ first_valid_uid = 1
 first_valid_gid = 0
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# a test logs in with a wrong password on purpose: answer at once (and anvil's auth penalty socket is shut
+# below, so that no growing delay follows)
+auth_failure_delay = 0
 {ssl_lines}
 mail_location = maildir:{f}/mail/%u
 passdb {{
@@ -122,6 +125,9 @@ service imap-login {{
   }}
 {imaps}{chroot}}}
 service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 {chroot}}}
 service stats {{
   unix_listener stats-reader {{

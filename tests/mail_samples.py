@@ -30,7 +30,7 @@ def _finish(msg, sender: str, subject: str, message_id: str, when: datetime, to:
 
 def reply(sender: str, text: str, *, subject: str = "Re: Payment reminder", in_reply_to: str = "",
           message_id: str = "<reply-1@acme.example.com>", charset: str = "utf-8", html: str = "",
-          when: datetime = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc), headers: dict | None = None) -> bytes:
+          when: datetime = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc), headers: dict | None = None) -> bytes:
     """A client's reply; `html` makes it multipart/alternative (or HTML only when `text` is empty)."""
     if html and text:
         msg = MIMEMultipart("alternative")
@@ -64,7 +64,7 @@ def dsn(original_id: str, recipient: str, status: str = "5.1.1", action: str = "
     text = f"""From: MAILER-DAEMON@mx.studio.example.com (Mail Delivery System)
 To: {OWNER}
 Subject: Undelivered Mail Returned to Sender
-Date: Tue, 24 Nov 2026 09:05:00 +0000
+Date: Fri, 20 Nov 2026 09:05:00 +0000
 Message-ID: {message_id}
 Auto-Submitted: auto-replied
 MIME-Version: 1.0
@@ -86,7 +86,7 @@ Content-Description: Delivery report
 Content-Type: message/delivery-status
 
 Reporting-MTA: dns; mx.studio.example.com
-Arrival-Date: Tue, 24 Nov 2026 09:04:58 +0000
+Arrival-Date: Fri, 20 Nov 2026 09:04:58 +0000
 
 Final-Recipient: rfc822; {recipient}
 Original-Recipient: rfc822;{recipient}
@@ -116,4 +116,4 @@ def daemon_notice(original_id: str, recipient: str, code: str = "5.2.2",
             f"Technical details of permanent failure:\n{code} The email account that you tried to reach is over quota.\n\n"
             f"----- Original message -----\n\nMessage-ID: {original_id}\nSubject: Payment reminder\n")
     return _finish(MIMEText(text, "plain", "utf-8"), "Mail Delivery Subsystem <mailer-daemon@mail.example.net>",
-                   "Delivery Status Notification (Failure)", message_id, datetime(2026, 11, 24, 9, 7, tzinfo=timezone.utc))
+                   "Delivery Status Notification (Failure)", message_id, datetime(2026, 11, 20, 9, 7, tzinfo=timezone.utc))
