@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
@@ -172,13 +173,22 @@ def _addresses(text: str) -> tuple[str, ...]:
 def _header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
+        if value is not None and "=?" in str(value):  # an encoded word, in a header parsed the fast way
+            value = str(make_header(decode_header(str(value))))
     except Exception:  # a malformed header: the stdlib's parser raises on access
         value = None
     return one_line(str(value)) if value is not None else ""
 
 
+_ONE_ADDRESS = re.compile(r"(?:[^<>\",]*<)?\s*([^<>\s\",@]+@[^<>\s\",@]+?)\s*>?\s*(?:\([^()]*\))?")
+
+
 def _sender(msg: Message) -> str:
-    found = _addresses(_header(msg, "From"))
+    text = _header(msg, "From")
+    quick = _ONE_ADDRESS.fullmatch(text)  # `Name <a@b>`, `a@b`, `a@b (Name)`: most of them, at once
+    if quick:
+        return quick.group(1).lower()
+    found = _addresses(text)  # the rest (quoted names with commas, groups) the careful way
     return found[0] if found else ""
 
 
@@ -203,12 +213,14 @@ def _is_report(msg: Message) -> bool:
         str(msg.get_param("report-type", "")).lower() == "delivery-status"
 
 
-def _looks_like_bounce(msg: Message) -> bool:
-    return _is_report(msg) or bool(_BOUNCE_SENDER.match(_sender(msg)))
+def _looks_like_bounce(msg: Message, sender: str | None = None) -> bool:
+    return _is_report(msg) or bool(_BOUNCE_SENDER.match(_sender(msg) if sender is None else sender))
 
 
 def _parse_headers(raw: bytes) -> Message:
-    return BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    """The headers the quick way (compat32: no header objects; encoded words decoded only where read): the
+    scan looks at thousands of them: 5,000 took 3.5 s with policy.default, 0.27 s so (measured, bench/)."""
+    return BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
 
 
 def _parse(raw: bytes) -> EmailMessage:
@@ -219,7 +231,7 @@ def wanted(headers: bytes, index: MailIndex) -> bool:
     """Is this message (its headers only) worth fetching whole: maybe a reply, maybe a bounce?"""
     msg = _parse_headers(headers)
     sender = _sender(msg)
-    if _looks_like_bounce(msg):
+    if _looks_like_bounce(msg, sender):
         return True
     if sender in index.own or is_auto_reply(msg):
         return False

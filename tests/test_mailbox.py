@@ -11,7 +11,10 @@ import pytest
 
 import mail_samples as ms
 from imap_server import PASSWORD, USER, imap_toml
+from dataclasses import replace
+
 from sheet_sync import api
+from sheet_sync.digest import build_digest
 from sheet_sync.doctor import run_checks
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.mail.mailbox import scan
@@ -82,6 +85,10 @@ def test_a_reply_in_the_thread_pauses_the_invoice_and_the_final_notice_is_not_se
         "Replied on 2026-11-20 by dana@acme.example.com: 'We paid on Friday, see the attached remittance.'. Reminders "
         "wait until 2026-11-27 (reminders.reply_pause_days); read the reply and set Status or Hold Until.")
     assert [(a.invoice_no, a.client) for a in result.replied] == [("INV-1", "Acme Ltd")]
+    digest = build_digest(result, replace(cfg, mail=replace(cfg.mail, digest_to="owner@studio.example.com")))
+    text = digest.get_body(("plain",)).get_content()
+    assert "Replied, needs your decision (1)" in text
+    assert "  - INV-1 (Acme Ltd): Replied on 2026-11-20 by dana@acme.example.com: 'We paid on Friday" in text
     log = [r for r in sheet(path, "Reminder Log") if r["Stage"] == "reply"]
     assert [(r["Invoice No"], r["State"], r["To"], r["Message ID"], r["Transport"]) for r in log] == [
         ("INV-1", "received", "dana@acme.example.com", "<reply-1@acme.example.com>", "imap")]
