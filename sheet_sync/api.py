@@ -92,9 +92,10 @@ def listen(config: Config, book: Book) -> tuple[list[LogEntry], str]:
     found = scan(config, day, index)
     items = replies.classify(found.mails, index, config)
     rows = replies.log_entries(items, book)
-    n_replies = sum(1 for e in rows if e.stage == replies.REPLY)
-    return rows, (f"mailbox: {found.searched} messages since {day.isoformat()}, {found.bodies} read whole; "
-                  f"{n_replies} new reply rows, {len(rows) - n_replies} new bounce rows")
+    new = {stage: len({e.message_id for e in rows if e.stage == stage}) for stage in (replies.REPLY, replies.BOUNCE)}
+    return rows, (f"mailbox: {found.searched} message{'s' if found.searched != 1 else ''} since {day.isoformat()}, "
+                  f"{found.bodies} read whole; new: {new[replies.REPLY]} repl{'ies' if new[replies.REPLY] != 1 else 'y'}, "
+                  f"{new[replies.BOUNCE]} bounce{'s' if new[replies.BOUNCE] != 1 else ''}")
 
 
 def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Stages | None = None) -> _Run:

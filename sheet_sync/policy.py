@@ -17,7 +17,7 @@ import numpy as np
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
 from sheet_sync.model import DELIVERED, OWNER_KEPT, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState, Status
-from sheet_sync.replies import latest_replies, reply_note
+from sheet_sync.replies import BOUNCE, bounce_note, is_permanent, latest_replies, reply_note
 
 NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
 REAL_TRANSPORTS = ("gmail", "smtp")
@@ -161,6 +161,9 @@ def _decide(
         elif r.state == SendState.FAILED:
             notes.append(f"The {r.stage} reminder failed on {r.day.isoformat()} ({r.entry.detail or 'no detail'}); it will be tried again.")
     last = max(done.values(), key=lambda r: (r.day, r.entry.logged_at), default=None)
+    delayed = records.get(BOUNCE)
+    if delayed is not None and not is_permanent(delayed.entry) and (last is None or delayed.day >= last.day):
+        notes.append(bounce_note(delayed.entry, config.tz))  # until the next reminder goes out
     order = [s.name for s in config.reminders.stages]
     references = tuple(
         done[name].entry.message_id for name in order if name in done and done[name].entry.message_id

@@ -514,7 +514,13 @@ def apply_bounces(book: Book, config: Config) -> Book:
 
 def reply_note(entry: LogEntry, until: date, tz) -> str:
     """Sync Notes for a replied invoice: the date, the sender, the first line, and when reminders resume."""
-    said = f": '{entry.detail}'" if entry.detail else ""
-    return (f"Replied on {entry.logged_at.astimezone(tz).date().isoformat()} by {entry.to}{said}. Reminders wait "
-            f"until {until.isoformat()} (reminders.reply_pause_days); read the reply and set Status or Hold Until.")
+    said = f": '{entry.detail}'" if entry.detail else "."
+    return (f"Replied on {entry.logged_at.astimezone(tz).date().isoformat()} by {entry.to}{said} Reminders wait "
+            f"until {until.isoformat()} (reminders.reply_pause_days): read the reply, then set Status or Hold Until.")
 
+
+def bounce_note(entry: LogEntry, tz) -> str:
+    """Sync Notes for a temporary bounce: noted, not a Problem (the mail server is still trying)."""
+    reason = entry.detail.partition("; our message")[0]
+    return (f"Mail to {entry.to} was delayed on {entry.logged_at.astimezone(tz).date().isoformat()} ({reason}); "
+            "the mail server keeps trying, nothing to do unless it bounces for good.")

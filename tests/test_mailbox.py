@@ -82,8 +82,8 @@ def test_a_reply_in_the_thread_pauses_the_invoice_and_the_final_notice_is_not_se
     rows = invoices(path)
     assert rows["INV-1"]["Sync Status"] == "Replied"
     assert rows["INV-1"]["Sync Notes"] == (
-        "Replied on 2026-11-20 by dana@acme.example.com: 'We paid on Friday, see the attached remittance.'. Reminders "
-        "wait until 2026-11-27 (reminders.reply_pause_days); read the reply and set Status or Hold Until.")
+        "Replied on 2026-11-20 by dana@acme.example.com: 'We paid on Friday, see the attached remittance.' Reminders "
+        "wait until 2026-11-27 (reminders.reply_pause_days): read the reply, then set Status or Hold Until.")
     assert [(a.invoice_no, a.client) for a in result.replied] == [("INV-1", "Acme Ltd")]
     digest = build_digest(result, replace(cfg, mail=replace(cfg.mail, digest_to="owner@studio.example.com")))
     text = digest.get_body(("plain",)).get_content()
@@ -118,7 +118,7 @@ def test_out_of_office_answers_in_three_languages_change_nothing(tmp_path, confi
     result = api.sync(config(config_for, path, dovecot), AS_OF)
     assert finals(result) == ["INV-1", "INV-2", "INV-4"]
     assert [r for r in sheet(path, "Reminder Log") if r["Transport"] == "imap"] == []
-    assert "0 new reply rows" in result.mailbox
+    assert result.mailbox == "mailbox: 3 messages since 2026-11-02, 0 read whole; new: 0 replies, 0 bounces"
 
 
 def test_korean_and_chinese_replies_show_readable_first_lines(tmp_path, config_for, dovecot):
@@ -151,6 +151,9 @@ def test_a_dsn_bounce_makes_the_address_a_problem_and_nothing_more_is_sent_to_it
                if r["Stage"] == "bounce"]
     assert bounces == [("INV-1", "ap@acme.example.com", "bounced", "5.1.1 (permanent): 550"),
                        ("INV-2", "billing@hanbit.example.co.kr", "bounced", "4.2.2 (temporary): 452")]
+    assert rows["INV-2"]["Sync Notes"] == ("Mail to billing@hanbit.example.co.kr was delayed on 2026-11-20 (4.2.2 "
+                                         "(temporary): 452 4.2.2 mailbox full); the mail server keeps trying, nothing to "
+                                         "do unless it bounces for good.")
     assert result.exit_code == 1
     assert api.sync(cfg, AS_OF).reminders == ()  # the log remembers: still nothing to that address
 
@@ -187,7 +190,32 @@ def test_tls_is_verified(tmp_path, config_for, dovecot, trusted_ca, security, mo
     port = dovecot.port if security == "starttls" else dovecot.ssl_port
     cfg = config_for(path, imap_toml(port, security))
     dovecot.append(ms.reply("dana@acme.example.com", "Paid.", in_reply_to=FIRM))
-    assert "1 new reply rows" in api.sync(cfg, AS_OF, dry_run=True).mailbox
+    assert "new: 1 reply, 0 bounces" in api.sync(cfg, AS_OF, dry_run=True).mailbox
     monkeypatch.delenv("SSL_CERT_FILE")  # the system's CAs do not know the test CA
     with pytest.raises(SheetSyncError, match="certificate that cannot be trusted"):
         api.sync(cfg, AS_OF, dry_run=True)
+
+
+def test_on_a_google_sheet_the_reply_rides_in_the_runs_own_writes(tmp_path, dovecot):
+    from sheets_emulator import Emulator
+    from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, sheet_config
+
+    emulator = Emulator().start()
+    try:
+        emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+        emulator.add_sheet("Invoices", [INVOICE_HEADERS, invoice("G-1", due=AS_OF - timedelta(days=2))])
+        config = sheet_config(tmp_path, emulator, imap_toml(dovecot.port, "none"))
+        first = api.sync(config, AS_OF)  # no reminder yet: nothing to listen for
+        assert [(m.invoice_no, m.stage) for m in first.messages] == [("G-1", "gentle")]
+        dovecot.append(ms.reply("dana@acme.example.com", "Paid this morning.", in_reply_to=first.messages[0].message_id,
+                                when=datetime(2026, 11, 23, 15, tzinfo=ms.timezone.utc)))
+        emulator.requests.clear()
+        api.sync(config, AS_OF + timedelta(days=1))
+        assert len(emulator.requests) <= 6, emulator.requests
+        log = emulator.values("Reminder Log")
+        assert [(r[1], r[3], r[8], r[9]) for r in log[1:]] == [("G-1", "gentle", "sent", "written to G-1-gentle.eml"),
+                                                              ("G-1", "reply", "received", "Paid this morning.")]
+        status = dict(zip(emulator.values("Invoices")[0], emulator.values("Invoices")[1]))["Sync Status"]
+        assert status == "Replied"
+    finally:
+        emulator.stop()

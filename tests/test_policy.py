@@ -185,8 +185,8 @@ def test_a_reply_pauses_reminders_for_reply_pause_days_and_a_new_reply_starts_it
     report = age(twice, config, START)
     decision = plan(report, twice, config, make_calendar(config, START))["R"]
     assert decision.replied and decision.send == ""
-    assert decision.notes == ("Replied on 2026-11-25 by ap@acme.example.com: 'We will pay on Friday.'. Reminders wait "
-                              "until 2026-11-30 (reminders.reply_pause_days); read the reply and set Status or Hold "
+    assert decision.notes == ("Replied on 2026-11-25 by ap@acme.example.com: 'We will pay on Friday.' Reminders wait "
+                              "until 2026-11-30 (reminders.reply_pause_days): read the reply, then set Status or Hold "
                               "Until.",)
 
 
