@@ -106,12 +106,19 @@ def main() -> None:
     print(f"## The reply and bounce scan, {args.messages:,} messages in INBOX ({size / 1e6:.1f} MB)\n")
     print(f"{platform.python_version()}, {platform.system()}, {os.cpu_count()} CPUs; Dovecot on 127.0.0.1; "
           f"APPEND of the mailbox took {appended:.1f} s\n")
-    print("| searched | headers fetched | fetched whole | replies | bounces | scan + classify (median) | "
-          "fetching every message whole |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {found.searched:,} | {found.headers:,} | {found.bodies:,} | {len(replies)} | {len(bounces)} | "
-          f"{statistics.median(times):.2f} s | {whole:.2f} s |")
-    print("\nThe FETCH commands, in order: " + "; ".join(found.fetches))
+    print("| searched | headers fetched | fetched whole | bytes received | replies | bounces | scan + classify "
+          "(median) | every message whole, no parsing |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| {found.searched:,} | {found.headers:,} | {found.bodies:,} | "
+          f"{(found.header_bytes + found.body_bytes) / 1e6:.2f} MB | {len(replies)} | {len(bounces)} | "
+          f"{statistics.median(times):.2f} s | {whole:.2f} s, {size / 1e6:.1f} MB |")
+    runs: list[list] = []
+    for f in found.fetches:
+        if runs and runs[-1][0] == f:
+            runs[-1][1] += 1
+        else:
+            runs.append([f, 1])
+    print("\nThe FETCH commands, in order: " + "; ".join(f"{f} (x{n} FETCHes)" if n > 1 else f for f, n in runs))
 
 
 if __name__ == "__main__":

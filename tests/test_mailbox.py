@@ -167,7 +167,8 @@ def test_the_scan_fetches_headers_first_and_only_candidates_whole(tmp_path, conf
     loaded, _ = api.load(cfg)
     found = scan(cfg, date(2026, 11, 2), mail_index(loaded, cfg))
     assert (found.searched, found.headers, found.bodies) == (31, 31, 1)
-    assert found.fetches == ("BODY.PEEK[HEADER] x31", "BODY.PEEK[] x1")
+    assert found.fetches == ("BODY.PEEK[HEADER.FIELDS (...)] x31", "BODY.PEEK[] x1")
+    assert 0 < found.header_bytes < found.body_bytes * 31
     assert all(b"\\Seen" not in f for f in dovecot.flags())
 
 

@@ -5,7 +5,8 @@
 
 Nothing in the mailbox changes: each folder is selected read-only (EXAMINE) and every fetch is a
 `BODY.PEEK`, so no message is marked read, moved or deleted. Only messages since the oldest open
-reminder's day are searched; their headers are fetched first (in batches), and the whole message only
+reminder's day are searched; the few headers that tell a reply or a bounce are fetched first (in batches),
+and the whole message only
 for those `replies.wanted()` keeps (a reply, a bounce). The server's certificate is verified as for SMTP
 (system CAs, or SSL_CERT_FILE). The password comes from IMAP_PASSWORD and never appears in a message.
 """
@@ -27,7 +28,10 @@ from sheet_sync.replies import Incoming, MailIndex, wanted
 PASSWORD_ENV = "IMAP_PASSWORD"
 BATCH = 500  # message numbers per FETCH of headers
 MAX_BYTES = 5_000_000  # a larger message (a big attachment) is not a reply worth reading whole
-HEADERS = "BODY.PEEK[HEADER]"
+# Only the headers `replies.wanted()` reads: a real message's headers are mostly Received and DKIM lines.
+HEADER_FIELDS = ("From", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "Content-Type",
+                 "Auto-Submitted", "X-Autoreply", "X-Autorespond", "X-Autoresponder", "Precedence")
+HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Scan:
     bodies: int  # messages fetched whole
     seconds: float
     fetches: tuple[str, ...] = ()  # what each FETCH asked for, in order (bench/ shows headers come first)
+    header_bytes: int = 0  # bytes of headers received
+    body_bytes: int = 0  # bytes of whole messages received
 
 
 def _password() -> str:
@@ -90,7 +96,7 @@ def scan(config: Config, since: date, index: MailIndex) -> Scan:
     start = perf_counter()
     client = connect(config)
     mails: list[Incoming] = []
-    searched = headers = bodies = 0
+    searched = headers = bodies = header_bytes = body_bytes = 0
     fetches: list[str] = []
     try:
         for folder in config.mail.imap.folders:
@@ -105,10 +111,11 @@ def scan(config: Config, since: date, index: MailIndex) -> Scan:
             dates: dict[int, datetime | None] = {}
             for i in range(0, len(ids), BATCH):
                 batch = ids[i:i + BATCH]
-                fetches.append(f"{HEADERS} x{len(batch)}")
+                fetches.append(f"BODY.PEEK[HEADER.FIELDS (...)] x{len(batch)}")
                 for uid, data in client.fetch(batch, [HEADERS, "INTERNALDATE", "RFC822.SIZE"]).items():
                     headers += 1
-                    head = data.get(b"BODY[HEADER]", b"")
+                    head = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"") or b""
+                    header_bytes += len(head)
                     if data.get(b"RFC822.SIZE", 0) <= MAX_BYTES and wanted(head, index):
                         keep.append(uid)
                         dates[uid] = _aware(data.get(b"INTERNALDATE"))
@@ -117,7 +124,9 @@ def scan(config: Config, since: date, index: MailIndex) -> Scan:
                 fetches.append(f"BODY.PEEK[] x{len(batch)}")
                 for uid, data in sorted(client.fetch(batch, ["BODY.PEEK[]"]).items()):
                     bodies += 1
-                    mails.append(Incoming(folder, uid, data.get(b"BODY[]", b""), dates.get(uid)))
+                    whole = data.get(b"BODY[]", b"") or b""
+                    body_bytes += len(whole)
+                    mails.append(Incoming(folder, uid, whole, dates.get(uid)))
     except (OSError, IMAPClientError) as exc:
         raise SheetSyncError(f"Reading the mailbox at {_where(config)} failed: {exc}.", kind=ErrorKind.MAIL_SERVER,
                              fix="run again; check the connection to the mail server") from None
@@ -126,7 +135,8 @@ def scan(config: Config, since: date, index: MailIndex) -> Scan:
             client.logout()
         except Exception:  # the connection may be gone already; nothing was changed
             pass
-    return Scan(tuple(mails), searched, headers, bodies, round(perf_counter() - start, 4), tuple(fetches))
+    return Scan(tuple(mails), searched, headers, bodies, round(perf_counter() - start, 4), tuple(fetches),
+                header_bytes, body_bytes)
 
 
 def _aware(value) -> datetime | None:
