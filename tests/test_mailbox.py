@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from sheet_sync import api
 from sheet_sync.digest import build_digest
+from sheet_sync.job_summary import markdown_summary
 from sheet_sync.doctor import run_checks
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.mail.mailbox import scan
@@ -88,6 +89,8 @@ def test_a_reply_in_the_thread_pauses_the_invoice_and_the_final_notice_is_not_se
     digest = build_digest(result, replace(cfg, mail=replace(cfg.mail, digest_to="owner@studio.example.com")))
     text = digest.get_body(("plain",)).get_content()
     assert "Replied, needs your decision (1)" in text
+    summary = markdown_summary(result)
+    assert "### Replied: reminders wait" in summary and "| INV-1 | Acme Ltd | $1,000.00 | Replied on 2026-11-20" in summary
     assert "  - INV-1 (Acme Ltd): Replied on 2026-11-20 by dana@acme.example.com: 'We paid on Friday" in text
     log = [r for r in sheet(path, "Reminder Log") if r["Stage"] == "reply"]
     assert [(r["Invoice No"], r["State"], r["To"], r["Message ID"], r["Transport"]) for r in log] == [
