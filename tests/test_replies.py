@@ -82,6 +82,13 @@ def test_an_out_of_office_answer_is_not_a_reply(config, language):
     assert not wanted(raw.split(b"\n\n")[0], mail_index(book, config))  # its body is never fetched
 
 
+def test_a_reply_whose_subject_only_sounds_like_leave_is_a_reply(config):
+    book = book_with_log(config)
+    [r] = found(config, book, ms.reply("ap@acme.example.com", "The remittance went out on Monday.", in_reply_to=OURS,
+                                       subject="Re: Payment reminder - on leave, paid before I left"))
+    assert r.first_line == "The remittance went out on Monday."
+
+
 @pytest.mark.parametrize("header", [("Precedence", "bulk"), ("Precedence", "auto_reply"), ("X-Autoreply", "yes"),
                                     ("Auto-Submitted", "auto-generated")])
 def test_auto_reply_headers(config, header):
@@ -184,3 +191,18 @@ def test_the_scan_starts_at_the_oldest_reminder_of_an_open_invoice(config):
 ])
 def test_first_line(text, expected):
     assert first_line(text) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    b"",
+    bytes(range(256)) * 20,
+    b"From: =?utf-8?q?broken <ap@acme.example.com>\r\nSubject: =?x-unknown?b?!!!?=\r\nIn-Reply-To: <<<>>>\r\n"
+    b"Content-Type: multipart/mixed; boundary=\r\n\r\n--\r\n--",
+    b"From: ap@acme.example.com\r\nContent-Type: text/plain; charset=no-such-charset\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64 INV-4",
+    b"From: MAILER-DAEMON@x.example.com\r\nContent-Type: multipart/report; report-type=delivery-status\r\n\r\nno parts",
+])
+def test_broken_mail_is_left_out_never_stops_the_run(config, raw):
+    book = book_with_log(config)
+    wanted(raw, mail_index(book, config))
+    assert len(found(config, book, raw, ms.reply("ap@acme.example.com", "Paid.", in_reply_to=OURS))) >= 1
