@@ -19,21 +19,31 @@ one of our Message-IDs; a 5.x.x status is permanent, 4.x.x (or `Action: delayed`
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
-from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
-from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.utils import getaddresses, parsedate_to_datetime
-from html.parser import HTMLParser
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from sheet_sync.cells import one_line
 from sheet_sync.config import Config
 from sheet_sync.model import CLIENTS, Book, CellRef, LogEntry, Problem, SendState
+
+if TYPE_CHECKING:  # the email package loads only when there is mail to read: every sync imports this module
+    from email.message import EmailMessage, Message  # (for the policy's pause), and email.policy alone is 14 ms
+
+class _Lazy:
+    """A regular expression compiled on first use: every sync imports this module, few read mail (the
+    patterns below took 12 ms to compile at import)."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args = (pattern, flags)
+        self._re: re.Pattern | None = None
+
+    def __getattr__(self, name: str):
+        if self._re is None:
+            self._re = re.compile(*self._args)
+        return getattr(self._re, name)
+
 
 REPLY, BOUNCE = "reply", "bounce"  # the Reminder Log's stages for what the mailbox showed
 TRANSPORT = "imap"
@@ -45,22 +55,22 @@ PUBLIC_DOMAINS = frozenset((
     "kakao.com", "nate.com", "qq.com", "163.com", "126.com", "sina.com", "sohu.com", "foxmail.com", "yeah.net",
 ))
 # Out-of-office subjects, kept narrow: a real reply taken for an auto-reply would let the final notice go out.
-_OUT_OF_OFFICE = re.compile(
+_OUT_OF_OFFICE = _Lazy(
     r"out of (the )?office|automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|away from (the )?office"
     r"|vacation reply|abwesenheitsnotiz"
     r"|부재\s*중|자동\s*회신|자동\s*응답"
     r"|自动回复|自動回覆|自動回復|自动答复|不在办公室",
     re.IGNORECASE)
-_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailer_daemon)@", re.IGNORECASE)
-_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
-_MESSAGE_ID = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+_BOUNCE_SENDER = _Lazy(r"^(mailer-daemon|postmaster|mail-daemon|mailer_daemon)@", re.IGNORECASE)
+_STATUS = _Lazy(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_MESSAGE_ID = _Lazy(r"<([^<>\s]+@[^<>\s]+)>")
 # Where the quoted text of a reply starts, in the mail programs' words (en, ko, zh).
-_QUOTE_START = re.compile(
+_QUOTE_START = _Lazy(
     r"^(>|-{2,}\s*(original message|forwarded message|원본 메시지|原始邮件|原始郵件)"
     r"|_{5,}|on .{4,200} wrote:?$|.{0,80}\bwrote:$|from:\s|sent:\s|보낸\s*사람\s*:|발신\s*:|보낸 날짜\s*:"
     r"|.{0,80}작성:$|在.{2,120}写道[:：]?$|在.{2,120}寫道[:：]?$|发件人[:：]|寄件者[:：]|-+\s*原始)",
     re.IGNORECASE)
-_GREETING = re.compile(r"^(hi|hello|dear|hey|good (morning|afternoon|evening))\b.{0,40}[,!]?$|^.{0,30}[,，]$"
+_GREETING = _Lazy(r"^(hi|hello|dear|hey|good (morning|afternoon|evening))\b.{0,40}[,!]?$|^.{0,30}[,，]$"
                        r"|^(안녕하세요|안녕하십니까)[.!,]?.{0,20}$|^(您好|你好)[,，!！。]?.{0,20}$", re.IGNORECASE)
 # Charsets as mail programs label them, read with the codec that is a superset of each.
 _CHARSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "euc-cn": "gb18030", "euc-kr": "cp949",
@@ -168,6 +178,8 @@ def since(book: Book, tz=timezone.utc) -> date | None:
 # ---- reading one message ---------------------------------------------------------------------------
 
 def _addresses(text: str) -> tuple[str, ...]:
+    from email.utils import getaddresses
+
     return tuple(a.lower() for _, a in getaddresses([text.replace(";", ",")]) if "@" in a)
 
 
@@ -175,13 +187,15 @@ def _header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
         if value is not None and "=?" in str(value):  # an encoded word, in a header parsed the fast way
+            from email.header import decode_header, make_header
+
             value = str(make_header(decode_header(str(value))))
     except Exception:  # a malformed header: the stdlib's parser raises on access
         value = None
     return one_line(str(value)) if value is not None else ""
 
 
-_ONE_ADDRESS = re.compile(r"(?:[^<>\",]*<)?\s*([^<>\s\",@]+@[^<>\s\",@]+?)\s*>?\s*(?:\([^()]*\))?")
+_ONE_ADDRESS = _Lazy(r"(?:[^<>\",]*<)?\s*([^<>\s\",@]+@[^<>\s\",@]+?)\s*>?\s*(?:\([^()]*\))?")
 
 
 def _sender(msg: Message) -> str:
@@ -221,10 +235,15 @@ def _looks_like_bounce(msg: Message, sender: str | None = None) -> bool:
 def _parse_headers(raw: bytes) -> Message:
     """The headers the quick way (compat32: no header objects; encoded words decoded only where read): the
     scan looks at thousands of them: 5,000 took 3.5 s with policy.default, 0.27 s so (measured, bench/)."""
+    from email import policy
+    from email.parser import BytesHeaderParser
+
     return BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
 
 
 def _parse(raw: bytes) -> EmailMessage:
+    from email import message_from_bytes, policy
+
     return message_from_bytes(raw, policy=policy.default)
 
 
@@ -251,6 +270,8 @@ def _client_of(sender: str, index: MailIndex) -> str:
 
 
 def _when(msg: Message, received: datetime | None) -> datetime:
+    from email.utils import parsedate_to_datetime
+
     try:
         at = parsedate_to_datetime(_header(msg, "Date"))
     except (TypeError, ValueError, IndexError):
@@ -265,33 +286,45 @@ def _own_id(msg: Message, raw: bytes) -> str:
     if found:
         return found[0]
     # no Message-ID: one made from the headers, the same on every run, so the log keeps it once
+    import hashlib
+
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     return f"{hashlib.sha256(head).hexdigest()[:24]}@no-message-id.sheet-sync"
 
 
 # ---- text --------------------------------------------------------------------------------------
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
+def _html_text(html: str) -> str:
+    """An HTML body as text: block elements on lines of their own, styles, scripts and quotes left out."""
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script", "head", "blockquote"):
-            self.skip += 1
-        if tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
-            self.parts.append("\n")
+    skipped = ("style", "script", "head", "blockquote")
 
-    def handle_endtag(self, tag):
-        if tag in ("style", "script", "head", "blockquote") and self.skip:
-            self.skip -= 1
-        if tag in ("p", "div", "tr", "li"):
-            self.parts.append("\n")
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
 
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
+        def handle_starttag(self, tag, attrs):
+            if tag in skipped:
+                self.skip += 1
+            if tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
+                self.parts.append("\n")
+
+        def handle_endtag(self, tag):
+            if tag in skipped and self.skip:
+                self.skip -= 1
+            if tag in ("p", "div", "tr", "li"):
+                self.parts.append("\n")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    return "".join(parser.parts)
 
 
 def _decoded(part: Message) -> str:
@@ -322,9 +355,7 @@ def body_text(msg: Message) -> str:
     if plain is not None:
         return plain
     if html is not None:
-        parser = _Text()
-        parser.feed(html)
-        return "".join(parser.parts)
+        return _html_text(html)
     return ""
 
 
