@@ -159,6 +159,7 @@ def test_a_dsn_bounce_makes_the_address_a_problem_and_nothing_more_is_sent_to_it
                                          "do unless it bounces for good.")
     assert result.exit_code == 1
     assert api.sync(cfg, AS_OF).reminders == ()  # the log remembers: still nothing to that address
+    assert "Clients!C2: mail to ap@acme.example.com bounced" in str(api.check(cfg).problems[0])  # check says so too
 
 
 def test_the_scan_fetches_headers_first_and_only_candidates_whole(tmp_path, config_for, dovecot):
