@@ -25,6 +25,7 @@ from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
 from sheet_sync.model import OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
 from sheet_sync.policy import Calendar, Decision, make_calendar, plan
+from sheet_sync.replies import apply_bounces
 from sheet_sync import tables
 from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
 from sheet_sync.writeplan import build_write_plan
@@ -72,11 +73,38 @@ class _Stages:
         self._since = now
 
 
+def listen(config: Config, book: Book) -> tuple[list[LogEntry], str]:
+    """Read the owner's mailbox (`[mail.imap]`, read-only) for replies and bounces since the oldest open
+    reminder: the Reminder Log rows it adds (none the log holds already), and a line saying what it read.
+
+    Raises:
+        SheetSyncError: the mailbox cannot be read (a run never chases a client whose reply it could not see).
+    """
+    if not config.mail.imap.on:
+        return [], ""
+    from sheet_sync import replies
+    from sheet_sync.mail.mailbox import scan
+
+    day = replies.since(book, config.tz)
+    if day is None:
+        return [], "mailbox: no open reminder to listen for"
+    index = replies.mail_index(book, config)
+    found = scan(config, day, index)
+    items = replies.classify(found.mails, index, config)
+    rows = replies.log_entries(items, book)
+    new = {stage: len({e.message_id for e in rows if e.stage == stage}) for stage in (replies.REPLY, replies.BOUNCE)}
+    return rows, (f"mailbox: {found.searched} message{'s' if found.searched != 1 else ''} since {day.isoformat()}, "
+                  f"{found.bodies} read whole; new: {new[replies.REPLY]} repl{'ies' if new[replies.REPLY] != 1 else 'y'}, "
+                  f"{new[replies.BOUNCE]} bounce{'s' if new[replies.BOUNCE] != 1 else ''}")
+
+
 def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Stages | None = None) -> _Run:
     stages = stages or _Stages()
     recovered = log.earlier(book.log)
     if recovered:
         book = replace(book, log=book.log + tuple(recovered))
+    # an address that bounced for good (the Reminder Log remembers it) is a Problem: nothing more goes to it
+    book = apply_bounces(book, config)
     # A `pending` row in the log was written by a run that stopped before it could record the outcome;
     # a `queued` one by a run that stopped before it came to that message (it is planned again).
     stale = [e for e in book.log if e.state in OPEN]
@@ -158,12 +186,17 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     book = load_book(raw, config)
     del raw  # the sheets as read are in the book now: their cells need not stay in memory until the write
     stages.done("load")
+    heard, mailbox = listen(config, book)  # before planning: a client who replied is not chased
+    if heard:
+        book = replace(book, log=book.log + tuple(heard))
+    if config.mail.imap.on:
+        stages.done("mailbox")
     transport = transport or (None if dry_run else make_transport(config))
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
     run = _prepare(config, as_of, book, log, stages)
 
     results: list[Sent] = []
-    log_rows: list[LogEntry] = list(run.recovered)
+    log_rows: list[LogEntry] = list(run.recovered) + heard
     rows_of: Mapping[tuple[str, str], int] = {}
     if dry_run:
         results = [s for o in run.outgoing for s in Sent.each(o, SendState.PLANNED)]
@@ -203,6 +236,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         written=written,
         sending_day=run.calendar.is_sending_day(as_of),
         attention=tables.attention(run.report, run.book, run.decisions, statuses),
+        replied=tables.replied(run.report, run.book, run.decisions, statuses),
+        mailbox=mailbox,
         writer=writer,
         stage_seconds=stages.seconds,
     )
@@ -227,6 +262,7 @@ def check(config: Config) -> CheckResult:
     from sheet_sync.render import check_templates
 
     book, _ = load(config)
+    book = apply_bounces(book, config)
     return CheckResult(book.problems, tuple(check_templates(config.reminders.templates_dir)),
                        len(book.invoices), len(book.clients))
 

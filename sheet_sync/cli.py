@@ -272,6 +272,10 @@ def render_summary(r: api.SyncResult) -> str:
         lines.append(f"  {n} reminder{'s' if n != 1 else ''} left for the next run ({skipped[0].detail.split(';')[0]})")
     if r.needs_attention:
         lines.append(f"  needs a decision ({len(r.needs_attention)}): {_some(r.needs_attention)}")
+    if r.replied:
+        lines.append(f"  replied, reminders wait ({len(r.replied)}): {_some(tuple(a.invoice_no for a in r.replied))}")
+    if r.mailbox:
+        lines.append(f"  {r.mailbox}")
     if r.unconfirmed:
         lines.append(f"  unconfirmed sends (not repeated; set State to 'retry' to resend): {_some(r.unconfirmed)}")
     if blocking:

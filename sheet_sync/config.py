@@ -440,6 +440,8 @@ class RemindersConfig:
     one_email_per_client: bool = True
     # a short thank-you when an invoice is paid: "after_reminder" (it got a reminder), "always" or "off"
     thank_you: str = setting("after_reminder", check=_one_of("after_reminder", "always", "off"))
+    # a client's reply (read from [mail.imap]) holds that invoice's reminders this many days, or until Hold Until
+    reply_pause_days: int = setting(7, check=_at_least(0))
 
     @property
     def weekmask(self) -> str:
@@ -453,6 +455,40 @@ class SmtpConfig:
     user: str = ""
     security: str = setting("starttls", check=_one_of("starttls", "ssl", "none"))
     timeout: int = setting(30, check=_at_least(1))
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """The owner's mailbox, read (never changed) for replies and bounces; off while `host` is blank."""
+
+    host: str = setting("", check=_one_line)
+    port: int = setting(993, check=_between(1, 65535))
+    user: str = setting("", check=_one_line)
+    security: str = setting("ssl", check=_one_of("ssl", "starttls", "none"))
+    folders: tuple[str, ...] = setting(("INBOX",), check=lambda v: "" if v and all(v) else
+                                       'must list one or more folder names, like ["INBOX"].')
+    # a mail from any address at a client's own domain (not a public one like gmail.com) counts as theirs
+    match_domain: bool = False
+    timeout: int = setting(30, check=_at_least(1))
+
+    @property
+    def on(self) -> bool:
+        return bool(self.host)
+
+
+def _check_imap(imap: ImapConfig) -> list[str]:
+    if not imap.host:
+        return []
+    problems = []
+    if not imap.user:
+        problems.append("mail.imap.user must name the mailbox's login when mail.imap.host is set.")
+    if imap.security == "none" and imap.host.lower() not in LOOPBACK_HOSTS:
+        problems.append("mail.imap.security = 'none' sends the password in the clear: it is only for a test server "
+                        "on 127.0.0.1; use 'ssl' (port 993) or 'starttls' (port 143).")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -476,6 +512,7 @@ class MailConfig:
     daily_cap: int = setting(500, check=_at_least(0))
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     gmail: GmailConfig = field(default_factory=GmailConfig)
+    imap: ImapConfig = field(default_factory=ImapConfig)
 
 
 @dataclass(frozen=True)
@@ -526,6 +563,7 @@ def _check_stages(reminders: RemindersConfig) -> list[str]:
 SECTION_CHECKS: Mapping[type, tuple[tuple[str, ...], Callable[[Any], list[str]]]] = {
     WorkbookConfig: (("path", "google_sheet"), _check_workbook),
     RemindersConfig: (("stages",), _check_stages),
+    ImapConfig: (("host", "user", "security"), _check_imap),
 }
 
 

@@ -29,7 +29,7 @@ Data = Mapping[str, Any]  # SyncResult.to_dict()
 
 def wanted(data: Data) -> bool:
     """A digest is worth sending when the run did something or something waits for the owner."""
-    return bool(data["sent"] or data["failed"] or data["attention"])
+    return bool(data["sent"] or data["failed"] or data["attention"] or data.get("replied"))
 
 
 def digest_context(data: Data, config: Config) -> dict:
@@ -55,6 +55,7 @@ def digest_context(data: Data, config: Config) -> dict:
         "skipped": data["skipped"],
         "attention": attention,
         "attention_by_client": _by_client(attention),
+        "replied": data.get("replied", ()),  # the clients answered (the mailbox): the owner reads and decides
         "totals": totals,
         "problems": [problem_line(p) for p in blocking[:MAX_PROBLEMS]],
         "problem_count": len(blocking),

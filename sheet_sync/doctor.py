@@ -38,7 +38,7 @@ from sheet_sync.model import LANGUAGES, STAGES
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 LABELS = {OK: "ok", WARN: "warn", FAIL: "FAIL", SKIP: "skip"}
-SECRET_VARS = ("SMTP_PASSWORD", "GMAIL_APP_PASSWORD", "GOOGLE_SERVICE_ACCOUNT_JSON")
+SECRET_VARS = ("SMTP_PASSWORD", "GMAIL_APP_PASSWORD", "IMAP_PASSWORD", "GOOGLE_SERVICE_ACCOUNT_JSON")
 RERUN = "then run sheet-sync doctor again"
 
 OnError = Callable[[str, str], None]  # (check name, traceback text already scrubbed of secrets)
@@ -201,6 +201,8 @@ class _Doctor:
             self._add("mail login", self._mail_login)
         else:
             self._skip("mail login", "needs the mail secret")
+        if config.mail.imap.on:
+            self._add("mailbox", self._mailbox)
         self._add("templates", self._templates)
         self._add("time zone", self._time_zone)
         self._add("holidays", self._holidays)
@@ -387,6 +389,19 @@ class _Doctor:
             return Check("mail login", OK, f"connected to {where} (no login: mail.smtp.user is empty); "
                                            "nothing was sent")
         return Check("mail login", OK, f"{where} accepted the login; nothing was sent")
+
+    def _mailbox(self) -> Check:
+        from sheet_sync.mail.mailbox import check_login
+
+        imap = self.config.mail.imap
+        try:
+            where = check_login(self.config)  # connect, log in, look for the folders, log out: read-only
+        except SheetSyncError as exc:
+            return self._fail("mailbox", str(exc), _fix(exc, {ErrorKind.MAIL_LOGIN: (
+                f"check mail.imap.user ({imap.user}) and the password in IMAP_PASSWORD (for Gmail, an app password "
+                "from https://myaccount.google.com/apppasswords)")}, default="check the [mail.imap] settings"))
+        return Check("mailbox", OK, f"{where} accepted the login of {imap.user}; folders {', '.join(imap.folders)} "
+                                    "found; nothing was changed")
 
     def _outbox(self) -> Check:
         folder = self.config.mail.outbox_dir

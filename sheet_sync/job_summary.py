@@ -113,6 +113,13 @@ def markdown_summary(result: SyncResult) -> str:
                        "llrrl")
         lines.append("")
 
+    if r["replied"]:
+        lines.append("### Replied: reminders wait")
+        lines += table(["Invoice", "Client", "Balance", "Reply"],
+                       [(a["invoice_no"], a["client"], money(a["balance"], a["currency"]), a["reason"])
+                        for a in r["replied"]], "llrl")
+        lines.append("")
+
     if r["unconfirmed"]:
         lines.append("### Unconfirmed sends")
         lines.append("These may or may not have arrived; they are not sent again unless you set their State to "

@@ -141,6 +141,7 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
             reminders=reminders,
             row=row,
             email_problem=email_problem,
+            email_cell=rows.cell(row, "Email"),
         )
     return clients
 

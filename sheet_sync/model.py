@@ -72,6 +72,7 @@ class Status(StrEnum):
     ON_HOLD = "On Hold"
     VOID = "Void"
     WRITTEN_OFF = "Written Off"
+    REPLIED = "Replied"  # the client answered (read from the mailbox): reminders wait
     NEEDS_ATTENTION = "Needs Attention"
     PROBLEM = "Problem"
 
@@ -98,6 +99,8 @@ class SendState(StrEnum):
     UNCONFIRMED = "unconfirmed"  # may have gone out; never sent again on its own
     RETRY = "retry"  # set by the owner: send an unconfirmed one again
     PLANNED = "planned"  # a dry run's would-send (never written)
+    RECEIVED = "received"  # a reply read from the mailbox (stage `reply`)
+    BOUNCED = "bounced"  # a bounce read from the mailbox (stage `bounce`)
 
 
 # A row in one of these states counts as that stage sent (it may have reached the client).
@@ -206,6 +209,7 @@ class Client:
     reminders: bool = True
     row: int = 0
     email_problem: Problem | None = None  # set when no valid address: its invoices become Problems
+    email_cell: CellRef | None = None  # the Email cell, for a problem found later (a bounce)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
 from sheet_sync.model import DELIVERED, OWNER_KEPT, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState, Status
+from sheet_sync.replies import BOUNCE, bounce_note, is_permanent, latest_replies, reply_note
 
 NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
 REAL_TRANSPORTS = ("gmail", "smtp")
@@ -77,6 +78,7 @@ class Decision:
     next_stage: str = ""
     next_date: date | None = None
     needs_attention: bool = False
+    replied: bool = False  # the client replied (the mailbox): reminders wait, Sync Status is Replied
     write_off: bool = False  # needs attention, and the balance is below the write-off limit
     notes: tuple[str, ...] = ()
     references: tuple[str, ...] = ()  # Message-IDs of the earlier stages, for threading
@@ -112,15 +114,25 @@ def plan(report: AgingReport, book: Book, config: Config, calendar: Calendar) ->
     clients = book.clients
     invoices = {inv.invoice_no: inv for inv in book.invoices}
     sending_day = calendar.is_sending_day(as_of)
+    replies = latest_replies(book.log)
     decisions: dict[str, Decision] = {}
     for r in report.rows:
         invoice = invoices[r.invoice_no]
         client = clients.get(invoice.client_id)
         decisions[r.invoice_no] = _decide(
             invoice, client, r.status, r.days_overdue, r.balance, r.currency, history.get(r.invoice_no, {}), stages,
-            config, calendar, as_of, sending_day,
+            config, calendar, as_of, sending_day, replies.get(r.invoice_no),
         )
     return decisions
+
+
+def reply_pause_end(reply: LogEntry, invoice: Invoice, config: Config) -> date | None:
+    """The day reminders resume after the client's latest reply; None when the owner has set Hold Until since
+    (on or after the reply's day: the owner decided, and Hold Until rules)."""
+    day = reply.logged_at.astimezone(config.tz).date()
+    if invoice.hold_until is not None and invoice.hold_until >= day:
+        return None
+    return day + timedelta(days=config.reminders.reply_pause_days)
 
 
 def _decide(
@@ -136,6 +148,7 @@ def _decide(
     calendar: Calendar,
     as_of: date,
     sending_day: bool,
+    reply: LogEntry | None = None,
 ) -> Decision:
     notes: list[str] = []
     done = {name: r for name, r in records.items() if r.state in DELIVERED}
@@ -148,6 +161,9 @@ def _decide(
         elif r.state == SendState.FAILED:
             notes.append(f"The {r.stage} reminder failed on {r.day.isoformat()} ({r.entry.detail or 'no detail'}); it will be tried again.")
     last = max(done.values(), key=lambda r: (r.day, r.entry.logged_at), default=None)
+    delayed = records.get(BOUNCE)
+    if delayed is not None and not is_permanent(delayed.entry) and (last is None or delayed.day >= last.day):
+        notes.append(bounce_note(delayed.entry, config.tz))  # until the next reminder goes out
     order = [s.name for s in config.reminders.stages]
     references = tuple(
         done[name].entry.message_id for name in order if name in done and done[name].entry.message_id
@@ -160,6 +176,12 @@ def _decide(
             notes.append(blocked)
         thanks = THANKS if sending_day and _thanks_due(invoice, client, status, done, last, config, as_of) else ""
         return Decision(**base, send=thanks, notes=tuple(notes))
+
+    if reply is not None:
+        until = reply_pause_end(reply, invoice, config)
+        if until is not None and as_of < until:
+            notes.append(reply_note(reply, until, config.tz))
+            return Decision(**base, replied=True, notes=tuple(notes))
 
     final = done.get("final")
     if final is not None:

@@ -77,6 +77,8 @@ class SyncResult:
     written: bool = False
     sending_day: bool = True
     attention: tuple[Attention, ...] = ()
+    replied: tuple[Attention, ...] = ()  # invoices whose client replied (read from the mailbox): reminders wait
+    mailbox: str = ""  # what the mailbox scan read: "" when [mail.imap] is off
     digest: str = ""  # what happened to the owner's digest: "", "sent", or why it was not
     writer: str = ""  # which writer changed an Excel workbook: "surgical", or "openpyxl" (the fallback)
     stage_seconds: Mapping[str, float] = field(default_factory=dict)  # read, load, age, plan, render, send, write

@@ -30,7 +30,10 @@ def final_statuses(report: AgingReport, decisions: Mapping[str, Decision]) -> li
     out = []
     for r in report.rows:
         d = decisions.get(r.invoice_no)
-        out.append(Status.NEEDS_ATTENTION if d and d.needs_attention and r.status in CHASED else r.status)
+        if d and d.replied and r.status in CHASED:
+            out.append(Status.REPLIED)  # the client answered: above Needs Attention, below the owner's statuses
+        else:
+            out.append(Status.NEEDS_ATTENTION if d and d.needs_attention and r.status in CHASED else r.status)
     return out
 
 
@@ -159,4 +162,20 @@ def attention(report: AgingReport, book: Book, decisions: Mapping[str, Decision]
         days = row.days_overdue or 0
         out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
                              row.balance, days, reason, bool(decision and decision.write_off)))
+    return tuple(out)
+
+
+def replied(report: AgingReport, book: Book, decisions: Mapping[str, Decision], statuses: list[Status],
+            ) -> tuple[Attention, ...]:
+    """The invoices whose client replied (read from the mailbox): the owner reads the reply and decides; the
+    reason is the Sync Notes' sentence (the date, the sender, the first line)."""
+    out = []
+    for row, status in zip(report.rows, statuses):
+        if status != Status.REPLIED:
+            continue
+        client = book.clients.get(row.client_id)
+        decision = decisions.get(row.invoice_no)
+        reason = next((n for n in (decision.notes if decision else ()) if n.startswith("Replied on")), "")
+        out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
+                             row.balance, row.days_overdue or 0, reason))
     return tuple(out)

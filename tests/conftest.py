@@ -43,3 +43,27 @@ def smtp_server(ca):
 
     with SmtpServer(ca) as server:
         yield server
+
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(ca):
+    """A real Dovecot IMAP server on 127.0.0.1 (tests/imap_server.py), one for the session. Skipped when
+    dovecot is not installed, unless SHEET_SYNC_REQUIRE_DOVECOT is set (CI sets it: there it must run)."""
+    import os
+
+    from imap_server import DovecotServer, dovecot_binary
+
+    if dovecot_binary() is None:
+        if os.environ.get("SHEET_SYNC_REQUIRE_DOVECOT"):
+            pytest.fail("SHEET_SYNC_REQUIRE_DOVECOT is set but dovecot is not installed (apt-get install dovecot-imapd)")
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    with DovecotServer(ca) as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot(dovecot_server):
+    """The session's Dovecot with an empty mailbox: each test starts with no mail in any folder."""
+    dovecot_server.empty()
+    return dovecot_server

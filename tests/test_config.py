@@ -310,3 +310,20 @@ def test_stage_order_and_both_workbooks_are_checked_across_keys(tmp_path):
         "  set either workbook.path or workbook.google_sheet, not both.\n"
         "  reminders.stages offsets must increase from upcoming to final, and gaps must not be negative."
     )
+
+
+def test_mail_imap_defaults_and_its_keys_problems_by_name(tmp_path):
+    from sheet_sync.config import ImapConfig
+
+    config = load_config(write(tmp_path, '[mail.imap]\nhost = "imap.gmail.com"\nuser = "me@gmail.com"\n'))
+    assert config.mail.imap == ImapConfig(host="imap.gmail.com", user="me@gmail.com")
+    assert (config.mail.imap.port, config.mail.imap.security, config.mail.imap.folders) == (993, "ssl", ("INBOX",))
+    assert config.reminders.reply_pause_days == 7 and not load_config(write(tmp_path, "")).mail.imap.on
+    message = error_of(tmp_path, '[mail.imap]\nhost = "imap.example.com"\nsecurity = "none"\nfolders = []\n'
+                                 '[reminders]\nreply_pause_days = -1\n')
+    assert "mail.imap.folders must list one or more folder names" in message
+    assert "reminders.reply_pause_days must be 0 or more, not -1." in message
+    message = error_of(tmp_path, '[mail.imap]\nhost = "imap.example.com"\nsecurity = "none"\n')
+    assert "mail.imap.user must name the mailbox's login" in message
+    assert "mail.imap.security = 'none' sends the password in the clear" in message
+    assert load_config(write(tmp_path, '[mail.imap]\nhost = "127.0.0.1"\nuser = "u"\nsecurity = "none"\n')).mail.imap.on

@@ -13,11 +13,11 @@ LAYERS = [
     {"errors", "model", "cells", "demo_data", "mail.message", "backends.xlsx_cache", "templates"},
     {"money", "raw", "config", "journal"},
     # the pure core: load, age, plan, compose/render, layout
-    {"load", "aging", "render", "layout"},
+    {"load", "aging", "render", "layout", "replies"},
     {"policy", "compose"},
     {"result", "tables", "writeplan", "sendlog"},
     # the edges: workbook backends, mail transports
-    {"mail", "mail.transport", "mail.outbox", "mail.smtp", "backends", "backends.base", "backends.excel",
+    {"mail", "mail.transport", "mail.outbox", "mail.smtp", "mail.mailbox", "backends", "backends.base", "backends.excel",
      "backends.excel_read", "backends.excel_write", "backends.google_client", "backends.sheets_requests",
      "backends.sheets_diff", "backends.gsheets", "backends.xlsx_zip", "backends.xlsx_package", "backends.xlsx_styles",
      "backends.xlsx_sheet", "backends.xlsx_tool_sheets", "backends.xlsx_surgical"},

@@ -166,3 +166,34 @@ def test_final_notice_asks_for_an_answer_by_the_end_of_the_week():
     assert reply_by(monday, 3) == date(2026, 11, 27)  # that Friday
     assert reply_by(monday + timedelta(days=1), 3) == date(2026, 11, 27)  # Tuesday: still that Friday
     assert reply_by(monday + timedelta(days=2), 3) == date(2026, 12, 4)  # Wednesday: next Friday
+
+
+def reply_entry(no: str, day: date, text: str = "We will pay on Friday.") -> LogEntry:
+    return LogEntry(datetime.combine(day, time(10), timezone.utc), no, "C1", "reply", "ap@acme.example.com",
+                    "Re: Payment reminder", f"<reply.{no}.{day}@acme.example.com>", "imap", "received", text)
+
+
+def test_a_reply_pauses_reminders_for_reply_pause_days_and_a_new_reply_starts_it_again(tmp_path, config_for):
+    config, book = setup(tmp_path, config_for, [invoice("R", due=START - timedelta(days=40))],
+                         "[reminders]\nreply_pause_days = 5\n")
+    replied = replace(book, log=(reply_entry("R", START - timedelta(days=1)),))
+    sent, _, _ = simulate(config, replied, days=10)
+    assert sent["R"][0] == (date(2026, 11, 27), "gentle")  # the reply of the 22nd holds it 5 days
+    twice = replace(book, log=(reply_entry("R", START - timedelta(days=1)), reply_entry("R", date(2026, 11, 25))))
+    sent, _, _ = simulate(config, twice, days=10)
+    assert sent["R"][0] == (date(2026, 11, 30), "gentle")  # the second reply (25th) starts it again: 30th, a Monday
+    report = age(twice, config, START)
+    decision = plan(report, twice, config, make_calendar(config, START))["R"]
+    assert decision.replied and decision.send == ""
+    assert decision.notes == ("Replied on 2026-11-25 by ap@acme.example.com: 'We will pay on Friday.' Reminders wait "
+                              "until 2026-11-30 (reminders.reply_pause_days): read the reply, then set Status or Hold "
+                              "Until.",)
+
+
+def test_hold_until_set_after_a_reply_is_the_owners_decision(tmp_path, config_for):
+    config, book = setup(tmp_path, config_for, [invoice("H", due=START - timedelta(days=40), hold=date(2026, 11, 24))])
+    sent, _, _ = simulate(config, replace(book, log=(reply_entry("H", START - timedelta(days=1)),)), days=5)
+    assert sent["H"][0] == (date(2026, 11, 24), "gentle")  # Hold Until rules, not the reply's 7 days
+    paid = memory_book(config, [invoice("P", due=START - timedelta(days=40), amount=100, paid=100)])
+    d = plan(age(paid, config, START), replace(paid, log=(reply_entry("P", START),)), config, make_calendar(config, START))
+    assert not d["P"].replied  # a paid invoice is Paid, whatever the client wrote
