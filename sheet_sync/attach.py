@@ -70,10 +70,21 @@ def wanted(outgoing: Outgoing, config: Config) -> list[str]:
     return [no for no, stage in outgoing.parts if stage in stages]
 
 
-def attach_invoices(outgoing: Sequence[Outgoing], book: Book, config: Config,
-                    as_of: date) -> tuple[list[Outgoing], list[Problem]]:
+def _check_only(book: Book, invoice_no: str, config: Config, as_of: date) -> None:
+    """What a dry run checks instead of making the PDF: the document's data, and the fonts its text needs."""
+    context = invoice_context(book, invoice_no, config, as_of)
+    words = [str(v) for part in ("business", "client", "invoice") for v in context[part].values()]
+    words += [line["description"] for line in context["lines"]]
+    missing = font_problem(sorted(set(fonts_needed(" ".join(words))) | {context["language"]} & {"ko", "zh"}))
+    if missing:
+        raise FontMissing(missing[0].upper() + missing[1:] + ".")
+
+
+def attach_invoices(outgoing: Sequence[Outgoing], book: Book, config: Config, as_of: date,
+                    dry_run: bool = False) -> tuple[list[Outgoing], list[Problem]]:
     """Each message with the PDFs of its invoices that `reminders.attach_invoice` names; a warning for each PDF
-    that could not be made (the message then goes without it)."""
+    that could not be made (the message then goes without it). A dry run makes no PDF: it checks the document's
+    data and fonts only, and returns the messages as they were."""
     out: list[Outgoing] = []
     problems: list[Problem] = []
     for o in outgoing:
@@ -81,9 +92,12 @@ def attach_invoices(outgoing: Sequence[Outgoing], book: Book, config: Config,
         if not numbers:
             out.append(o)
             continue
-        message = copy.deepcopy(o.message)
+        message = o.message if dry_run else copy.deepcopy(o.message)
         for no in numbers:
             try:
+                if dry_run:
+                    _check_only(book, no, config, as_of)
+                    continue
                 pdf = invoice_pdf(book, no, config, as_of)
             except SheetSyncError as exc:
                 problems.append(Problem(None, f"Invoice {no}: the {o.stage} reminder goes without the invoice PDF: "
