@@ -162,11 +162,12 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
     run = _prepare(config, as_of, book, log, stages)
 
+    pdf_warnings: list[Problem] = []
     if run.outgoing and config.reminders.attach_invoice:  # the invoice PDFs (a dry run only checks their fonts)
         from sheet_sync.attach import attach_invoices
 
-        run.outgoing, attach_problems = attach_invoices(run.outgoing, run.book, config, as_of, dry_run)
-        run.compose_problems.extend(attach_problems)
+        run.outgoing, pdf_warnings = attach_invoices(run.outgoing, run.book, config, as_of, dry_run)
+        run.compose_problems.extend(pdf_warnings)
         stages.done("pdf")
 
     results: list[Sent] = []
@@ -212,6 +213,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         attention=tables.attention(run.report, run.book, run.decisions, statuses),
         writer=writer,
         stage_seconds=stages.seconds,
+        pdf_warnings=tuple(pdf_warnings),
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))

@@ -253,6 +253,8 @@ def render_summary(r: api.SyncResult) -> str:
                      + (f" in {messages} message{'s' if messages != 1 else ''}" if messages != sum(stages.values()) else ""))
     for m in r.failed:
         lines.append(f"  FAILED {m.invoice_no} {m.stage} to {m.to}: {m.detail}")
+    for p in r.pdf_warnings:
+        lines.append(f"  warning: {p}")
     skipped = r.skipped
     if skipped:
         n = len(skipped)
