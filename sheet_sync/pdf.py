@@ -73,6 +73,14 @@ def _fetcher(allowed: tuple[Path, ...]):
     return Local(allowed_protocols=("file", "data"), allow_redirects=False)
 
 
+@lru_cache(maxsize=1)
+def _font_config():
+    """One font configuration for every PDF of a process: WeasyPrint gathers the system's fonts once."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def html_to_pdf(html: str, allowed: Iterable[Path] = ()) -> bytes:
     """The PDF of `html`. `allowed`: folders whose files the page may show (the templates, the logo's folder).
 
@@ -90,6 +98,6 @@ def html_to_pdf(html: str, allowed: Iterable[Path] = ()) -> bytes:
     folders = tuple(Path(f).resolve() for f in allowed)
     try:
         return weasyprint.HTML(string=html, base_url=str(folders[0]) if folders else None,
-                               url_fetcher=_fetcher(folders)).write_pdf()
+                               url_fetcher=_fetcher(folders)).write_pdf(font_config=_font_config())
     except Exception as exc:  # noqa: BLE001 - a layout bug in WeasyPrint or a broken image: one sentence
         raise SheetSyncError(f"WeasyPrint could not make the PDF ({type(exc).__name__}: {str(exc)[:160]}).") from None
