@@ -162,7 +162,7 @@ def test_missing_smtp_password_fails_the_secret_and_skips_the_login(tmp_path, sm
     i = lines.index("FAIL  mail secret   SMTP_PASSWORD is not set.")
     assert lines[i + 1].startswith("      fix: put the password of ")
     assert "skip  mail login    needs the mail secret" in lines
-    assert lines[-1] == "1 of 8 checks failed, 1 skipped."
+    assert lines[-1] == "1 of 9 checks failed, 1 skipped."
 
 
 def test_wrong_password_fails_the_login_with_one_attempt_and_no_message(tmp_path, smtp_server, login_attempts,
