@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 from sheet_sync import cells
 from sheet_sync.config import Config
-from sheet_sync.model import LINE_ITEMS, CellRef, Invoice, LineItem, Problem, invoice_key
+from sheet_sync.model import CellRef, Invoice, LineItem, Problem, invoice_key
 from sheet_sync.money import format_money, parse_money, quantize
 from sheet_sync.raw import RawSheet
 
@@ -72,6 +72,7 @@ def load_line_items(sheet: RawSheet, invoices: Sequence[Invoice], config: Config
         return {}
     by_no = {inv.invoice_no: inv for inv in invoices}
     lines: dict[str, list[LineItem]] = defaultdict(list)
+    broken: set[str] = set()  # invoices with a line that cannot be read: their lines cannot add up
     for row, v in sheet.rows:
         def cell(header: str) -> CellRef:
             return CellRef(sheet.title, row, sheet.column_of(header))
@@ -96,16 +97,16 @@ def load_line_items(sheet: RawSheet, invoices: Sequence[Invoice], config: Config
             found.append(Problem(cell("Tax Rate"), err, no))
         if found:
             problems.extend(found)
-            lines[no].append(None)  # type: ignore[arg-type]  # the invoice's lines cannot add up now
+            broken.add(no)
             continue
         net = quantize(quantity * price, inv.currency)
         lines[no].append(LineItem(no, cells.paragraphs(cells.text(v.get("Description"))).strip(), quantity, price,
                                   rate, net, quantize(net * rate, inv.currency), row))
-    return {no: tuple(items) for no, items in lines.items() if None not in items}
+    return {no: tuple(items) for no, items in lines.items() if no not in broken}
 
 
 def check_totals(line_items: Mapping[str, tuple[LineItem, ...]], invoices: Sequence[Invoice], amount_column: int,
-                 invoices_title: str, line_items_title: str, language: str = "en") -> list[Problem]:
+                 invoices_title: str, line_items_title: str) -> list[Problem]:
     """A Problem, at the invoice's Amount cell, for each invoice whose lines do not add up to its Amount."""
     problems = []
     for inv in invoices:
@@ -120,7 +121,7 @@ def check_totals(line_items: Mapping[str, tuple[LineItem, ...]], invoices: Seque
         where = f"row {rows[0]}" if len(rows) == 1 else f"rows {', '.join(map(str, rows))}"
 
         def show(x: Decimal) -> str:
-            return format_money(x, inv.currency, language)
+            return format_money(x, inv.currency, "en")  # Sync Notes are in English
 
         with_tax = f" ({show(subtotal)} + tax {show(tax)})" if tax else ""
         problems.append(Problem(
@@ -131,4 +132,4 @@ def check_totals(line_items: Mapping[str, tuple[LineItem, ...]], invoices: Seque
     return problems
 
 
-__all__ = ["LINE_ITEMS", "check_totals", "load_line_items", "parse_quantity", "parse_tax_rate"]
+__all__ = ["check_totals", "load_line_items", "parse_quantity", "parse_tax_rate"]
