@@ -182,7 +182,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
     o = shown.outgoing
     body = o.message.get_body(("html",) if args.html else ("plain",))
     stage = f"{o.stage} ({shown.note})" if shown.note else o.stage
-    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {stage}\n")
+    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {stage}")
+    from sheet_sync.attach import wanted
+    from sheet_sync.invoice_doc import invoice_filename
+
+    attached = [invoice_filename(no) for no in wanted(o, config)]
+    print(f"Attached: {', '.join(attached)} (the invoice PDF; `sheet-sync invoice` writes it)\n" if attached else "")
     print(body.get_content())
     return 0
 

@@ -365,3 +365,33 @@ def test_an_owner_template_that_leaves_out_the_balance_is_reported(tmp_path):
     problems = check_invoice_template(mine)
     assert problems and all("does not show the balance due" in p for p in problems)
     assert sample_invoice_context("ko")["language"] == "ko"
+
+
+def test_the_logo_is_shown_and_nothing_outside_the_allowed_folders_is_read(tmp_path, three):
+    """business.logo is embedded; an owner's template asking for a file elsewhere (or the network) gets nothing."""
+    from PIL import Image
+
+    from sheet_sync.config import load_config
+
+    _, book, _ = three
+    (tmp_path / "brand").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    Image.new("RGB", (120, 40), (31, 45, 61)).save(tmp_path / "brand" / "logo.png")
+    Image.new("RGB", (50, 50), (200, 0, 0)).save(tmp_path / "elsewhere" / "private.png")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shipped = (Path(__file__).resolve().parent.parent / "templates" / "invoice.html").read_text(encoding="utf-8")
+    outside = (tmp_path / "elsewhere" / "private.png").as_uri()
+    (mine / "invoice.html").write_text(shipped.replace(
+        "<p class=\"thanks\">", f'<img src="{outside}"><img src="https://example.com/x.png"><p class="thanks">'),
+        encoding="utf-8")
+
+    def images(config_text: str) -> list[tuple[int, int]]:
+        config = load_config(write_config(tmp_path, config_text))
+        page = pypdf.PdfReader(io.BytesIO(invoice_pdf(book, "E-1", config, AS_OF).data)).pages[0]
+        return [(image.image.width, image.image.height) for image in page.images]
+
+    assert images(CONFIG) == []
+    with_logo = CONFIG.replace("[workbook]", 'logo = "brand/logo.png"\n[workbook]')
+    assert images(with_logo) == [(120, 40)]
+    assert images(with_logo + f'[reminders]\ntemplates_dir = "{mine}"\n') == [(120, 40)]
