@@ -104,7 +104,7 @@ def attach_invoices(outgoing: Sequence[Outgoing], book: Book, config: Config, as
                                               f"{str(exc).rstrip('.')}.", no, blocking=False))
                 continue
             message.add_attachment(pdf.data, maintype="application", subtype="pdf", filename=pdf.filename)
-        out.append(replace(o, message=message))
+        out.append(o if dry_run else replace(o, message=message))
     return out, problems
 
 

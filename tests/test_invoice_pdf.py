@@ -321,18 +321,33 @@ def test_without_a_korean_font_the_reminder_goes_without_the_pdf(tmp_path):
             "(fc-list :lang=ko finds none)") in synced.stdout
     msg = message_from_bytes((tmp_path / "outbox" / "K-1-gentle.eml").read_bytes(), policy=policy.default)
     assert list(msg.iter_attachments()) == []
+    import openpyxl
+
+    ws = openpyxl.load_workbook(tmp_path / "book.xlsx")["Invoices"]
+    row = dict(zip([c.value for c in ws[1]], [c.value for c in ws[2]]))
+    assert row["Sync Status"] == "Overdue" and "goes without the invoice PDF: No Korean font" in row["Sync Notes"]
     assert "한빛상사" in msg.get_body(("plain",)).get_content() or "김민수" in msg.get_body(("plain",)).get_content()
 
 
 def test_a_dry_run_makes_no_pdf(tmp_path):
+    from sheet_sync.attach import attach_invoices
+    from sheet_sync.compose import compose
     from sheet_sync.config import load_config
 
     write_book(tmp_path, [INVOICES[1]], [LINES[3]])
     config = load_config(write_config(tmp_path))
     result = api.sync(config, as_of=AS_OF, dry_run=True)
     assert [(m.invoice_no, m.stage, m.state) for m in result.messages] == [("K-1", "gentle", "planned")]
-    assert "pdf" in result.stage_seconds and result.stage_seconds["pdf"] < 0.5  # checked, not rendered
+    assert "pdf" in result.stage_seconds and result.pdf_warnings == ()  # checked: the font is there
     assert not (tmp_path / "outbox").exists()
+    book, _ = api.load(config)
+    inv = book.invoices[0]
+    o = compose(inv, book.clients[inv.client_id], "gentle", inv.amount, 2, (), config, AS_OF)
+    planned, warnings = attach_invoices([o], book, config, AS_OF, dry_run=True)
+    assert planned[0] is o and list(o.message.iter_attachments()) == [] and warnings == []
+    sent, warnings = attach_invoices([o], book, config, AS_OF)
+    assert [p.get_filename() for p in sent[0].message.iter_attachments()] == ["K-1.pdf"] and warnings == []
+    assert list(o.message.iter_attachments()) == []  # the composed message itself is left as it was
 
 
 def test_reading_line_cells():
