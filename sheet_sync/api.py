@@ -33,6 +33,7 @@ from sheet_sync.sendlog import SendLog
 
 if TYPE_CHECKING:  # compose (Jinja2, Babel) and send load only when a reminder is due: a sync that sends
     from sheet_sync.compose import Due, Outgoing  # nothing starts faster
+    from sheet_sync.attach import InvoicePdf
     from sheet_sync.send import Progress
 
 
@@ -195,6 +196,14 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
     run = _prepare(config, as_of, book, log, stages)
 
+    pdf_warnings: list[Problem] = []
+    if run.outgoing and config.reminders.attach_invoice:  # the invoice PDFs (a dry run only checks their fonts)
+        from sheet_sync.attach import attach_invoices
+
+        run.outgoing, pdf_warnings = attach_invoices(run.outgoing, run.book, config, as_of, dry_run)
+        run.compose_problems.extend(pdf_warnings)
+        stages.done("pdf")
+
     results: list[Sent] = []
     log_rows: list[LogEntry] = list(run.recovered) + heard
     rows_of: Mapping[tuple[str, str], int] = {}
@@ -240,6 +249,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         mailbox=mailbox,
         writer=writer,
         stage_seconds=stages.seconds,
+        pdf_warnings=tuple(pdf_warnings),
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))
@@ -258,13 +268,27 @@ def _clock(config: Config, as_of: date) -> Callable[[], datetime]:
 # ---- check and preview ---------------------------------------------------------------------
 
 def check(config: Config) -> CheckResult:
-    """Validate workbook and templates; write nothing."""
+    """Validate workbook and templates (the invoice PDF's included); write nothing."""
+    from sheet_sync.invoice_doc import check_invoice_template
     from sheet_sync.render import check_templates
 
     book, _ = load(config)
     book = apply_bounces(book, config)
-    return CheckResult(book.problems, tuple(check_templates(config.reminders.templates_dir)),
+    folder = config.reminders.templates_dir
+    return CheckResult(book.problems, tuple(check_templates(folder) + check_invoice_template(folder)),
                        len(book.invoices), len(book.clients))
+
+
+def invoice_pdf(config: Config, invoice_no: str, as_of: date | None = None) -> InvoicePdf:
+    """The PDF of one invoice, as of `as_of` (today): its balance, and its early-payment discount while open.
+
+    Raises:
+        SheetSyncError: no such invoice, a problem in its cells or lines, a missing font, or WeasyPrint failed.
+    """
+    from sheet_sync.attach import invoice_pdf as make
+
+    book, _ = load(config)
+    return make(book, invoice_no, config, as_of or today(config))
 
 
 def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: date | None = None) -> Preview:

@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
     p.add_argument("--html", action="store_true", help="print the HTML body instead of the text")
 
+    p = sub.add_parser("invoice", parents=[common, with_config], help="write an invoice's PDF",
+                       description="Write the invoice's PDF (in the client's language, on business.paper) to a file: "
+                                   "its lines from the Line Items sheet, totals, balance due and how to pay.")
+    p.add_argument("invoice_no", metavar="INVOICE_NO", help="the invoice number, as on the Invoices sheet")
+    p.add_argument("--out", metavar="FILE", help="the PDF file to write (default: the invoice number, e.g. "
+                                                 "INV-2026-0042.pdf, in the current folder)")
+    p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
+
     p = sub.add_parser("doctor", parents=[common, with_config], help="check the whole set-up; sends and writes nothing",
                        description="Check the set-up end to end without sending or writing anything: the config, the "
                                    "credentials, the workbook, the mail login, the templates, the time zone and the "
@@ -212,8 +220,29 @@ def cmd_preview(args: argparse.Namespace) -> int:
     o = shown.outgoing
     body = o.message.get_body(("html",) if args.html else ("plain",))
     stage = f"{o.stage} ({shown.note})" if shown.note else o.stage
-    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {stage}\n")
+    print(f"To: {o.to_text}\nSubject: {o.subject}\nStage: {stage}")
+    from sheet_sync.attach import wanted
+    from sheet_sync.invoice_doc import invoice_filename
+
+    attached = [invoice_filename(no) for no in wanted(o, config)]
+    print(f"Attached: {', '.join(attached)} (the invoice PDF; `sheet-sync invoice` writes it)\n" if attached else "")
     print(body.get_content())
+    return 0
+
+
+def cmd_invoice(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    out = Path(args.out) if args.out else None
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        raise SheetSyncError(f"--out {out} is {'a folder' if out.is_dir() else 'in a folder that does not exist'}; "
+                             "name the PDF file to write.")
+    pdf = api.invoice_pdf(config, args.invoice_no, args.as_of)
+    out = out or Path(pdf.filename)
+    try:
+        out.write_bytes(pdf.data)
+    except OSError as exc:
+        raise SheetSyncError(f"Cannot write {out}: {exc.strerror}.") from None
+    print(f"Invoice {pdf.invoice_no} written to {out} ({len(pdf.data) // 1024 + 1} KB, {pdf.language}).")
     return 0
 
 
@@ -228,7 +257,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.exit_code(checks)
 
 
-COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "doctor": cmd_doctor}
+COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
+            "doctor": cmd_doctor}
 
 
 # ---- rendering results -----------------------------------------------------------------------
@@ -266,6 +296,8 @@ def render_summary(r: api.SyncResult) -> str:
                      + (f" in {messages} message{'s' if messages != 1 else ''}" if messages != sum(stages.values()) else ""))
     for m in r.failed:
         lines.append(f"  FAILED {m.invoice_no} {m.stage} to {m.to}: {m.detail}")
+    for p in r.pdf_warnings:
+        lines.append(f"  warning: {p}")
     skipped = r.skipped
     if skipped:
         n = len(skipped)

@@ -109,6 +109,13 @@ def _days(days: tuple[str, ...]) -> str:
     return 'must list days like ["mon", "tue"]' + (f"; {bad[0]!r} is not one." if bad else ".")
 
 
+def _stages_named(names: tuple[str, ...]) -> str:
+    from sheet_sync.model import STAGES
+
+    bad = [n for n in names if n not in STAGES]
+    return f"must list stages from {_spoken(STAGES)}; {bad[0]!r} is not one." if bad else ""
+
+
 def _buckets(buckets: tuple[int, ...]) -> str:
     if buckets and buckets[0] > 0 and all(a < b for a, b in zip(buckets, buckets[1:])):
         return ""
@@ -321,6 +328,9 @@ class Business:
     tax_id: str = setting("", check=_one_line)
     tax_id_label: str = setting("", check=_one_line)  # what the tax ID is, as the owner writes it: EIN, VAT, 사업자등록번호
     signature: str = ""
+    logo: Path | None = None  # an image file (PNG, JPEG or SVG) shown at the top of the invoice PDF
+    paper: str = setting("A4", norm=lambda v: {"a4": "A4", "letter": "Letter"}.get(v.lower(), v),
+                         check=_one_of("A4", "Letter"))  # the invoice PDF's page size
     # 'default', a currency code or a language -> how to pay, for invoices without a Payment Link
     payment_instructions_by: Mapping[str, str] = setting(factory=dict, toml="payment_instructions",
                                                          read=_read_instructions)
@@ -442,6 +452,10 @@ class RemindersConfig:
     thank_you: str = setting("after_reminder", check=_one_of("after_reminder", "always", "off"))
     # a client's reply (read from [mail.imap]) holds that invoice's reminders this many days, or until Hold Until
     reply_pause_days: int = setting(7, check=_at_least(0))
+    # the stages whose message carries the invoice's PDF (in a message about several, each listed invoice whose
+    # own stage is named here gets its own PDF)
+    attach_invoice: tuple[str, ...] = setting(("gentle", "firm", "final"), norm=lambda v: tuple(s.lower() for s in v),
+                                              check=_stages_named)
 
     @property
     def weekmask(self) -> str:

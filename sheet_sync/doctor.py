@@ -204,6 +204,7 @@ class _Doctor:
         if config.mail.imap.on:
             self._add("mailbox", self._mailbox)
         self._add("templates", self._templates)
+        self._add("invoice pdf", self._invoice_pdf)
         self._add("time zone", self._time_zone)
         self._add("holidays", self._holidays)
         return self.checks
@@ -450,6 +451,33 @@ class _Doctor:
         digest = " and your digest" if self.config.mail.digest_to else ""
         return Check("templates", OK, f"{len(STAGES)} stages render in {len(LANGUAGES)} languages "
                                       f"({', '.join(LANGUAGES)}){digest}{mine}")
+
+    def _invoice_pdf(self) -> Check:
+        """invoice.html renders and shows what it must; WeasyPrint loads; Korean and Chinese have a font."""
+        from sheet_sync.invoice_doc import check_invoice_template
+        from sheet_sync.pdf import FONT_LANGUAGES, FONT_PACKAGE, has_font_for, weasyprint_problem
+
+        folder = self.config.reminders.templates_dir
+        problems = check_invoice_template(folder)
+        if problems:
+            fix = (f"correct invoice.html in {folder}, or delete it to use the shipped one, {RERUN}" if folder
+                   else "the shipped templates are damaged: reinstall sheet-sync")
+            return self._fail("invoice pdf", problems[0], fix, problems[1:])
+        attach = self.config.reminders.attach_invoice
+        problem = weasyprint_problem()
+        if problem:
+            if attach:
+                return self._fail("invoice pdf", problem, f"install what it names, {RERUN}")
+            return Check("invoice pdf", WARN, problem, "only needed for `sheet-sync invoice` and attached invoices")
+        missing = [lang for lang in FONT_LANGUAGES if not has_font_for(lang)]
+        if missing:
+            names = " and ".join(FONT_LANGUAGES[lang] for lang in missing)
+            return Check("invoice pdf", WARN, f"no {names} font is installed (fc-list :lang={'/'.join(missing)} finds "
+                                              f"none): invoices for {names} clients go without the PDF, not with boxes",
+                         f"sudo apt-get install {FONT_PACKAGE}, {RERUN}")
+        paper = self.config.business.paper
+        attached = f"attached to {', '.join(attach)}" if attach else "attached to no reminder"
+        return Check("invoice pdf", OK, f"WeasyPrint and the Korean and Chinese fonts are there; {paper}, {attached}")
 
     def _time_zone(self) -> Check:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

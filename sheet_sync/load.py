@@ -14,12 +14,13 @@ from typing import Mapping
 from babel.numbers import list_currencies
 
 from sheet_sync import cells
+from sheet_sync.line_items import check_totals, load_line_items
 from sheet_sync.money import parse_money
 from sheet_sync.raw import RawBook, RawSheet
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    CLIENTS, INVOICES, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, Book, CellRef, Client, Invoice, LogEntry,
+    CLIENTS, INVOICES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, Book, CellRef, Client, Invoice, LogEntry,
     Payment, Problem, invoice_key,
 )
 
@@ -84,7 +85,12 @@ def load_book(raw: RawBook, config: Config) -> Book:
         payments = _load_payments(_Rows(raw[PAYMENTS], problems, PAYMENTS, config), invoices, config)
         invoices = _apply_payments(invoices, payments)
     log = _load_log(_Rows(raw[REMINDER_LOG], problems, REMINDER_LOG, config), config.tz) if REMINDER_LOG in raw else ()
-    return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw)
+    line_items = {}
+    if LINE_ITEMS in raw:  # the invoice PDF's lines; lines that do not add up to the Amount make a Problem
+        line_items = load_line_items(raw[LINE_ITEMS], invoices, config, problems)
+        problems.extend(check_totals(line_items, invoices, raw[INVOICES].column_of("Amount"), raw[INVOICES].title,
+                                     raw[LINE_ITEMS].title))
+    return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw, line_items)
 
 
 def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
@@ -142,6 +148,9 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
             row=row,
             email_problem=email_problem,
             email_cell=rows.cell(row, "Email"),
+            tax_id=cells.one_line(cells.text(v.get("Tax ID"))),
+            address=cells.paragraphs(cells.text(v.get("Address"))).strip(),
+            phone=cells.one_line(cells.text(v.get("Phone"))),
         )
     return clients
 

@@ -56,7 +56,9 @@ INVOICE_HEADERS = (
     "Status", "Hold Until", "PO Number", "Payment Link", "Note to Client", "Description",
 )
 PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
-SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS}
+LINE_ITEM_HEADERS = ("Invoice No", "Description", "Quantity", "Unit Price", "Tax Rate")
+SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS,
+                 LINE_ITEMS: LINE_ITEM_HEADERS}
 
 
 class Status(StrEnum):
@@ -210,6 +212,10 @@ class Client:
     row: int = 0
     email_problem: Problem | None = None  # set when no valid address: its invoices become Problems
     email_cell: CellRef | None = None  # the Email cell, for a problem found later (a bounce)
+    # shown on the invoice PDF only
+    tax_id: str = ""
+    address: str = ""  # may hold line breaks, as the owner typed them
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,21 @@ class Payment:
     date: date | None
     amount: Decimal
     row: int
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One Line Items row: a line of an invoice's PDF. `net` and `tax` are rounded to the currency's minor
+    unit line by line, as the PDF shows them; the invoice's Amount is the sum of both over its lines."""
+
+    invoice_no: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal  # a fraction: 0.1 is 10 %
+    net: Decimal
+    tax: Decimal
+    row: int = 0
 
 
 @dataclass(frozen=True)
@@ -283,6 +304,7 @@ class Book:
     log: tuple[LogEntry, ...]
     problems: tuple[Problem, ...]
     has_payments_sheet: bool = False
+    line_items: Mapping[str, tuple[LineItem, ...]] = field(default_factory=dict)  # Invoice No -> its lines, in order
 
 
 # ---- what the write-back edge receives -------------------------------------------------------

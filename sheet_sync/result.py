@@ -82,6 +82,8 @@ class SyncResult:
     digest: str = ""  # what happened to the owner's digest: "", "sent", or why it was not
     writer: str = ""  # which writer changed an Excel workbook: "surgical", or "openpyxl" (the fallback)
     stage_seconds: Mapping[str, float] = field(default_factory=dict)  # read, load, age, plan, render, send, write
+    # reminders that go (or in a dry run would go) without their invoice PDF, and why (also among `problems`)
+    pdf_warnings: tuple[Problem, ...] = ()
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:

@@ -125,7 +125,8 @@ def realistic_sheets(n: int, as_of: date, seed: int = 7) -> dict[str, list[list[
 
 def owner_week(em, as_of: date, n_changed: int) -> list[str]:
     """About `n_changed` invoices change on a synced Sheets emulator (tests/sheets_emulator.py), as an owner's
-    week goes: payments come in for open ones (one in part, the others in full), two amounts are corrected,
+    week goes: payments come in for open ones (one in part, the others in full), two amounts are corrected (and
+    the first of each one's Line Items),
     one open KRW invoice's currency (if any) is corrected to USD keeping its amount, and a new invoice is added (ten
     days overdue: it gets a reminder). Returns the invoice numbers touched, in that order."""
     inv = em.sheet("Invoices")
@@ -145,9 +146,13 @@ def owner_week(em, as_of: date, n_changed: int) -> list[str]:
         last_pay += 1
         pay.set_rows([[no, as_of - timedelta(days=1), amount, "wire", f"NEW-{k}"]], top=last_pay)
         touched.append(no)
-    for r in open_rows[-3:-1]:  # two amounts corrected
+    lines = em.sheet("Line Items") if any(s.title == "Line Items" for s in em.sheets) else None
+    for r in open_rows[-3:-1]:  # two amounts corrected, and the first line of each with them (lines add up)
         row = row_of[r[col["Invoice No"]]]
         inv.cells[(row, at["Amount"])] = inv.cells[(row, at["Amount"])] + 100
+        if lines is not None:
+            first = min(n for (n, c), v in lines.cells.items() if c == 1 and v == r[col["Invoice No"]])
+            lines.cells[(first, 4)] = lines.cells[(first, 4)] + 100
         touched.append(r[col["Invoice No"]])
     fix = next((r for r in reversed(open_rows[:-3]) if r[col["Currency"]] == "KRW"), None)
     if fix is not None:

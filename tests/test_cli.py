@@ -43,6 +43,10 @@ def test_demo_in_an_empty_folder(tmp_path):
     assert run("check", cwd=out).returncode == 1  # the demo has deliberate problems
     preview = run("preview", "INV-2026-0001", "--stage", "firm", cwd=out)
     assert preview.returncode == 0 and "Subject: Overdue: invoice INV-2026-0001" in preview.stdout
+    assert "\nAttached: INV-2026-0001.pdf (the invoice PDF" in preview.stdout
+    assert "Attached:" not in run("preview", "INV-2026-0001", "--stage", "upcoming", cwd=out).stdout
+    assert run("invoice", "INV-2026-0001", cwd=out).returncode == 0
+    assert (out / "INV-2026-0001.pdf").read_bytes().startswith(b"%PDF-")
 
 
 def test_exit_codes_and_one_sentence_errors(tmp_path):

@@ -87,7 +87,7 @@ def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path,
     checks = run_checks(cfg)
 
     assert states(checks) == [("config", "ok"), ("mail secret", "ok"), ("workbook", "ok"), ("sheets", "ok"),
-                              ("mail login", "ok"), ("templates", "ok"), ("time zone", "ok"), ("holidays", "ok")]
+                              ("mail login", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok")]
     assert exit_code(checks) == 0
     assert named(checks, "config").detail == "sheet-sync.toml is valid"
     assert named(checks, "mail secret").detail == f"SMTP_PASSWORD is set (for {USER})"
@@ -105,7 +105,7 @@ def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path,
 
     text = format_checks(checks)
     assert text.splitlines()[0] == "ok    config        sheet-sync.toml is valid"
-    assert text.endswith("All 8 checks passed; nothing was sent or written.")
+    assert text.endswith("All 9 checks passed; nothing was sent or written.")
 
 
 def test_outbox_is_checked_by_writing_and_leaves_nothing_behind(tmp_path):
@@ -114,7 +114,7 @@ def test_outbox_is_checked_by_writing_and_leaves_nothing_behind(tmp_path):
     before = snapshot(tmp_path)
     checks = run_checks(cfg)
     assert states(checks) == [("config", "ok"), ("mail secret", "ok"), ("workbook", "ok"), ("sheets", "ok"),
-                              ("outbox", "ok"), ("templates", "ok"), ("time zone", "ok"), ("holidays", "ok")]
+                              ("outbox", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok")]
     assert named(checks, "mail secret").detail == "none needed: mail.transport is outbox"
     assert named(checks, "outbox").detail == f"{tmp_path / 'mail/out/box'} can be written (nothing was left in it)"
     assert named(checks, "holidays").detail == "none: reminders.holidays is empty, so only reminders.send_days count"
@@ -133,7 +133,7 @@ def test_google_sheet_all_green_changes_nothing(tmp_path, emulator, monkeypatch)
     before = [(s.title, dict(s.cells), dict(s.formats)) for s in emulator.sheets]
     checks = run_checks(cfg)
     assert states(checks) == [("config", "ok"), ("google key", "ok"), ("mail secret", "ok"), ("workbook", "ok"),
-                              ("sheets", "ok"), ("outbox", "ok"), ("templates", "ok"), ("time zone", "ok"),
+                              ("sheets", "ok"), ("outbox", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"),
                               ("holidays", "ok")]
     assert named(checks, "google key").detail == f"service account {SA_EMAIL} (from GOOGLE_SERVICE_ACCOUNT_JSON)"
     assert named(checks, "workbook").detail == f"the Google Sheet 'Books' opens for {SA_EMAIL}, who may edit it"
@@ -150,7 +150,7 @@ def test_missing_smtp_password_fails_the_secret_and_skips_the_login(tmp_path, sm
     cfg = book(tmp_path, smtp_toml(smtp_server.port))
     checks = run_checks(cfg)
     assert states(checks) == [("config", "ok"), ("mail secret", "fail"), ("workbook", "ok"), ("sheets", "ok"),
-                              ("mail login", "skip"), ("templates", "ok"), ("time zone", "ok"), ("holidays", "ok")]
+                              ("mail login", "skip"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok")]
     secret = named(checks, "mail secret")
     assert secret.detail == "SMTP_PASSWORD is not set."
     assert secret.fix == (f"put the password of {USER} on 127.0.0.1 in the environment variable SMTP_PASSWORD (for a "
@@ -162,7 +162,7 @@ def test_missing_smtp_password_fails_the_secret_and_skips_the_login(tmp_path, sm
     i = lines.index("FAIL  mail secret   SMTP_PASSWORD is not set.")
     assert lines[i + 1].startswith("      fix: put the password of ")
     assert "skip  mail login    needs the mail secret" in lines
-    assert lines[-1] == "1 of 8 checks failed, 1 skipped."
+    assert lines[-1] == "1 of 9 checks failed, 1 skipped."
 
 
 def test_wrong_password_fails_the_login_with_one_attempt_and_no_message(tmp_path, smtp_server, login_attempts,
@@ -330,7 +330,7 @@ def test_sheets_problems_are_a_warning_and_a_missing_sheet_a_failure(tmp_path):
     assert (sheets.state, sheets.detail) == ("warn", "3 clients and 2 invoices read; 1 problem")
     assert sheets.fix.startswith("run sheet-sync check to see each problem with its cell")
     assert exit_code(checks) == 0
-    assert format_checks(checks).endswith("All 8 checks passed (1 with a warning); nothing was sent or written.")
+    assert format_checks(checks).endswith("All 9 checks passed (1 with a warning); nothing was sent or written.")
 
     from workbooks import make_workbook
     make_workbook(tmp_path / "book.xlsx", {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS]})

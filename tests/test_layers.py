@@ -13,16 +13,16 @@ LAYERS = [
     {"errors", "model", "cells", "demo_data", "mail.message", "backends.xlsx_cache", "templates"},
     {"money", "raw", "config", "journal"},
     # the pure core: load, age, plan, compose/render, layout
-    {"load", "aging", "render", "layout", "replies"},
-    {"policy", "compose"},
+    {"load", "line_items", "aging", "render", "layout", "replies"},
+    {"policy", "compose", "invoice_doc"},
     {"result", "tables", "writeplan", "sendlog"},
     # the edges: workbook backends, mail transports
-    {"mail", "mail.transport", "mail.outbox", "mail.smtp", "mail.mailbox", "backends", "backends.base", "backends.excel",
+    {"pdf", "mail", "mail.transport", "mail.outbox", "mail.smtp", "mail.mailbox", "backends", "backends.base", "backends.excel",
      "backends.excel_read", "backends.excel_write", "backends.google_client", "backends.sheets_requests",
      "backends.sheets_diff", "backends.gsheets", "backends.xlsx_zip", "backends.xlsx_package", "backends.xlsx_styles",
      "backends.xlsx_sheet", "backends.xlsx_tool_sheets", "backends.xlsx_surgical"},
     # the send loop and the renderers of a result
-    {"send", "digest", "job_summary"},
+    {"send", "attach", "digest", "job_summary"},
     {"api"},
     {"demo", "doctor", "cli", "__main__"},
 ]

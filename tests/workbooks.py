@@ -1,6 +1,7 @@
 """Test helpers: build a real .xlsx from small inline tables, so each case sits next to its assertion."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Sequence
@@ -76,7 +77,18 @@ def sheet_config(folder: Path, emulator, extra: str = "", google: str = ""):
                            f'[google]\napi_endpoint = "{emulator.url}"\n{google}', extra)
 
 
+def _no_pdfs(extra: str) -> str:
+    """`extra` with `reminders.attach_invoice = []` unless it names the key: a test of another feature makes no
+    PDF, so that the suite stays fast (test_invoice_pdf.py and the demo make them with the default stages)."""
+    if "attach_invoice" in extra:
+        return extra
+    if re.search(r"^\s*\[reminders\]\s*$", extra, re.MULTILINE):
+        return re.sub(r"^(\s*\[reminders\]\s*)$", r"\1\nattach_invoice = []", extra, count=1, flags=re.MULTILINE)
+    return extra + "\n[reminders]\nattach_invoice = []\n"
+
+
 def _config(folder: Path, workbook: str, extra: str):
+    extra = _no_pdfs(extra)
     mail = "" if "[mail]" in extra else """
 [mail]
 transport = "outbox"

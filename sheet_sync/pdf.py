@@ -1,0 +1,103 @@
+"""The edge that makes PDFs: WeasyPrint (Pango) turns the invoice's HTML into a PDF, and fontconfig says
+whether the fonts for Korean and Chinese text are installed.
+
+WeasyPrint is imported only when a PDF is made (it loads Pango and takes half a second). It fetches
+nothing from the network: only `file:` URLs inside the template folders and the logo's folder, and
+`data:` URLs, are read; anything else is left out of the page.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from sheet_sync.errors import SheetSyncError
+
+FONT_LANGUAGES = {"ko": "Korean", "zh": "Chinese"}
+FONT_PACKAGE = "fonts-noto-cjk"
+
+
+@lru_cache(maxsize=None)
+def has_font_for(language: str) -> bool:
+    """Whether fontconfig knows a font that covers `language` (`fc-list :lang=ko`)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    try:
+        out = subprocess.run([fc_list, f":lang={language}", "family"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and bool(out.stdout.strip())
+
+
+def font_problem(languages: Iterable[str]) -> str:
+    """'' when every language's glyphs have a font, else one sentence naming the missing ones and the fix."""
+    missing = [FONT_LANGUAGES.get(lang, lang) for lang in languages if not has_font_for(lang)]
+    if not missing:
+        return ""
+    names = " and ".join(missing)
+    return (f"no {names} font is installed (fc-list :lang={'/'.join(l for l in languages if not has_font_for(l))} "
+            f"finds none), so the invoice PDF would show boxes; install {FONT_PACKAGE} "
+            f"(sudo apt-get install {FONT_PACKAGE})")
+
+
+def weasyprint_problem() -> str:
+    """'' when WeasyPrint and Pango load, else one sentence naming the fix."""
+    try:
+        import weasyprint  # noqa: F401
+    except ImportError:
+        return "WeasyPrint is not installed; pip install weasyprint (it comes with sheet-sync)."
+    except OSError as exc:  # Pango or its friends are missing: WeasyPrint's import fails with OSError
+        return (f"WeasyPrint cannot load Pango ({str(exc).splitlines()[0][:120]}); install libpango-1.0-0 and "
+                "libpangoft2-1.0-0 (sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0).")
+    return ""
+
+
+def _fetcher(allowed: tuple[Path, ...]):
+    from urllib.parse import unquote, urlparse
+
+    from weasyprint.urls import URLFetcher
+
+    class Local(URLFetcher):
+        """Reads `data:` URLs and files inside the allowed folders; refuses everything else (no network)."""
+
+        def fetch(self, url, headers=None):
+            if url.startswith("file:"):
+                path = Path(unquote(urlparse(url).path)).resolve()
+                if not any(path.is_relative_to(folder) for folder in allowed):
+                    raise ValueError(f"not an allowed file: {path.name}")
+            return super().fetch(url, headers)
+
+    return Local(allowed_protocols=("file", "data"), allow_redirects=False)
+
+
+@lru_cache(maxsize=1)
+def _font_config():
+    """One font configuration for every PDF of a process: WeasyPrint gathers the system's fonts once."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def html_to_pdf(html: str, allowed: Iterable[Path] = ()) -> bytes:
+    """The PDF of `html`. `allowed`: folders whose files the page may show (the templates, the logo's folder).
+
+    Raises:
+        SheetSyncError: WeasyPrint (or Pango) is missing or failed.
+    """
+    problem = weasyprint_problem()
+    if problem:
+        raise SheetSyncError(problem)
+    import logging
+
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # a left-out resource is a warning we need not print
+    folders = tuple(Path(f).resolve() for f in allowed)
+    try:
+        return weasyprint.HTML(string=html, base_url=str(folders[0]) if folders else None,
+                               url_fetcher=_fetcher(folders)).write_pdf(font_config=_font_config())
+    except Exception as exc:  # noqa: BLE001 - a layout bug in WeasyPrint or a broken image: one sentence
+        raise SheetSyncError(f"WeasyPrint could not make the PDF ({type(exc).__name__}: {str(exc)[:160]}).") from None
