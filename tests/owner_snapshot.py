@@ -6,8 +6,11 @@ show (an empty, unstyled cell is the same as no cell).
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 import stat
+import zipfile
 from copy import copy
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -33,7 +36,7 @@ def owner_snapshot(path: Path, tool_sheets: Iterable[str] = TOOL_SHEETS,
             left out: their cells and their column dimensions.
     """
     tool_columns = {"Invoices": TOOL_COLUMNS} if tool_columns is None else tool_columns
-    wb = openpyxl.load_workbook(path)
+    wb = openpyxl.load_workbook(readable(path))
     owned = [ws for ws in wb.worksheets if ws.title not in set(tool_sheets)]
     snap: dict[str, Any] = {
         "file mode": oct(stat.S_IMODE(os.stat(path).st_mode)),
@@ -44,6 +47,27 @@ def owner_snapshot(path: Path, tool_sheets: Iterable[str] = TOOL_SHEETS,
     for ws in owned:
         snap.update(_sheet(ws, _columns_named(ws, tool_columns.get(ws.title, ()))))
     return snap
+
+
+_ODD_NUMBER = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?)(?: t="n")?><v>([-+]?(?:nan|inf|infinity))</v>',
+                         re.IGNORECASE)
+
+
+def readable(path: Path) -> Path | io.BytesIO:
+    """The workbook as openpyxl can read it: a number stored as `NaN` or `inf` (openpyxl raises on them)
+    becomes the text `number NaN`, so that it is still compared, and a change to it still seen."""
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    if not any(_ODD_NUMBER.search(d) for i, d in members if i.filename.startswith("xl/worksheets/")):
+        return path
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename.startswith("xl/worksheets/"):
+                data = _ODD_NUMBER.sub(rb'<c r="\1"\2 t="inlineStr"><is><t>number \3</t></is>', data)
+            z.writestr(info, data)
+    out.seek(0)
+    return out
 
 
 def _xml(obj) -> str | None:

@@ -116,18 +116,9 @@ def pad_sheet(path: Path, sheet: str, pad_bytes: int = 0, *, chunk: bytes = b" "
     the given `chunks`, inserted before `at` in the sheet named `sheet`, streamed into the zip entry: a ~1 GB
     sheet is built in seconds and never held in memory. Deflate packs a megabyte of spaces into about a
     kilobyte, so the file stays small: the "1 MB file holding a 1 GB sheet" of issue 11."""
-    import re
     import zipfile
 
-    with zipfile.ZipFile(path) as z:
-        members = [(i, z.read(i.filename)) for i in z.infolist()]
-    workbook_xml = next(d for i, d in members if i.filename == "xl/workbook.xml").decode()
-    rels = next(d for i, d in members if i.filename == "xl/_rels/workbook.xml.rels").decode()
-    rid = re.search(rf'<sheet [^>]*name="{re.escape(sheet)}"[^>]*r:id="([^"]+)"', workbook_xml).group(1)
-    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"|<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"',
-                       rels)
-    part = (target.group(1) or target.group(2)).lstrip("/")
-    part = part if part.startswith("xl/") else "xl/" + part
+    members, part = _members_and_part(path, sheet)
     tmp = path.with_suffix(".padding")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
         for info, data in members:
@@ -144,5 +135,40 @@ def pad_sheet(path: Path, sheet: str, pad_bytes: int = 0, *, chunk: bytes = b" "
                 for piece in chunks or ():
                     fh.write(piece)
                 fh.write(at + tail)
+    tmp.replace(path)
+    return path
+
+
+def _members_and_part(path: Path, sheet: str):
+    """The zip's (ZipInfo, bytes) members, and the name of the member holding `sheet`'s XML."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    workbook_xml = next(d for i, d in members if i.filename == "xl/workbook.xml").decode()
+    rels = next(d for i, d in members if i.filename == "xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet [^>]*name="{re.escape(sheet)}"[^>]*r:id="([^"]+)"', workbook_xml).group(1)
+    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"|<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"',
+                       rels)
+    part = (target.group(1) or target.group(2)).lstrip("/")
+    return members, part if part.startswith("xl/") else "xl/" + part
+
+
+def raw_number(path: Path, sheet: str, ref: str, text: str) -> Path:
+    """Put `<v>text</v>` as the number in cell `ref` of `sheet` (which must hold a cell there): what no
+    spreadsheet program writes but a file can hold, e.g. `NaN`, `inf`, `1e400` (openpyxl writes NaN as an
+    empty `<v/>`)."""
+    import re
+    import zipfile
+
+    members, part = _members_and_part(path, sheet)
+    tmp = path.with_suffix(".raw")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in members:
+            if info.filename == part:
+                data, n = re.subn(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{ref}"><v>{text}</v></c>'.encode(), data)
+                assert n == 1, f"no cell {ref} in {sheet}"
+            out.writestr(info, data, zipfile.ZIP_DEFLATED)
     tmp.replace(path)
     return path
