@@ -14,7 +14,7 @@ from sheet_sync.cli import main
 from owner_snapshot import owner_snapshot, readable
 from sheets_emulator import Emulator
 from workbooks import (
-    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, raw_number, sheet_config, write_config,
+    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, excel_text, invoice, make_workbook, raw_number, sheet_config, write_config,
 )
 
 AS_OF = date(2026, 11, 23)  # a Monday
@@ -107,13 +107,6 @@ EXCEL_CASES = CASES + [
     ("issue date infinity", bad_row(Issue_Date=RAW + "inf"), {}, "C2"),
 ]
 GOOGLE_CASES = CASES
-
-
-def excel_text(value: Any) -> Any:
-    """How an owner's Excel file holds a control character: `_x000B_` (openpyxl cannot write it raw)."""
-    if isinstance(value, str):
-        return "".join(f"_x{ord(c):04X}_" if ord(c) < 0x20 and c not in "\t\n\r" else c for c in value)
-    return value
 
 
 def books(case_row: list[Any], client_change: dict[int, Any]) -> dict[str, list[list[Any]]]:

@@ -172,3 +172,10 @@ def raw_number(path: Path, sheet: str, ref: str, text: str) -> Path:
             out.writestr(info, data, zipfile.ZIP_DEFLATED)
     tmp.replace(path)
     return path
+
+
+def excel_text(value: Any) -> Any:
+    """How an owner's Excel file holds a control character: `_x000B_` (openpyxl cannot write it raw)."""
+    if isinstance(value, str):
+        return "".join(f"_x{ord(c):04X}_" if ord(c) < 0x20 and c not in "\t\n\r" else c for c in value)
+    return value

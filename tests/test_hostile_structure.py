@@ -1,0 +1,135 @@
+"""Hostile and careless structure: headers, columns and sheets an owner arranges oddly, on a real .xlsx and on
+the Sheets emulator, each run twice. Each case asserts what issue 11 asks: no `unexpected error`; the bad rows
+a Problem naming their cell; the good rows sent (a real outbox); every owner cell unchanged (and on .xlsx
+every style, width, merge, part and file attribute: owner_snapshot); nothing sent twice; nothing `unconfirmed`."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import openpyxl
+import pytest
+
+from sheet_sync.cli import main
+from owner_snapshot import TOOL_COLUMNS, owner_snapshot
+from sheets_emulator import Emulator
+from workbooks import (
+    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, excel_text, invoice, make_workbook, sheet_config, write_config,
+)
+
+AS_OF = date(2026, 11, 23)  # a Monday
+DUE = AS_OF - timedelta(days=2)
+H = INVOICE_HEADERS
+CLIENTS = [CLIENT_HEADERS, *DEFAULT_CLIENTS]
+
+
+def late(no: str, client: str = "C1", **kw) -> list[Any]:
+    return invoice(no, client, due=DUE, **kw)
+
+
+# id, sheets, exit code, the invoices sent (each once), {invoice or row: the cell its Sync Notes name}
+CASES = [
+    ("header-only Invoices", {"Invoices": [H]}, 0, set(), {}),
+    ("header-only Invoices and Clients", {"Clients": [CLIENT_HEADERS], "Invoices": [H]}, 0, set(), {}),
+    ("two Comment columns at the right", {"Invoices": [H + ["Comment", "Comment"], late("A") + ["a", "b"], late("B")]},
+     0, {"A", "B"}, {}),
+    ("data in an unlabelled column", {"Invoices": [H, late("A") + ["data in N"], late("B")]}, 0, {"A", "B"}, {}),
+    ("data far right under no header", {"Invoices": [H, late("A") + [None] * 10 + ["far"], late("B")]}, 0, {"A", "B"}, {}),
+    ("headers in odd case and spacing", {"Invoices": [[f"  {h.upper()} " for h in H], late("A"), late("B")]},
+     0, {"A", "B"}, {}),
+    ("columns in reverse order", {"Invoices": [H[::-1], late("A")[::-1], late("B")[::-1]]}, 0, {"A", "B"}, {}),
+    ("tool headers placed first", {"Invoices": [["Sync Notes", "Balance", *H], ["", "", *late("A")], ["", "", *late("B")]]},
+     0, {"A", "B"}, {}),
+    ("tool headers between the owner's", {"Invoices": [H[:3] + ["Sync Status"] + H[3:], late("A")[:3] + [""] + late("A")[3:]]},
+     0, {"A"}, {}),
+    ("a title above the headers", {"Invoices": [["Invoices 2026"], [], H, late("A"), late("B")]}, 0, {"A", "B"}, {}),
+    ("blank rows between invoices", {"Invoices": [H, late("A"), [], [None] * 13, late("B")]}, 0, {"A", "B"}, {}),
+    ("a totals row at the bottom", {"Invoices": [H, late("A"), late("B"), ["Total", None, None, None, None, 2000]]},
+     1, {"A", "B"}, {4: "Invoices!B4"}),
+    ("one invoice number on two rows", {"Invoices": [H, late("A"), late("A", amount=5), late("B")]},
+     1, {"B"}, {2: "Invoices!A2", 3: "Invoices!A3"}),
+    ("one client id on two rows", {"Clients": [*CLIENTS, ["C1", "Acme Again", "x@acme.example.com", "", "", "en", "", ""]],
+                                   "Invoices": [H, late("A"), late("B", "C3", currency="CNY")]},
+     1, {"B"}, {"A": "stands on 2 rows of the Clients sheet (Clients!A2, Clients!A5)"}),
+    ("header-only Clients", {"Clients": [CLIENT_HEADERS], "Invoices": [H, late("A")]}, 1, set(), {"A": "Invoices!B2"}),
+    ("an extra header named like a tool column", {"Invoices": [H + ["Sync Notes", "Sync Notes"], late("A") + ["", "owner's"], late("B")]},
+     0, {"A", "B"}, {}),
+    ("a header with a line break", {"Invoices": [[h.replace(" ", "\n") for h in H], late("A")]}, 0, {"A"}, {}),
+    ("a header that looks like a formula", {"Invoices": [H + ["=SUM(F:F)"], late("A") + ["x"]]}, 0, {"A"}, {}),
+    ("a 1,000-character header", {"Invoices": [H + ["h" * 1000], late("A") + ["x"]]}, 0, {"A"}, {}),
+    ("control characters in a header", {"Invoices": [H + ["Notes\x07\x1b"], late("A") + ["x"]]}, 0, {"A"}, {}),
+]
+
+
+def sheets_of(case: dict[str, list[list[Any]]]) -> dict[str, list[list[Any]]]:
+    return {"Clients": CLIENTS, **case}
+
+
+def run(config, capsys) -> tuple[int, str]:
+    code = main(["sync", "--config", str(config), "--as-of", AS_OF.isoformat()])
+    return code, capsys.readouterr().err
+
+
+def check(code, err, invoices, log, outbox, want_code, want_sent, notes) -> None:
+    assert "unexpected error" not in err and "Traceback" not in err, err
+    assert code == want_code, err
+    messages = [p.read_text(encoding="utf-8", errors="replace") for p in outbox.glob("*.eml")] if outbox.exists() else []
+    sent_log = [r for r in log[1:] if r and r[log[0].index("State")] == "sent"] if log else []
+    assert "unconfirmed" not in [r[log[0].index("State")] for r in log[1:] if r] if log else True
+    assert sorted(str(r[log[0].index("Invoice No")]) for r in sent_log) == sorted(want_sent)  # each once
+    assert len(messages) == len({r[log[0].index("Message ID")] for r in sent_log})
+    header_row = next(i for i, r in enumerate(invoices) if any(isinstance(v, str) and v.strip().lower() == "sync notes" for v in r))
+    headers = [str(v or "").strip().lower() for v in invoices[header_row]]
+    no_col = next(i for i, h in enumerate(headers) if h.replace("\n", " ").replace(" ", "") == "invoiceno")
+    notes_col = headers.index("sync notes")  # the tool's own: the first, or the one it added
+    for key, ref in notes.items():
+        row = invoices[key - 1] if isinstance(key, int) else next(r for r in invoices if r and r[no_col] == key)
+        assert ref in str(row[notes_col] or ""), (key, row)
+
+
+@pytest.mark.parametrize("name, case, want_code, want_sent, notes", CASES,
+                         ids=[c[0] for c in CASES])
+def test_a_hostile_structure_on_excel(tmp_path, capsys, name, case, want_code, want_sent, notes):
+    wb = make_workbook(tmp_path / "book.xlsx", {t: [[excel_text(v) for v in r] for r in rows] for t, rows in sheets_of(case).items()})
+    write_config(tmp_path, wb)
+    before = owner_snapshot(wb)
+    for _ in range(2):
+        code, err = run(tmp_path / "sheet-sync.toml", capsys)
+        book = openpyxl.load_workbook(wb)
+        log = [list(r) for r in book["Reminder Log"].iter_rows(values_only=True)] if "Reminder Log" in book else []
+        check(code, err, [list(r) for r in book["Invoices"].iter_rows(values_only=True)], log, tmp_path / "outbox",
+              want_code, want_sent, notes)
+        assert owner_snapshot(wb) == before
+
+
+def google_owner_cells(em: Emulator, owner_titles: list[str], tool_cols: set[int] | None = None) -> dict:
+    """Every owner cell value: each owner sheet whole, Invoices without the tool's columns (found by header)."""
+    out = {}
+    for title in owner_titles:
+        rows = em.values(title)
+        if title == "Invoices":
+            hdr = next((r for r in rows if any(isinstance(v, str) and v.strip().lower() in {t.lower() for t in TOOL_COLUMNS}
+                                                for v in r)), [])
+            tool = {i for i, v in enumerate(hdr) if isinstance(v, str) and v.strip().lower() in {t.lower() for t in TOOL_COLUMNS}}
+            rows = [[v for i, v in enumerate(r) if i not in tool] for r in rows]
+        out[title] = [list(r) for r in rows if any(v not in (None, "") for v in r)]
+    return out
+
+
+@pytest.mark.parametrize("name, case, want_code, want_sent, notes", CASES,
+                         ids=[c[0] for c in CASES])
+def test_a_hostile_structure_on_google(tmp_path, capsys, name, case, want_code, want_sent, notes):
+    em = Emulator().start()
+    try:
+        for title, rows in sheets_of(case).items():
+            em.add_sheet(title, [list(r) for r in rows])
+        sheet_config(tmp_path, em)
+        owner_titles = list(sheets_of(case))
+        before = google_owner_cells(em, owner_titles)
+        for _ in range(2):
+            code, err = run(tmp_path / "sheet-sync.toml", capsys)
+            log = em.values("Reminder Log") if "Reminder Log" in [s.title for s in em.sheets] else []
+            check(code, err, em.values("Invoices"), log, tmp_path / "outbox", want_code, want_sent, notes)
+            assert google_owner_cells(em, owner_titles) == before
+    finally:
+        em.stop()
