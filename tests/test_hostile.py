@@ -235,16 +235,25 @@ def test_an_invoices_sheet_with_headers_only(tmp_path, capsys):
     ("mail.from", '[mail]\nfrom = "not an address"\ntransport = "outbox"'),
     ("mail.reply_to", '[mail]\nreply_to = "a@b.example\\r\\nBcc: x@evil.example"'),
     ("mail.redirect_to", '[mail]\nredirect_to = "me at example"'),
+    ("mail.bcc", '[mail]\nbcc = "copy@@example.com"'),
+    ("mail.daily_cap", '[mail]\ndaily_cap = -1'),
+    ("mail.pause_seconds", '[mail]\npause_seconds = -1'),
+    ("mail.smtp.timeout", '[mail.smtp]\ntimeout = 0'),
+    ("mail.smtp.port", '[mail.smtp]\nport = 70000'),
+    ("reminders.early_payment_discount_percent", '[reminders]\nearly_payment_discount_percent = 150'),
 ])
-def test_a_config_value_that_would_break_a_header_is_refused_with_its_key(tmp_path, capsys, key, toml):
+def test_a_bad_config_value_is_refused_with_its_key_before_anything_is_sent(tmp_path, capsys, key, toml):
+    """A value that would break a header, or make no sense (a negative cap or pause, a port beyond 65535, a
+    discount over 100 %): exit 2, the key named, nothing sent, the workbook untouched."""
     wb = make_workbook(tmp_path / "book.xlsx", books(invoice("A", due=DUE), {}))
+    before = wb.read_bytes()
     section = toml.split("\n", 1)[0]
     text = (f'[workbook]\npath = "{wb.name}"\n' + toml + "\n"
             + ('[mail]\ntransport = "outbox"\nfrom = "billing@studio.example.com"\n' if section != "[mail]" else ""))
     (tmp_path / "sheet-sync.toml").write_text(text, encoding="utf-8")
     code, err = run_sync(tmp_path / "sheet-sync.toml", capsys)
-    assert code == 2 and key in err and "unexpected error" not in err
-    assert not (tmp_path / "outbox").exists()
+    assert code == 2 and key in err and "unexpected error" not in err, err
+    assert not (tmp_path / "outbox").exists() and wb.read_bytes() == before
 
 
 def test_an_as_of_date_out_of_range_is_a_sentence(tmp_path, capsys):
