@@ -17,7 +17,7 @@ import pytest
 
 from sheet_sync.cli import main
 from owner_snapshot import owner_snapshot
-from workbooks import invoice, simple_book, write_config
+from workbooks import invoice, rich_text_cell, simple_book, write_config
 
 AS_OF = date(2026, 11, 23)  # a Monday
 DUE = AS_OF - timedelta(days=2)
@@ -68,3 +68,74 @@ def test_a_sigkill_in_the_middle_of_the_save_leaves_the_workbook_whole_and_no_co
     assert [(r[0], r[1], r[2]) for r in log_rows(wb)] == [("A", "gentle", "sent"), ("B", "gentle", "sent")]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
     assert owner_snapshot(wb) == before
+
+
+def _rich_book(tmp_path: Path) -> Path:
+    """The rich workbook (a drawing with a shape and an image on My Notes, a chart, a table, comments...) with
+    rich text in an owner cell of Invoices and of Clients."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import make_rich_workbook as rich
+
+    wb = rich.make(tmp_path / "book.xlsx")
+    rich_text_cell(wb, "Invoices", "J2", [(True, "Thank you"), (False, " for your business!")])
+    rich_text_cell(wb, "Clients", "B2", [(False, "Acme "), (True, "Ltd")])
+    return wb
+
+
+def test_the_snapshot_sees_rich_text_flattened_and_an_image_changed(tmp_path):
+    """owner_snapshot can fail on what this file's cases rely on it for."""
+    import zipfile
+
+    wb = _rich_book(tmp_path)
+    before = owner_snapshot(wb)
+    rich_text_cell(wb, "Invoices", "J2", [(False, "Thank you for your business!")])  # flattened: the same text
+    assert owner_snapshot(wb)["Invoices!J2"] != before["Invoices!J2"]
+    wb = _rich_book(tmp_path)
+    with zipfile.ZipFile(wb) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(wb, "w") as z:
+        for info, data in members:
+            z.writestr(info, data[:-1] + b"\x00" if info.filename.endswith(".png") else data)
+    assert owner_snapshot(wb)["My Notes: drawing parts"] != before["My Notes: drawing parts"]
+
+
+def test_rich_text_and_images_survive_two_syncs(tmp_path, capsys):
+    wb = _rich_book(tmp_path)
+    write_config(tmp_path, wb)
+    before = owner_snapshot(wb)
+    assert before["My Notes: drawing parts"] and before["Invoices!J2"]["value"][0] == "rich text"
+    codes = [sync(tmp_path / "sheet-sync.toml"), sync(tmp_path / "sheet-sync.toml", AS_OF + timedelta(days=1))]
+    err = capsys.readouterr().err
+    assert "unexpected" not in err and all(code in (0, 1) for code in codes), err
+    assert owner_snapshot(wb) == before
+    log = log_rows(wb)
+    sent = [(no, stage) for no, stage, state, _ in log if state == "sent"]
+    assert sent and len(sent) == len(set(sent)) and "unconfirmed" not in [r[2] for r in log]  # each stage once
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == len({m for _, _, state, m in log if state == "sent"})
+
+
+@pytest.mark.parametrize("writer", ["surgical", "openpyxl"])
+def test_the_owner_merging_cells_inside_sync_notes_stops_nothing(tmp_path, capsys, monkeypatch, writer):
+    """After a first run, the owner merges two rows' Sync Notes cells (and two Balance cells): the next runs
+    write around the merge, every run, and send nothing twice."""
+    monkeypatch.setenv("SHEET_SYNC_EXCEL_WRITER", writer)
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("A", due=DUE), invoice("B", due=DUE - timedelta(days=1)),
+                                              invoice("C", "C3", due=DUE, currency="CNY")])
+    write_config(tmp_path, wb)
+    assert sync(tmp_path / "sheet-sync.toml") == 0
+    book = openpyxl.load_workbook(wb)
+    ws = book["Invoices"]
+    h = [c.value for c in ws[1]]
+    notes, balance = h.index("Sync Notes") + 1, h.index("Balance") + 1
+    ws.merge_cells(start_row=2, end_row=3, start_column=notes, end_column=notes)
+    ws.merge_cells(start_row=3, end_row=4, start_column=balance, end_column=balance)
+    book.save(wb)
+    before = owner_snapshot(wb)
+    sent = len(list((tmp_path / "outbox").glob("*.eml")))
+    for day in (AS_OF, AS_OF + timedelta(days=1)):
+        code = sync(tmp_path / "sheet-sync.toml", day)
+        err = capsys.readouterr().err
+        assert code == 0 and "unexpected" not in err, err
+        assert owner_snapshot(wb) == before
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == sent
+    assert "unconfirmed" not in [r[2] for r in log_rows(wb)]

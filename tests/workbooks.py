@@ -159,6 +159,17 @@ def raw_number(path: Path, sheet: str, ref: str, text: str) -> Path:
     """Put `<v>text</v>` as the number in cell `ref` of `sheet` (which must hold a cell there): what no
     spreadsheet program writes but a file can hold, e.g. `NaN`, `inf`, `1e400` (openpyxl writes NaN as an
     empty `<v/>`)."""
+    return replace_cell(path, sheet, ref, f'<c r="{ref}"><v>{text}</v></c>')
+
+
+def rich_text_cell(path: Path, sheet: str, ref: str, runs: Sequence[tuple[bool, str]]) -> Path:
+    """Make cell `ref` of `sheet` a rich-text cell of (bold?, text) runs, as Excel keeps one inline."""
+    body = "".join(f'<r>{"<rPr><b/></rPr>" if bold else ""}<t xml:space="preserve">{text}</t></r>' for bold, text in runs)
+    return replace_cell(path, sheet, ref, f'<c r="{ref}" t="inlineStr"><is>{body}</is></c>')
+
+
+def replace_cell(path: Path, sheet: str, ref: str, cell_xml: str) -> Path:
+    """Put `cell_xml` in place of cell `ref` of `sheet` (which must hold a cell there), every other byte kept."""
     import re
     import zipfile
 
@@ -167,7 +178,7 @@ def raw_number(path: Path, sheet: str, ref: str, text: str) -> Path:
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in members:
             if info.filename == part:
-                data, n = re.subn(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{ref}"><v>{text}</v></c>'.encode(), data)
+                data, n = re.subn(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)'.encode(), cell_xml.encode(), data, count=1)
                 assert n == 1, f"no cell {ref} in {sheet}"
             out.writestr(info, data, zipfile.ZIP_DEFLATED)
     tmp.replace(path)
