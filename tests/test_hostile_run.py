@@ -139,3 +139,43 @@ def test_the_owner_merging_cells_inside_sync_notes_stops_nothing(tmp_path, capsy
         assert owner_snapshot(wb) == before
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == sent
     assert "unconfirmed" not in [r[2] for r in log_rows(wb)]
+
+
+def test_the_owner_sorting_the_reminder_log_mid_run_keeps_each_outcome_on_its_row(tmp_path, capsys, monkeypatch):
+    """A `pending` row left by a run that stopped mid-send becomes `unconfirmed` on the next run; the owner
+    sorts the Reminder Log (newest first) between that run's read and its write: the outcome lands on the
+    row with its Message ID, not on whatever row now stands where it was read, and nothing is sent again."""
+    from sheet_sync.backends.excel import ExcelBackend
+
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("A", due=DUE), invoice("B", "C3", due=DUE, currency="CNY"),
+                                              invoice("D", "C2", due=DUE, currency="KRW", amount=500000)])
+    write_config(tmp_path, wb)
+    assert sync(tmp_path / "sheet-sync.toml") == 0
+    book = openpyxl.load_workbook(wb)
+    ws = book["Reminder Log"]
+    h = [c.value for c in ws[1]]
+    row_of_a = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, h.index("Invoice No") + 1).value == "A")
+    ws.cell(row_of_a, h.index("State") + 1).value = "pending"  # as a run that died mid-send leaves it
+    book.save(wb)
+    before = log_rows(wb)
+    original = ExcelBackend.apply
+
+    def owner_sorts_the_log_first(self, plan):
+        book = openpyxl.load_workbook(wb)
+        ws = book["Reminder Log"]
+        rows = sorted(([c.value for c in r] for r in ws.iter_rows(min_row=2)), key=lambda r: str(r[1]), reverse=True)
+        for r, values in enumerate(rows, start=2):
+            for c, v in enumerate(values, start=1):
+                ws.cell(r, c).value = v
+        book.save(wb)
+        return original(self, plan)
+
+    monkeypatch.setattr(ExcelBackend, "apply", owner_sorts_the_log_first)
+    code = sync(tmp_path / "sheet-sync.toml")
+    err = capsys.readouterr().err
+    assert "unexpected" not in err and code == 0, err  # the unconfirmed send is an earlier run's
+    after = log_rows(wb)
+    assert [r[1:] for r in after if r[0] != "A"] == [r[1:] for r in before if r[0] != "A"]  # B's and D's rows as they were
+    assert [(r[0], r[2], r[3]) for r in after if r[0] == "A"] == [("A", "unconfirmed", before[0][3])]
+    assert [c.value for c in openpyxl.load_workbook(wb)["Reminder Log"]["B"][1:]] == ["D", "B", "A"]  # still sorted
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
