@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from sheet_sync.cli import main
+from sheet_sync.load import MAX_KEY_LENGTH
 from owner_snapshot import owner_snapshot, readable
 from sheets_emulator import Emulator
 from workbooks import (
@@ -79,7 +80,9 @@ CASES += [
         ("Invoice No", "", [("formula as text", "=HYPERLINK(\"https://evil.example\",\"pay\")"),
                             ("markdown link", "[INV](https://evil.example)"), ("html", "<script>x</script>"),
                             ("right-to-left override", "INV\u202e7fdp.exe"), ("emoji", "INV-🧾-7"),
-                            ("spaces around it", "  INV-7  ")]),
+                            ("spaces around it", "  INV-7  "), ("a path out of the outbox", "../../etc/INV-7"),
+                            ("a reserved file name", "CON"), ("characters no file name takes", 'A/B\\C:D*?"<>|'),
+                            ("of the longest length taken", "I" * MAX_KEY_LENGTH)]),
         ("Note to Client", "", [("32,000 characters", "ok " * 10_000), ("formula as text", "=cmd|' /C calc'!A0")]),
         ("PO Number", "", [("html", "<img src=x onerror=alert(1)>")]),
     ]

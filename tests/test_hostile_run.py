@@ -179,3 +179,36 @@ def test_the_owner_sorting_the_reminder_log_mid_run_keeps_each_outcome_on_its_ro
     assert [(r[0], r[2], r[3]) for r in after if r[0] == "A"] == [("A", "unconfirmed", before[0][3])]
     assert [c.value for c in openpyxl.load_workbook(wb)["Reminder Log"]["B"][1:]] == ["D", "B", "A"]  # still sorted
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
+
+
+def test_an_internationalised_digest_address_over_smtp_fails_the_digest_only(tmp_path, capsys, ca, trusted_ca,
+                                                                             monkeypatch):
+    """`josé@example.com` as the owner's digest address and as a client's, on a server without SMTPUTF8: those
+    two messages fail, in a sentence; every other reminder goes; a re-run sends nothing twice and never calls
+    a send that never started `unconfirmed`."""
+    from smtp_server import PASSWORD, SmtpServer, mail_toml
+
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    clients = [["C1", "José SA", "josé@example.com", "", "", "en", "Net 30", ""],
+               ["C3", "上海星辰", "finance@xingchen.example.cn", "", "王芳", "zh", "30天", ""]]
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("J-1", due=DUE), invoice("Z-1", "C3", due=DUE, currency="CNY")],
+                     clients)
+    with SmtpServer(ca) as server:
+        write_config(tmp_path, wb, mail_toml(server.port, 'digest_to = "josé@example.com"',
+                                             'security = "starttls"\ntimeout = 10'))
+        before = owner_snapshot(wb)
+        codes, outs = [], []
+        for _ in range(2):
+            codes.append(sync(tmp_path / "sheet-sync.toml"))
+            out, err = capsys.readouterr()
+            assert "unexpected" not in err + out, err
+            outs.append(out)
+        received = [r.message["X-Sheet-Sync-Invoice"] for r in server.received]
+    assert codes == [3, 3]
+    digest = [line for line in outs[0].splitlines() if line.strip().startswith("digest:")]
+    assert len(digest) == 1 and "non-ASCII" in digest[0], outs[0]
+    assert received.count("Z-1") == 1 and "J-1" not in received  # the digest went nowhere either
+    states = {(no, stage): state for no, stage, state, _ in log_rows(wb)}
+    assert states[("Z-1", "gentle")] == "sent" and states[("J-1", "gentle")] == "failed"
+    assert "unconfirmed" not in states.values()
+    assert owner_snapshot(wb) == before
