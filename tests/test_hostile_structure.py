@@ -133,3 +133,92 @@ def test_a_hostile_structure_on_google(tmp_path, capsys, name, case, want_code, 
             assert google_owner_cells(em, owner_titles) == before
     finally:
         em.stop()
+
+
+@pytest.mark.parametrize("backend", ["excel", "google"])
+@pytest.mark.parametrize("missing", ["Clients", "Invoices"])
+def test_a_missing_sheet_is_one_sentence_and_nothing_is_sent_or_written(tmp_path, capsys, backend, missing):
+    sheets = {t: rows for t, rows in sheets_of({"Invoices": [H, late("A")]}).items() if t != missing}
+    sheets["Notes"] = [["the owner's"]]
+    if backend == "excel":
+        wb = make_workbook(tmp_path / "book.xlsx", sheets)
+        write_config(tmp_path, wb)
+        before = wb.read_bytes()
+        code, err = run(tmp_path / "sheet-sync.toml", capsys)
+        assert wb.read_bytes() == before
+    else:
+        em = Emulator().start()
+        try:
+            for title, rows in sheets.items():
+                em.add_sheet(title, [list(r) for r in rows])
+            sheet_config(tmp_path, em)
+            code, err = run(tmp_path / "sheet-sync.toml", capsys)
+            assert [s.title for s in em.sheets] == list(sheets)  # no tool sheet added, nothing written
+        finally:
+            em.stop()
+    assert code == 2 and f"no '{missing}' sheet" in err and "unexpected" not in err, err
+    assert not (tmp_path / "outbox").exists()
+
+
+def _edit_log(rows: list[list[Any]], edit: str) -> list[list[Any]]:
+    head, body = rows[0], [list(r) for r in rows[1:]]
+    if edit == "sorted newest first":
+        body = sorted(body, key=lambda r: str(r[head.index("Invoice No")]), reverse=True)
+    elif edit == "a blank row inserted":
+        body = body[:1] + [[None] * len(head)] + body[1:]
+    elif edit == "the owner's column beside it":
+        head = head + ["My note"]
+        body = [r + ["checked"] for r in body]
+    elif edit == "headers in other case":
+        head = [h.upper() for h in head]
+    return [head, *body]
+
+
+LOG_EDITS = ["sorted newest first", "a blank row inserted", "the owner's column beside it", "headers in other case"]
+
+
+@pytest.mark.parametrize("backend", ["excel", "google"])
+@pytest.mark.parametrize("edit", LOG_EDITS)
+def test_a_reminder_log_edited_between_runs(tmp_path, capsys, backend, edit):
+    """The owner edits the Reminder Log between two runs: the next runs (the same day and a day later) send
+    nothing again, mark nothing unconfirmed, and leave every row the owner had as it was."""
+    case = {"Invoices": [H, late("A"), late("B", "C3", currency="CNY"), late("C", "C2", currency="KRW", amount=900000)]}
+    em = None
+    if backend == "excel":
+        wb = make_workbook(tmp_path / "book.xlsx", sheets_of(case))
+        write_config(tmp_path, wb)
+    else:
+        em = Emulator().start()
+        for title, rows in sheets_of(case).items():
+            em.add_sheet(title, [list(r) for r in rows])
+        sheet_config(tmp_path, em)
+    try:
+        code, err = run(tmp_path / "sheet-sync.toml", capsys)
+        assert code == 0 and "unexpected" not in err, err
+        if backend == "excel":
+            book = openpyxl.load_workbook(wb)
+            ws = book["Reminder Log"]
+            edited = _edit_log([[c.value for c in r] for r in ws.iter_rows()], edit)
+            ws.delete_rows(1, ws.max_row)
+            for r in edited:
+                ws.append(r)
+            book.save(wb)
+            read_log = lambda: [[c.value for c in r] for r in openpyxl.load_workbook(wb)["Reminder Log"].iter_rows()]
+        else:
+            sheet = em.sheet("Reminder Log")
+            edited = _edit_log(em.values("Reminder Log"), edit)
+            sheet.cells.clear()
+            sheet.set_rows(edited)
+            sheet.cols = max(sheet.cols, max(len(r) for r in edited))
+            read_log = lambda: em.values("Reminder Log")
+        kept = [tuple(v for v in r if v not in (None, "")) for r in edited]
+        for day in (AS_OF, AS_OF + timedelta(days=1)):
+            code = main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", day.isoformat()])
+            err = capsys.readouterr().err
+            assert code == 0 and "unexpected" not in err, err
+            now = [tuple(v for v in r if v not in (None, "")) for r in read_log()]
+            assert now[:len(kept)] == kept and not any(now[len(kept):]), now  # the owner's rows as edited, nothing added
+        assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
+    finally:
+        if em is not None:
+            em.stop()
