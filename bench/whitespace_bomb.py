@@ -29,11 +29,13 @@ from workbooks import invoice, pad_sheet, simple_book, write_config  # noqa: E40
 
 AS_OF = date(2026, 11, 23)
 CHILD = """
-import json, resource, sys
+import json, re, sys
+from pathlib import Path
 from sheet_sync.cli import main
 code = main(["sync", "--config", sys.argv[1], "--as-of", sys.argv[2]])
-print(json.dumps({"code": code, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+hwm = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)
+print(json.dumps({"code": code, "maxrss_mb": int(hwm) / 1024}))
+"""  # VmHWM, not ru_maxrss: the latter keeps, across exec, the size of the process that forked this one
 
 
 def formatted_rows(last: int):

@@ -49,14 +49,16 @@ def test_a_sheet_just_beyond_the_real_bound_is_refused_quickly_in_little_memory(
     wb = pad_sheet(book(tmp_path), "Invoices", 260_000_000)
     write_config(tmp_path, wb)
     before = wb.read_bytes()
-    child = ("import json, resource, sys\nfrom sheet_sync.cli import main\n"
+    # VmHWM, not ru_maxrss: the latter keeps, across exec, the size of the forked pytest process
+    child = ("import json, re, sys\nfrom pathlib import Path\nfrom sheet_sync.cli import main\n"
              "code = main(['sync', '--config', sys.argv[1], '--as-of', sys.argv[2]])\n"
-             "print(json.dumps([code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))")
+             "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', Path('/proc/self/status').read_text()).group(1)\n"
+             "print(json.dumps([code, int(hwm) / 1024]))")
     proc = subprocess.run([sys.executable, "-c", child, str(tmp_path / "sheet-sync.toml"), AS_OF.isoformat()],
                           capture_output=True, text=True, timeout=60)
     code, peak_mb = json.loads(proc.stdout.strip().splitlines()[-1])
     assert code == 2 and "unpacks to 260 MB" in proc.stderr and "250 MB at most" in proc.stderr, proc.stderr
-    assert peak_mb < 200, peak_mb
+    assert peak_mb < 150, peak_mb  # about 50 MB measured; reading the sheet took about 1 GB
     assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()
 
 
