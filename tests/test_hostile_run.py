@@ -4,7 +4,6 @@ column. Each asserts no `unexpected error`, the owner's work unchanged (owner_sn
 nothing `unconfirmed` that never started."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
