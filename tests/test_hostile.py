@@ -106,7 +106,7 @@ EXCEL_CASES = CASES + [
     ("amount infinity", bad_row(Amount=RAW + "inf"), {}, "F2"),
     ("amount 1e400", bad_row(Amount=RAW + "1e400"), {}, "F2"),
     ("amount paid minus infinity", bad_row(Amount_Paid=RAW + "-inf"), {}, "G2"),
-    ("due date NaN", bad_row(Due_Date=RAW + "NaN"), {}, ""),  # read as a blank (as the text NaN): due from the terms
+    ("due date NaN", bad_row(Due_Date=RAW + "NaN"), {}, "D2"),  # not a blank: Excel's #NUM!
     ("issue date infinity", bad_row(Issue_Date=RAW + "inf"), {}, "C2"),
 ]
 GOOGLE_CASES = CASES

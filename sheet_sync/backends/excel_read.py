@@ -68,15 +68,18 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
 NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 NAN = float("nan")
+STORED_NAN = "#NUM!"  # what Excel shows for a number it cannot hold; load then names the cell and says why
 
 
 def _cell(value: object) -> object:
     """A cell as pandas' calamine reader gives it: whole numbers as int, a date as a midnight datetime,
-    the missing-value texts (and an empty cell) as NaN."""
+    the missing-value texts (and an empty cell) as NaN; a number stored as NaN as Excel's `#NUM!`."""
     kind = value.__class__
     if kind is str:
         return NAN if value in NA_TEXTS else value
     if kind is float:
+        if value != value:  # a number stored as NaN (an empty cell comes as ""): not a blank the owner left
+            return STORED_NAN
         return int(value) if value.is_integer() else value
     if kind is date:
         return datetime(value.year, value.month, value.day)
