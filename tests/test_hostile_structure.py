@@ -21,6 +21,7 @@ AS_OF = date(2026, 11, 23)  # a Monday
 DUE = AS_OF - timedelta(days=2)
 H = INVOICE_HEADERS
 CLIENTS = [CLIENT_HEADERS, *DEFAULT_CLIENTS]
+PAYMENTS = ["Invoice No", "Date", "Amount", "Method", "Reference"]
 
 
 def late(no: str, client: str = "C1", **kw) -> list[Any]:
@@ -58,6 +59,16 @@ CASES = [
     ("a header that looks like a formula", {"Invoices": [H + ["=SUM(F:F)"], late("A") + ["x"]]}, 0, {"A"}, {}),
     ("a 1,000-character header", {"Invoices": [H + ["h" * 1000], late("A") + ["x"]]}, 0, {"A"}, {}),
     ("control characters in a header", {"Invoices": [H + ["Notes\x07\x1b"], late("A") + ["x"]]}, 0, {"A"}, {}),
+    ("a payment of 1e308", {"Invoices": [H, late("A"), late("B")],
+                            "Payments": [PAYMENTS, ["A", AS_OF - timedelta(days=1), 1e308, "wire", "r1"]]},
+     1, {"B"}, {"A": "Payments!C2"}),
+    ("a payment in words", {"Invoices": [H, late("A"), late("B")],
+                            "Payments": [PAYMENTS, ["A", AS_OF - timedelta(days=1), "a lot", "wire", "r1"],
+                                         ["B", AS_OF - timedelta(days=1), 100, "wire", "r2"]]},
+     1, {"B"}, {"A": "Payments!C2"}),
+    ("a payment for an unknown invoice", {"Invoices": [H, late("A")],
+                                          "Payments": [PAYMENTS, ["Z-9", AS_OF - timedelta(days=1), 100, "wire", "r1"]]},
+     0, {"A"}, {}),  # a warning (Payments!A2 names no invoice), not a Problem
 ]
 
 
@@ -92,25 +103,31 @@ def check(code, err, invoices, log, outbox, want_code, want_sent, notes) -> None
 def test_a_hostile_structure_on_excel(tmp_path, capsys, name, case, want_code, want_sent, notes):
     wb = make_workbook(tmp_path / "book.xlsx", {t: [[excel_text(v) for v in r] for r in rows] for t, rows in sheets_of(case).items()})
     write_config(tmp_path, wb)
-    before = owner_snapshot(wb)
+    tool = {"Invoices": tool_columns(case)}
+    before = owner_snapshot(wb, tool_columns=tool)
     for _ in range(2):
         code, err = run(tmp_path / "sheet-sync.toml", capsys)
         book = openpyxl.load_workbook(wb)
         log = [list(r) for r in book["Reminder Log"].iter_rows(values_only=True)] if "Reminder Log" in book else []
         check(code, err, [list(r) for r in book["Invoices"].iter_rows(values_only=True)], log, tmp_path / "outbox",
               want_code, want_sent, notes)
-        assert owner_snapshot(wb) == before
+        assert owner_snapshot(wb, tool_columns=tool) == before
 
 
-def google_owner_cells(em: Emulator, owner_titles: list[str], tool_cols: set[int] | None = None) -> dict:
+def tool_columns(case: dict[str, list[list[Any]]]) -> tuple[str, ...]:
+    """The Invoices columns the tool writes: its own, and Amount Paid when a Payments sheet keeps the record."""
+    return TOOL_COLUMNS + (("Amount Paid",) if "Payments" in case else ())
+
+
+def google_owner_cells(em: Emulator, owner_titles: list[str], tool_headers: tuple[str, ...] = TOOL_COLUMNS) -> dict:
     """Every owner cell value: each owner sheet whole, Invoices without the tool's columns (found by header)."""
+    tool_names = {t.lower() for t in tool_headers}
     out = {}
     for title in owner_titles:
         rows = em.values(title)
         if title == "Invoices":
-            hdr = next((r for r in rows if any(isinstance(v, str) and v.strip().lower() in {t.lower() for t in TOOL_COLUMNS}
-                                                for v in r)), [])
-            tool = {i for i, v in enumerate(hdr) if isinstance(v, str) and v.strip().lower() in {t.lower() for t in TOOL_COLUMNS}}
+            hdr = next((r for r in rows if any(isinstance(v, str) and v.strip().lower() in tool_names for v in r)), [])
+            tool = {i for i, v in enumerate(hdr) if isinstance(v, str) and v.strip().lower() in tool_names}
             rows = [[v for i, v in enumerate(r) if i not in tool] for r in rows]
         out[title] = [list(r) for r in rows if any(v not in (None, "") for v in r)]
     return out
@@ -125,12 +142,12 @@ def test_a_hostile_structure_on_google(tmp_path, capsys, name, case, want_code, 
             em.add_sheet(title, [list(r) for r in rows])
         sheet_config(tmp_path, em)
         owner_titles = list(sheets_of(case))
-        before = google_owner_cells(em, owner_titles)
+        before = google_owner_cells(em, owner_titles, tool_columns(case))
         for _ in range(2):
             code, err = run(tmp_path / "sheet-sync.toml", capsys)
             log = em.values("Reminder Log") if "Reminder Log" in [s.title for s in em.sheets] else []
             check(code, err, em.values("Invoices"), log, tmp_path / "outbox", want_code, want_sent, notes)
-            assert google_owner_cells(em, owner_titles) == before
+            assert google_owner_cells(em, owner_titles, tool_columns(case)) == before
     finally:
         em.stop()
 
