@@ -15,7 +15,9 @@ import pytest
 from sheet_sync.backends import excel_read
 from sheet_sync.cli import main
 from owner_snapshot import owner_snapshot
-from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, pad_sheet, write_config
+from workbooks import (
+    CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, pad_sheet, understate_size, write_config,
+)
 
 AS_OF = date(2026, 11, 23)
 DUE = AS_OF - timedelta(days=2)
@@ -80,3 +82,15 @@ def test_a_padded_sheet_under_the_bound_is_read_and_written_back(tmp_path, capsy
     rows = {r[0]: r for r in openpyxl.load_workbook(wb)["Invoices"].iter_rows(min_row=2, max_row=3, values_only=True)}
     assert rows["A"][len(INVOICE_HEADERS) + 3] == "Overdue"  # Sync Status, after Balance, Days, Bucket
     assert owner_snapshot(wb) == before
+
+
+def test_a_sheet_that_unpacks_to_more_than_the_zip_says_is_one_sentence(tmp_path, capsys):
+    """The zip declares 5 kB for a sheet that unpacks to 50 MB: the size check cannot see it, and the reader
+    stops at the declared size; a sentence naming the sheet, never the catch-all, nothing sent or written."""
+    wb = understate_size(pad_sheet(book(tmp_path), "Invoices", 50_000_000), "Invoices")
+    write_config(tmp_path, wb)
+    before = wb.read_bytes()
+    code = main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF.isoformat()])
+    err = capsys.readouterr().err
+    assert code == 2 and "unexpected" not in err and "Cannot read the Invoices sheet of book.xlsx" in err, err
+    assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()

@@ -190,3 +190,24 @@ def excel_text(value: Any) -> Any:
     if isinstance(value, str):
         return "".join(f"_x{ord(c):04X}_" if ord(c) < 0x20 and c not in "\t\n\r" else c for c in value)
     return value
+
+
+def understate_size(path: Path, sheet: str, declared: int = 5000) -> Path:
+    """Make the zip say that `sheet`'s XML unpacks to `declared` bytes (in its local header and in the central
+    directory) while it unpacks to more: a bomb that lies about its size."""
+    import struct
+    import zipfile
+
+    _, part = _members_and_part(path, sheet)
+    with zipfile.ZipFile(path) as z:
+        offset = z.getinfo(part).header_offset
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<L", data, offset + 22, declared)  # the local header's uncompressed size
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) >= 0:  # the central directory's entry for the part
+        length = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46:at + 46 + length]) == part.encode():
+            struct.pack_into("<L", data, at + 24, declared)
+        at += 4
+    path.write_bytes(bytes(data))
+    return path

@@ -59,7 +59,12 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
         title = wanted[canonical]
         if title is None:
             continue
-        grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        try:
+            grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine's own errors: a damaged sheet part (e.g. larger than the zip says)
+            raise SheetSyncError(f"Cannot read the {title} sheet of {path.name} ({type(exc).__name__}: {exc}); open "
+                                 "the workbook in Excel and save it again.", kind=ErrorKind.WORKBOOK_UNREADABLE,
+                                 fix=f"open {path.name} in Excel and save it again") from None
         found[canonical] = raw_sheet(title, [[_cell(v) for v in row] for row in grid], headers)
     return found
 
