@@ -155,6 +155,12 @@ def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
     return clients
 
 
+def _rows_of_client(clients_sheet: RawSheet, cid: str) -> list[CellRef]:
+    """The Client ID cells on which `cid` stands."""
+    column = clients_sheet.column_of("Client ID")
+    return [CellRef(clients_sheet.title, r, column) for r, v in clients_sheet.rows if invoice_key(v.get("Client ID")) == cid]
+
+
 def _load_invoices(
     rows: _Rows, clients: Mapping[str, Client], clients_sheet: RawSheet, config: Config, problems: list[Problem]
 ) -> list[Invoice]:
@@ -184,8 +190,12 @@ def _load_invoices(
             client = None
         elif not cid:
             bad("Client ID", "this invoice has no Client ID; write the ID of a client on the Clients sheet.")
+        elif client is None and len(twice := _rows_of_client(clients_sheet, cid)) > 1:
+            bad("Client ID", f"client '{cells.visible(cid)}' stands on {len(twice)} rows of the "
+                f"{config.sheet_name(CLIENTS)} sheet ({', '.join(map(str, twice))}); keep one, so that this invoice "
+                "has one client.")
         elif client is None:
-            bad("Client ID", f"client '{cells.visible(cid)}' is not on the {config.sheet_name(CLIENTS)} sheet (or is there twice); add it or fix the ID.")
+            bad("Client ID", f"client '{cells.visible(cid)}' is not on the {config.sheet_name(CLIENTS)} sheet; add it or fix the ID.")
         elif client.email_problem is not None:
             problems.append(Problem(client.email_problem.cell, client.email_problem.message + " No reminder can be sent.", no))
 

@@ -6,8 +6,11 @@ show (an empty, unstyled cell is the same as no cell).
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 import stat
+import zipfile
 from copy import copy
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -33,7 +36,7 @@ def owner_snapshot(path: Path, tool_sheets: Iterable[str] = TOOL_SHEETS,
             left out: their cells and their column dimensions.
     """
     tool_columns = {"Invoices": TOOL_COLUMNS} if tool_columns is None else tool_columns
-    wb = openpyxl.load_workbook(path)
+    wb = openpyxl.load_workbook(readable(path), rich_text=True)
     owned = [ws for ws in wb.worksheets if ws.title not in set(tool_sheets)]
     snap: dict[str, Any] = {
         "file mode": oct(stat.S_IMODE(os.stat(path).st_mode)),
@@ -41,9 +44,70 @@ def owner_snapshot(path: Path, tool_sheets: Iterable[str] = TOOL_SHEETS,
         "active sheet": wb.active.title if wb.active.title not in set(tool_sheets) else None,
         "defined names": {name: _xml(dn) for name, dn in wb.defined_names.items()},
     }
+    drawings = _drawings(path)
     for ws in owned:
         snap.update(_sheet(ws, _columns_named(ws, tool_columns.get(ws.title, ()))))
+        snap[f"{ws.title}: drawing parts"] = drawings.get(ws.title)
     return snap
+
+
+def _drawings(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """Sheet title -> each drawing of the sheet and everything it refers to (images, charts, their own
+    relationships), as (part, sha256 of its bytes): openpyxl drops images without Pillow, so they are read
+    from the package itself."""
+    import hashlib
+    import posixpath
+
+    from sheet_sync.backends.xlsx_cache import sheet_parts
+    from sheet_sync.backends.xlsx_package import read_rels, rels_name
+
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        out: dict[str, list[tuple[str, str]]] = {}
+        for title, part in sheet_parts(z).items():
+            seen: list[tuple[str, str]] = []
+            todo = [r.target for r in read_rels(z.read(rels_name(part)), part) if not r.external
+                    and posixpath.basename(posixpath.dirname(r.target)) in ("drawings", "media", "charts")] \
+                if rels_name(part) in names else []
+            while todo:
+                target = todo.pop()
+                if target in dict(seen) or target not in names:
+                    continue
+                seen.append((target, hashlib.sha256(z.read(target)).hexdigest()))
+                if rels_name(target) in names:
+                    todo += [r.target for r in read_rels(z.read(rels_name(target)), target) if not r.external]
+            out[title] = sorted(seen)
+    return out
+
+
+_ODD_NUMBER = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?)(?: t="n")?><v>([-+]?(?:nan|inf|infinity))</v>',
+                         re.IGNORECASE)
+
+
+def readable(path: Path) -> Path | io.BytesIO:
+    """The workbook as openpyxl can read it: a number stored as `NaN` or `inf` (openpyxl raises on them)
+    becomes the text `number NaN`, so that it is still compared, and a change to it still seen."""
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    if not any(_ODD_NUMBER.search(d) for i, d in members if i.filename.startswith("xl/worksheets/")):
+        return path
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename.startswith("xl/worksheets/"):
+                data = _ODD_NUMBER.sub(rb'<c r="\1"\2 t="inlineStr"><is><t>number \3</t></is>', data)
+            z.writestr(info, data)
+    out.seek(0)
+    return out
+
+
+def _rich(value: Any) -> Any:
+    """A rich-text cell as its runs, each with its font: flattening it to plain text is a change."""
+    from openpyxl.cell.rich_text import CellRichText
+
+    if not isinstance(value, CellRichText):
+        return value
+    return ("rich text", [(_xml(getattr(run, "font", None)), str(getattr(run, "text", run))) for run in value])
 
 
 def _xml(obj) -> str | None:
@@ -81,7 +145,7 @@ def _sheet(ws: Worksheet, skip: set[int]) -> dict[str, Any]:
             if c.column in skip or (c.value is None and not c.has_style and c.comment is None and c.hyperlink is None):
                 continue
             out[f"{name}!{c.coordinate}"] = {
-                "value": c.value, "number_format": c.number_format, "font": _xml(c.font), "fill": _xml(c.fill),
+                "value": _rich(c.value), "number_format": c.number_format, "font": _xml(c.font), "fill": _xml(c.fill),
                 "border": _xml(c.border), "alignment": _xml(c.alignment), "protection": _xml(c.protection),
                 "comment": (c.comment.text, c.comment.author) if c.comment else None,
                 "hyperlink": c.hyperlink.target if c.hyperlink else None,

@@ -84,7 +84,7 @@ def test_duplicate_numbers_and_unknown_or_unreachable_clients_are_problems(tmp_p
     messages = {str(p) for p in book.problems}
     assert "Invoices!A2: Invoice No 'D1' stands on 2 rows; each invoice needs its own number." in messages
     assert "Invoices!A3: Invoice No 'D1' stands on 2 rows; each invoice needs its own number." in messages
-    assert ("Invoices!B4: client 'C404' is not on the Clients sheet (or is there twice); add it or fix the ID."
+    assert ("Invoices!B4: client 'C404' is not on the Clients sheet; add it or fix the ID."
             in messages)
     assert ("Clients!C3: client 'C9': 'billing(at)example.com' is not a valid email address (an email address must have "
             "an @-sign). No reminder can be sent.") in messages

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import openpyxl
 
@@ -120,3 +120,106 @@ def memory_book(config, invoices: Sequence[Sequence[Any]], clients: Sequence[Seq
         if rows is not None:
             raw[canonical] = raw_sheet(owner_name, grid_from_rows([list(r) for r in rows]), headers)
     return load_book(raw, config)
+
+
+def pad_sheet(path: Path, sheet: str, pad_bytes: int = 0, *, chunk: bytes = b" " * (1 << 20), at: bytes = b"</sheetData>",
+              chunks: Iterable[bytes] | None = None) -> Path:
+    """Rewrite the .xlsx at `path` with `pad_bytes` of `chunk` (whitespace by default: valid XML), or else
+    the given `chunks`, inserted before `at` in the sheet named `sheet`, streamed into the zip entry: a ~1 GB
+    sheet is built in seconds and never held in memory. Deflate packs a megabyte of spaces into about a
+    kilobyte, so the file stays small: the "1 MB file holding a 1 GB sheet" of issue 11."""
+    import zipfile
+
+    members, part = _members_and_part(path, sheet)
+    tmp = path.with_suffix(".padding")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for info, data in members:
+            if info.filename != part:
+                out.writestr(info, data, zipfile.ZIP_DEFLATED)
+                continue
+            head, tail = data.split(at, 1)
+            with out.open(part, "w") as fh:  # a name, not a ZipInfo: the archive's deflate level applies
+                fh.write(head)
+                left = pad_bytes
+                while left > 0:
+                    fh.write(chunk[:left])
+                    left -= len(chunk)
+                for piece in chunks or ():
+                    fh.write(piece)
+                fh.write(at + tail)
+    tmp.replace(path)
+    return path
+
+
+def _members_and_part(path: Path, sheet: str):
+    """The zip's (ZipInfo, bytes) members, and the name of the member holding `sheet`'s XML."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    workbook_xml = next(d for i, d in members if i.filename == "xl/workbook.xml").decode()
+    rels = next(d for i, d in members if i.filename == "xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet [^>]*name="{re.escape(sheet)}"[^>]*r:id="([^"]+)"', workbook_xml).group(1)
+    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"|<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"',
+                       rels)
+    part = (target.group(1) or target.group(2)).lstrip("/")
+    return members, part if part.startswith("xl/") else "xl/" + part
+
+
+def raw_number(path: Path, sheet: str, ref: str, text: str) -> Path:
+    """Put `<v>text</v>` as the number in cell `ref` of `sheet` (which must hold a cell there): what no
+    spreadsheet program writes but a file can hold, e.g. `NaN`, `inf`, `1e400` (openpyxl writes NaN as an
+    empty `<v/>`)."""
+    return replace_cell(path, sheet, ref, f'<c r="{ref}"><v>{text}</v></c>')
+
+
+def rich_text_cell(path: Path, sheet: str, ref: str, runs: Sequence[tuple[bool, str]]) -> Path:
+    """Make cell `ref` of `sheet` a rich-text cell of (bold?, text) runs, as Excel keeps one inline."""
+    body = "".join(f'<r>{"<rPr><b/></rPr>" if bold else ""}<t xml:space="preserve">{text}</t></r>' for bold, text in runs)
+    return replace_cell(path, sheet, ref, f'<c r="{ref}" t="inlineStr"><is>{body}</is></c>')
+
+
+def replace_cell(path: Path, sheet: str, ref: str, cell_xml: str) -> Path:
+    """Put `cell_xml` in place of cell `ref` of `sheet` (which must hold a cell there), every other byte kept."""
+    import re
+    import zipfile
+
+    members, part = _members_and_part(path, sheet)
+    tmp = path.with_suffix(".raw")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in members:
+            if info.filename == part:
+                data, n = re.subn(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)'.encode(), cell_xml.encode(), data, count=1)
+                assert n == 1, f"no cell {ref} in {sheet}"
+            out.writestr(info, data, zipfile.ZIP_DEFLATED)
+    tmp.replace(path)
+    return path
+
+
+def excel_text(value: Any) -> Any:
+    """How an owner's Excel file holds a control character: `_x000B_` (openpyxl cannot write it raw)."""
+    if isinstance(value, str):
+        return "".join(f"_x{ord(c):04X}_" if ord(c) < 0x20 and c not in "\t\n\r" else c for c in value)
+    return value
+
+
+def understate_size(path: Path, sheet: str, declared: int = 5000) -> Path:
+    """Make the zip say that `sheet`'s XML unpacks to `declared` bytes (in its local header and in the central
+    directory) while it unpacks to more: a bomb that lies about its size."""
+    import struct
+    import zipfile
+
+    _, part = _members_and_part(path, sheet)
+    with zipfile.ZipFile(path) as z:
+        offset = z.getinfo(part).header_offset
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<L", data, offset + 22, declared)  # the local header's uncompressed size
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) >= 0:  # the central directory's entry for the part
+        length = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46:at + 46 + length]) == part.encode():
+            struct.pack_into("<L", data, at + 24, declared)
+        at += 4
+    path.write_bytes(bytes(data))
+    return path

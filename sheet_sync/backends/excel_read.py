@@ -2,15 +2,15 @@
 reader gives it, without pandas' own cost."""
 from __future__ import annotations
 
-import posixpath
 from datetime import date, datetime
 import re
 import zipfile
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from lxml import etree
 
+from sheet_sync.backends.xlsx_cache import sheet_parts
 from sheet_sync.raw import RawSheet, find_sheet, raw_sheet
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.model import column_letter, column_number
@@ -43,6 +43,7 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              fix=f"remove the password from {path.name}")
     from python_calamine import SheetTypeEnum, load_workbook
 
+    _check_package(path)  # before calamine inflates anything
     try:
         with open(path, "rb") as fh:
             book = load_workbook(fh)
@@ -51,13 +52,19 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              kind=ErrorKind.WORKBOOK_UNREADABLE, fix=f"open {path.name} in Excel and save it as an "
                              "Excel Workbook (.xlsx)") from None
     titles = [s.name for s in book.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
+    wanted = {canonical: find_sheet(titles, owner_name) for canonical, (owner_name, _) in sheets.items()}
+    _check_package(path, [t for t in wanted.values() if t is not None], sizes=False)
     found: dict[str, RawSheet] = {}
     for canonical, (owner_name, headers) in sheets.items():
-        title = find_sheet(titles, owner_name)
+        title = wanted[canonical]
         if title is None:
             continue
-        _check_extent(path, title)
-        grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        try:
+            grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine's own errors: a damaged sheet part (e.g. larger than the zip says)
+            raise SheetSyncError(f"Cannot read the {title} sheet of {path.name} ({type(exc).__name__}: {exc}); open "
+                                 "the workbook in Excel and save it again.", kind=ErrorKind.WORKBOOK_UNREADABLE,
+                                 fix=f"open {path.name} in Excel and save it again") from None
         found[canonical] = raw_sheet(title, [[_cell(v) for v in row] for row in grid], headers)
     return found
 
@@ -66,15 +73,18 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
 NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 NAN = float("nan")
+STORED_NAN = "#NUM!"  # what Excel shows for a number it cannot hold; load then names the cell and says why
 
 
 def _cell(value: object) -> object:
     """A cell as pandas' calamine reader gives it: whole numbers as int, a date as a midnight datetime,
-    the missing-value texts (and an empty cell) as NaN."""
+    the missing-value texts (and an empty cell) as NaN; a number stored as NaN as Excel's `#NUM!`."""
     kind = value.__class__
     if kind is str:
         return NAN if value in NA_TEXTS else value
     if kind is float:
+        if value != value:  # a number stored as NaN (an empty cell comes as ""): not a blank the owner left
+            return STORED_NAN
         return int(value) if value.is_integer() else value
     if kind is date:
         return datetime(value.year, value.month, value.day)
@@ -83,6 +93,10 @@ def _cell(value: object) -> object:
 
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 MAX_CELLS = 20_000_000  # a sheet's used range beyond this is a stray value far out, not the owner's books
+# An XML part inflating beyond this is refused: 100,000 realistic invoices make a 50 MB Invoices sheet, and the
+# surgical writer holds about four times a sheet's size while it patches it (a 1 GB sheet took 4 GB and 24 s).
+MAX_PART_BYTES = 250_000_000
+BLANK_RATIO = 100  # owners' sheets pack about 10:1; blank space and empty rows about 1000:1
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "pr": "http://schemas.openxmlformats.org/package/2006/relationships"}
@@ -101,36 +115,68 @@ def _too_many(first: str, last: str) -> bool:
     return bool(r2 and c2) and (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_CELLS
 
 
-def _check_extent(path: Path, title: str) -> None:
+def _check_package(path: Path, titles: Sequence[str] = (), sizes: bool = True) -> None:
+    """Refuse, in one sentence and before anything is sent or written, a package the tool could not read or
+    write back in bounded memory and time: with `sizes`, an XML part that inflates beyond MAX_PART_BYTES (a
+    1 MB file can hold a 1 GB sheet of blank space); for each of `titles`, a sheet whose values reach
+    absurdly far (see _check_extent)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            try:
+                parts = sheet_parts(z)
+            except (KeyError, etree.XMLSyntaxError):
+                parts = {}
+            if sizes:
+                _check_part_sizes(path, z, {part: title for title, part in parts.items()})
+            for title in titles:
+                if title in parts:
+                    _check_extent(z, parts[title], title)
+    except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return  # not a package we can look into this way: calamine says what is wrong with it
+
+
+def _check_part_sizes(path: Path, z: zipfile.ZipFile, titles: Mapping[str, str]) -> None:
+    """The zip's own record of each part's inflated size bounds what any reader of it inflates (Python's
+    zipfile and calamine's zip crate stop there), so a look at the directory is enough."""
+    for info in z.infolist():
+        if info.file_size <= MAX_PART_BYTES or not info.filename.lower().endswith((".xml", ".rels")):
+            continue
+        where = f"The {titles[info.filename]} sheet" if info.filename in titles else f"The part {info.filename}"
+        size, packed = _megabytes(info.file_size), _megabytes(info.compress_size)
+        why = (f" (from {packed} in the file: nearly all of it blank space or empty rows)"
+               if info.file_size > BLANK_RATIO * max(info.compress_size, 1) else "")
+        raise SheetSyncError(f"{where} of {path.name} unpacks to {size}{why}, more than sheet-sync reads "
+                             f"({_megabytes(MAX_PART_BYTES)} at most); open the workbook in Excel, delete the empty "
+                             "rows and columns beyond your data (or move old invoices to another workbook) and save "
+                             "it again.", kind=ErrorKind.WORKBOOK_UNREADABLE,
+                             fix="delete the empty rows and columns beyond your data and save the workbook again")
+
+
+def _megabytes(n: int) -> str:
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.0f} MB" if n >= 1e7 else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} KB"
+
+
+def _check_extent(z: zipfile.ZipFile, part: str, title: str) -> None:
     """Refuse, in one sentence, a sheet whose values reach absurdly far (a stray value in XFD1048576 would
     make the reader allocate hundreds of gigabytes). Reads the sheet's `<dimension>`; only when that is
     absurd, the cells themselves, streamed, since formatting alone out there is harmless."""
     m = _NS["m"]
-    try:
-        with zipfile.ZipFile(path) as z:
-            wb = etree.fromstring(z.read("xl/workbook.xml"))
-            rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-            rid = next((s.get(f"{{{_NS['r']}}}id") for s in wb.iterfind("m:sheets/m:sheet", _NS) if s.get("name") == title), None)
-            target = next((r.get("Target") for r in rels.iterfind("pr:Relationship", _NS) if r.get("Id") == rid), None)
-            if not target:
-                return
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            ref = ""
-            with z.open(part) as fh:
-                for _, el in etree.iterparse(fh, events=("start",), tag=(f"{{{m}}}dimension", f"{{{m}}}sheetData")):
-                    ref = el.get("ref", "") if el.tag == f"{{{m}}}dimension" else ""
-                    break
-            if not ref or not _too_many(ref.split(":")[0], ref.split(":")[-1]):
-                return
-            far_row = far_col = 0
-            with z.open(part) as fh:
-                for _, c in etree.iterparse(fh, events=("end",), tag=f"{{{m}}}c"):
-                    if c.find(f"{{{m}}}v") is not None or c.find(f"{{{m}}}is") is not None:
-                        row, col = _cell_index(c.get("r", ""))
-                        far_row, far_col = max(far_row, row), max(far_col, col)
-                    c.clear()
-    except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
-        return  # not a package we can look into this way: calamine says what is wrong with it
+    ref = ""
+    with z.open(part) as fh:
+        for _, el in etree.iterparse(fh, events=("start",), tag=(f"{{{m}}}dimension", f"{{{m}}}sheetData")):
+            ref = el.get("ref", "") if el.tag == f"{{{m}}}dimension" else ""
+            break
+    if not ref or not _too_many(ref.split(":")[0], ref.split(":")[-1]):
+        return
+    far_row = far_col = 0
+    with z.open(part) as fh:
+        for _, c in etree.iterparse(fh, events=("end",), tag=f"{{{m}}}c"):
+            if c.find(f"{{{m}}}v") is not None or c.find(f"{{{m}}}is") is not None:
+                row, col = _cell_index(c.get("r", ""))
+                far_row, far_col = max(far_row, row), max(far_col, col)
+            c.clear()
     last = f"{column_letter(far_col)}{far_row}"
     if far_row and _too_many("A1", last):
         raise SheetSyncError(f"The {title} sheet has a value out at cell {last}, far beyond your rows and columns; "

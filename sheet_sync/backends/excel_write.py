@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.chart import BarChart, Reference
+from openpyxl.cell.cell import Cell as OpenpyxlCell, MergedCell
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -114,6 +115,12 @@ def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
 
 def _put(ws: Worksheet, c: Cell) -> None:
     cell = ws.cell(c.row, c.column)
+    if isinstance(cell, MergedCell):
+        # The owner merged cells of a tool column: the value goes under the merge (hidden, as the surgical
+        # writer leaves it), which stays as the owner made it; a MergedCell itself cannot hold a value.
+        real = OpenpyxlCell(ws, row=c.row, column=c.column)
+        real._style = copy(cell._style)
+        ws._cells[(c.row, c.column)] = cell = real
     cell.value = c.value
     if is_formula_like(c.value):
         cell.data_type = "s"
