@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from sheet_sync.aging import AgingReport
 from sheet_sync.model import CHASED, CLOSED, Book, Problem, SheetTable, Status, SummaryTable
@@ -152,30 +152,30 @@ def summary_table(report: AgingReport, book: Book, finals: Mapping[str, int]) ->
 def attention(report: AgingReport, book: Book, decisions: Mapping[str, Decision], statuses: list[Status],
               ) -> tuple[Attention, ...]:
     """The invoices that need the owner's decision, and why."""
-    out = []
-    for row, status in zip(report.rows, statuses):
-        if status != Status.NEEDS_ATTENTION:
-            continue
-        client = book.clients.get(row.client_id)
-        decision = decisions.get(row.invoice_no)
-        reason = " ".join(decision.notes) if decision and decision.notes else "The final notice brought no payment."
-        days = row.days_overdue or 0
-        out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
-                             row.balance, days, reason, bool(decision and decision.write_off)))
-    return tuple(out)
+    def reason(d: Decision | None) -> str:
+        return " ".join(d.notes) if d and d.notes else "The final notice brought no payment."
+
+    return _listed(Status.NEEDS_ATTENTION, reason, report, book, decisions, statuses)
 
 
 def replied(report: AgingReport, book: Book, decisions: Mapping[str, Decision], statuses: list[Status],
             ) -> tuple[Attention, ...]:
     """The invoices whose client replied (read from the mailbox): the owner reads the reply and decides; the
     reason is the Sync Notes' sentence (the date, the sender, the first line)."""
+    def reason(d: Decision | None) -> str:
+        return next((n for n in (d.notes if d else ()) if n.startswith("Replied on")), "")
+
+    return _listed(Status.REPLIED, reason, report, book, decisions, statuses)
+
+
+def _listed(status: Status, reason: Callable[[Decision | None], str], report: AgingReport, book: Book,
+            decisions: Mapping[str, Decision], statuses: list[Status]) -> tuple[Attention, ...]:
     out = []
-    for row, status in zip(report.rows, statuses):
-        if status != Status.REPLIED:
+    for row, row_status in zip(report.rows, statuses):
+        if row_status != status:
             continue
         client = book.clients.get(row.client_id)
         decision = decisions.get(row.invoice_no)
-        reason = next((n for n in (decision.notes if decision else ()) if n.startswith("Replied on")), "")
-        out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency,
-                             row.balance, row.days_overdue or 0, reason))
+        out.append(Attention(row.invoice_no, client.name if client else row.client_id, row.currency, row.balance,
+                             row.days_overdue or 0, reason(decision), bool(decision and decision.write_off)))
     return tuple(out)
