@@ -27,6 +27,8 @@ name = "Maple & Pine Studio"
 email = "billing@maple-pine.example.com"
 phone = "+1 555 0100"
 address = "12 Harbour Street, Portland, ME 04101"
+tax_id = "12-3456789"
+tax_id_label = "EIN"  # shown as written, in every language: a US EIN is not a Korean 사업자등록번호
 signature = "Jamie Lee, Maple & Pine Studio"
 
 # How to pay, per currency: a US routing number is no use to a client paying in won, yuan or euros.
