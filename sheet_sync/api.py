@@ -238,6 +238,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         messages=tuple(results),
         needs_attention=tuple(r.invoice_no for r, s in zip(rows, statuses) if s == Status.NEEDS_ATTENTION),
         unconfirmed=tuple(e.invoice_no for e in run.book.log if e.state in (SendState.UNCONFIRMED, SendState.PENDING)),
+        found_unconfirmed=tuple(e.invoice_no for e in run.stale if e.state == SendState.PENDING),
         statuses=dict(Counter(statuses)),
         dry_run=dry_run,
         transport=config.mail.transport,

@@ -84,6 +84,9 @@ class SyncResult:
     stage_seconds: Mapping[str, float] = field(default_factory=dict)  # read, load, age, plan, render, send, write
     # reminders that go (or in a dry run would go) without their invoice PDF, and why (also among `problems`)
     pdf_warnings: tuple[Problem, ...] = ()
+    # invoices whose send a stopped run left `pending`, found by this run: their outcome is unknown, now
+    # `unconfirmed` in the Reminder Log, and not sent again unless the owner sets `retry`
+    found_unconfirmed: tuple[str, ...] = ()
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:
@@ -110,8 +113,9 @@ class SyncResult:
 
     @property
     def exit_code(self) -> int:
-        """0 done; 1 done but some rows have problems; 3 some messages failed (wins over 1)."""
-        if self.failed:
+        """0 done; 1 done but some rows have problems; 3 some messages failed, or a stopped run's send was
+        found unconfirmed (wins over 1: the scheduled job's red mark is how the owner hears of it)."""
+        if self.failed or self.found_unconfirmed:
             return 3
         if self.blocking_problems:
             return 1

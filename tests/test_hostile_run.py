@@ -172,7 +172,8 @@ def test_the_owner_sorting_the_reminder_log_mid_run_keeps_each_outcome_on_its_ro
     monkeypatch.setattr(ExcelBackend, "apply", owner_sorts_the_log_first)
     code = sync(tmp_path / "sheet-sync.toml")
     err = capsys.readouterr().err
-    assert "unexpected" not in err and code == 0, err  # the unconfirmed send is an earlier run's
+    # exit 3: the run found an earlier run's send unconfirmed (the scheduled job shows it; nothing is resent)
+    assert "unexpected" not in err and code == 3, err
     after = log_rows(wb)
     assert [r[1:] for r in after if r[0] != "A"] == [r[1:] for r in before if r[0] != "A"]  # B's and D's rows as they were
     assert [(r[0], r[2], r[3]) for r in after if r[0] == "A"] == [("A", "unconfirmed", before[0][3])]
