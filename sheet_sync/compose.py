@@ -174,7 +174,8 @@ def statement(items: list[Due]) -> tuple[list[dict[str, Any]], list[dict[str, An
     lines = [{"invoice_no": d.invoice.invoice_no, "description": d.invoice.description,
               "issue_date": d.invoice.issue_date, "due_date": d.invoice.due_date, "days_overdue": d.days_overdue,
               "amount": d.invoice.amount, "balance": d.balance, "currency": d.invoice.currency, "stage": d.stage,
-              "po_number": d.invoice.po_number, "payment_link": d.invoice.payment_link, "attached": False}
+              "po_number": d.invoice.po_number, "payment_link": d.invoice.payment_link, "attached": False,
+              "note_to_client": d.invoice.note_to_client}
              for d in rows]
     totals: dict[str, Decimal] = {}
     for d in rows:

@@ -373,7 +373,8 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
     ctx["statement"] = [{"invoice_no": inv["invoice_no"], "description": inv["description"],
                          "issue_date": inv["issue_date"], "due_date": inv["due_date"], "days_overdue": days,
                          "amount": inv["amount"], "balance": inv["balance"], "currency": currency, "stage": stage,
-                         "po_number": inv["po_number"], "payment_link": inv["payment_link"], "attached": False}]
+                         "po_number": inv["po_number"], "payment_link": inv["payment_link"], "attached": False,
+                         "note_to_client": inv["note_to_client"]}]
     ctx["totals"] = [{"currency": currency, "balance": inv["balance"]}]
     # the invoice PDF goes with the invoice itself and, by default, with gentle, firm and final
     attached = stage in (INVOICE, "gentle", "firm", "final")
