@@ -316,3 +316,15 @@ def test_sigkill_while_sending_invoices_never_sends_one_twice(tmp_path, ca, trus
         assert invoices[no]["Status"] == "Ready"
     print(f"\nSIGKILL landed {mid_send} times mid-send; {len(ids)} of {n} invoices delivered, none twice; "
           f"{sum(s == 'unconfirmed' for _, s in latest.values())} unconfirmed")
+
+
+def test_check_templates_knows_the_invoice_stage(tmp_path):
+    from sheet_sync.render import check_templates
+
+    assert check_templates() == []
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "invoice.txt").write_text("Hello, here is invoice {{ invoice.invoice_no }}.\n", encoding="utf-8")
+    found = check_templates(tmp_path)
+    assert "The template en/invoice.txt does not show the amount due, the due date, the payment link, the PO number, " \
+           "the Description." in found
+    assert all("invoice.txt" in p for p in found) and not any("ko/" in p or "zh/" in p for p in found)
