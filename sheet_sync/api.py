@@ -23,7 +23,7 @@ from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
-from sheet_sync.model import OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
+from sheet_sync.model import INVOICE, OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
 from sheet_sync.policy import Calendar, Decision, make_calendar, plan
 from sheet_sync.replies import apply_bounces
 from sheet_sync import tables
@@ -59,6 +59,8 @@ class _Run:
     recovered: list[LogEntry]
     compose_problems: list[Problem] = field(default_factory=list)
     stale: list[LogEntry] = field(default_factory=list)  # pending rows left by a stopped run
+    pdfs: dict[str, InvoicePdf | None] = field(default_factory=dict)  # the PDFs that go with the messages
+    pdf_warnings: list[Problem] = field(default_factory=list)  # reminders that go without their PDF, and why
 
 
 class _Stages:
@@ -99,7 +101,10 @@ def listen(config: Config, book: Book) -> tuple[list[LogEntry], str]:
                   f"{new[replies.BOUNCE]} bounce{'s' if new[replies.BOUNCE] != 1 else ''}")
 
 
-def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Stages | None = None) -> _Run:
+def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Stages | None = None,
+             pdfs: str = "") -> _Run:
+    """Everything decided before anything is sent. `pdfs`: "make" the invoice PDFs the messages carry, "check"
+    only whether they could be made (a dry run, a preview), or "" not at all."""
     stages = stages or _Stages()
     recovered = log.earlier(book.log)
     if recovered:
@@ -119,17 +124,56 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
     outgoing: list[Outgoing] = []
     problems: list[Problem] = []
     groups = _due_by_message(book, report, decisions, config)
+    run = _Run(book, report, decisions, calendar, outgoing, list(recovered), problems, stale)
+    if groups and pdfs:
+        groups = _make_pdfs(run, groups, config, as_of, dry_run=pdfs != "make")
+        stages.done("pdf")
     if groups:
         from sheet_sync.compose import compose_for_client
     for client_id, items in groups:
         try:
-            outgoing.append(compose_for_client(items, book.clients[client_id], config, as_of))
+            outgoing.append(compose_for_client(items, book.clients[client_id], config, as_of, attached=run.pdfs))
         except SheetSyncError as exc:
             for d in items:
-                problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {d.stage} reminder could not be "
+                what = "invoice message" if d.stage == INVOICE else f"{d.stage} reminder"
+                problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {what} could not be "
                                               f"written: {exc}", d.invoice.invoice_no))
     stages.done("render")
-    return _Run(book, report, decisions, calendar, outgoing, recovered, problems, stale)
+    return run
+
+
+def _make_pdfs(run: _Run, groups: list[tuple[str, list[Due]]], config: Config, as_of: date,
+               dry_run: bool) -> list[tuple[str, list[Due]]]:
+    """The PDFs today's messages carry, made before the messages are written (their words say whether a copy is
+    attached). A reminder whose PDF cannot be made goes without it, with a warning; the invoice itself is not
+    sent without its PDF: it stays due for the next run, and its row says why."""
+    numbers = [d.invoice.invoice_no for _, items in groups for d in items
+               if d.stage == INVOICE or d.stage in config.reminders.attach_invoice]
+    if not numbers:
+        return groups
+    from sheet_sync.attach import make_pdfs
+
+    run.pdfs, failed = make_pdfs(numbers, run.book, config, as_of, dry_run)
+    kept: list[tuple[str, list[Due]]] = []
+    for client_id, items in groups:
+        left = []
+        for d in items:
+            no = d.invoice.invoice_no
+            if no not in failed:
+                left.append(d)
+            elif d.stage == INVOICE:
+                run.compose_problems.append(Problem(None, f"Invoice {no} was not sent: its PDF could not be made: "
+                                                          f"{failed[no]} It goes on the next run once that is fixed.", no))
+                run.decisions[no] = replace(run.decisions[no], send="", next_stage=INVOICE,
+                                            next_date=run.calendar.add_busdays(as_of, 1))
+            else:
+                left.append(d)
+                run.pdf_warnings.append(Problem(None, f"Invoice {no}: the {d.stage} reminder goes without the invoice "
+                                                      f"PDF: {failed[no]}", no, blocking=False))
+        if left:
+            kept.append((client_id, left))
+    run.compose_problems.extend(run.pdf_warnings)
+    return kept
 
 
 def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Decision],
@@ -147,8 +191,8 @@ def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Dec
         if d.send:
             inv = invoices[no]
             key = inv.client_id if config.reminders.one_email_per_client else f"{inv.client_id}\0{no}"
-            if d.send == THANKS:  # a thank-you is a message of its own
-                key = f"{key}\0{THANKS}"
+            if d.send in (THANKS, INVOICE):  # a thank-you, and the invoice itself, are messages of their own
+                key = f"{key}\0{d.send}"
             groups.setdefault(key, []).append(Due(inv, d.send, aged[no].balance, aged[no].days_overdue or 0,
                                                   d.references))
     # No thank-you on a morning the client also gets a reminder: it goes on the next sending day.
@@ -194,15 +238,13 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         stages.done("mailbox")
     transport = transport or (None if dry_run else make_transport(config))
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
-    run = _prepare(config, as_of, book, log, stages)
+    # the invoice PDFs are made before the messages are written (a dry run only checks their data and fonts)
+    run = _prepare(config, as_of, book, log, stages, pdfs="check" if dry_run else "make")
+    pdf_warnings = run.pdf_warnings
+    if run.pdfs and not dry_run:
+        from sheet_sync.attach import add_pdfs
 
-    pdf_warnings: list[Problem] = []
-    if run.outgoing and config.reminders.attach_invoice:  # the invoice PDFs (a dry run only checks their fonts)
-        from sheet_sync.attach import attach_invoices
-
-        run.outgoing, pdf_warnings = attach_invoices(run.outgoing, run.book, config, as_of, dry_run)
-        run.compose_problems.extend(pdf_warnings)
-        stages.done("pdf")
+        run.outgoing = add_pdfs(run.outgoing, run.pdfs, config)
 
     results: list[Sent] = []
     log_rows: list[LogEntry] = list(run.recovered) + heard
@@ -298,7 +340,7 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
     preview says so."""
     as_of = as_of or today(config)
     book, backend = load(config)
-    run = _prepare(config, as_of, book, backend.send_log(real_mail=False))
+    run = _prepare(config, as_of, book, backend.send_log(real_mail=False), pdfs="check")
     for o in run.outgoing:
         if o.invoice_no == invoice_no and (stage is None or o.stage == stage):
             return Preview(o, as_of)
@@ -310,13 +352,16 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
         raise SheetSyncError(f"Invoice {invoice_no} has a problem (see `sheet-sync check`), so it gets no reminder.")
     decision = run.decisions[invoice_no]
     stage = stage or decision.next_stage
-    if stage not in STAGES:
-        raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, firm, final).")
+    if stage not in (*STAGES, INVOICE):
+        raise SheetSyncError(f"Invoice {invoice_no} has no reminder coming; name one with --stage (upcoming, gentle, "
+                             "firm, final, invoice).")
     day = decision.next_date if stage == decision.next_stage and decision.next_date else as_of
     row = run.report.by_invoice()[invoice_no]
     from sheet_sync.compose import compose
 
-    o = compose(inv, client, stage, row.balance, (day - inv.due_date).days, decision.references, config, day)
+    attached = stage == INVOICE or stage in config.reminders.attach_invoice
+    o = compose(inv, client, stage, row.balance, (day - inv.due_date).days, decision.references, config, day,
+                extra={"attachments": (invoice_no,), "invoice_attached": True} if attached else None)
     if day != as_of:
         return Preview(o, day, f"not due yet: rendered as of {day.isoformat()}, the day it would go out")
     return Preview(o, day, f"not due on {as_of.isoformat()}: rendered as if it went out that day")

@@ -3,8 +3,9 @@
     invoice_pdf(book, invoice_no, config, as_of)     -> InvoicePdf (file name, bytes)
     attach_invoices(outgoing, book, config, as_of)   -> (outgoing with PDFs, problems)
 
-A reminder at a stage named in `reminders.attach_invoice` (gentle, firm and final by default) carries
-its invoice's PDF. A message about several invoices (one message per client) carries one PDF per listed
+The invoice itself (the `invoice` stage of a `Ready` row) always carries its PDF, and is not sent
+when the PDF cannot be made. A reminder at a stage named in `reminders.attach_invoice` (gentle, firm and
+final by default) carries its invoice's PDF. A message about several invoices (one message per client) carries one PDF per listed
 invoice whose own stage is named there: each invoice stays the document the client files and pays
 against, with its own number, and the message's body already is the statement.
 
@@ -23,7 +24,7 @@ from sheet_sync.compose import Outgoing
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.invoice_doc import fonts_needed, invoice_context, invoice_filename, render_invoice_html, visible_text
-from sheet_sync.model import Book, Problem
+from sheet_sync.model import INVOICE, Book, Problem
 from sheet_sync.pdf import font_problem, html_to_pdf
 from sheet_sync.render import shipped_templates_dir
 
@@ -64,10 +65,51 @@ def invoice_pdf(book: Book, invoice_no: str, config: Config, as_of: date) -> Inv
     return InvoicePdf(invoice_no, invoice_filename(invoice_no), render_pdf(context, config), context["language"])
 
 
+def carries_pdf(stage: str, config: Config) -> bool:
+    """Whether a message at `stage` carries its invoice's PDF: always for the invoice itself, and for the
+    reminder stages `reminders.attach_invoice` names."""
+    return stage == INVOICE or stage in config.reminders.attach_invoice
+
+
 def wanted(outgoing: Outgoing, config: Config) -> list[str]:
     """The invoices of a message whose PDF goes with it, in the message's order."""
-    stages = set(config.reminders.attach_invoice)
-    return [no for no, stage in outgoing.parts if stage in stages]
+    return [no for no, stage in outgoing.parts if carries_pdf(stage, config)]
+
+
+def make_pdfs(numbers: Sequence[str], book: Book, config: Config, as_of: date,
+              dry_run: bool = False) -> tuple[dict[str, InvoicePdf | None], dict[str, str]]:
+    """The PDFs of `numbers`, made before the messages are written, so that a message says a copy is attached
+    only when one is: (made, failed), `made` mapping each invoice to its PDF (None in a dry run, which checks the
+    document's data and fonts only), `failed` to the sentence saying why it could not be made."""
+    made: dict[str, InvoicePdf | None] = {}
+    failed: dict[str, str] = {}
+    for no in dict.fromkeys(numbers):
+        try:
+            if dry_run:
+                _check_only(book, no, config, as_of)
+                made[no] = None
+            else:
+                made[no] = invoice_pdf(book, no, config, as_of)
+        except SheetSyncError as exc:
+            failed[no] = str(exc).rstrip(".") + "."
+    return made, failed
+
+
+def add_pdfs(outgoing: Sequence[Outgoing], made: Mapping[str, InvoicePdf | None],
+             config: Config) -> list[Outgoing]:
+    """Each message with the PDFs made for its invoices, in the message's order (the composed message itself
+    is left as it was)."""
+    out: list[Outgoing] = []
+    for o in outgoing:
+        pdfs = [made[no] for no in wanted(o, config) if made.get(no) is not None]
+        if not pdfs:
+            out.append(o)
+            continue
+        message = copy.deepcopy(o.message)
+        for pdf in pdfs:
+            message.add_attachment(pdf.data, maintype="application", subtype="pdf", filename=pdf.filename)
+        out.append(replace(o, message=message))
+    return out
 
 
 def _check_only(book: Book, invoice_no: str, config: Config, as_of: date) -> None:
@@ -108,4 +150,5 @@ def attach_invoices(outgoing: Sequence[Outgoing], book: Book, config: Config, as
     return out, problems
 
 
-__all__ = ["FontMissing", "InvoicePdf", "attach_invoices", "invoice_pdf", "render_pdf"]
+__all__ = ["FontMissing", "InvoicePdf", "add_pdfs", "attach_invoices", "carries_pdf", "invoice_pdf", "make_pdfs",
+           "render_pdf"]

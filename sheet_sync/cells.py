@@ -262,7 +262,7 @@ def parse_flag(value: object) -> tuple[bool, str]:
 
 
 _STATUS = {
-    "": "", "draft": "Draft", "sent": "Sent", "open": "Sent", "unpaid": "Sent", "paid": "Paid",
+    "": "", "draft": "Draft", "ready": "Ready", "sent": "Sent", "open": "Sent", "unpaid": "Sent", "paid": "Paid",
     "disputed": "Disputed", "dispute": "Disputed", "onhold": "On Hold", "hold": "On Hold",
     "void": "Void", "voided": "Void", "cancelled": "Void", "canceled": "Void",
     "writtenoff": "Written Off", "writeoff": "Written Off",
@@ -276,5 +276,5 @@ def parse_status(value: object) -> tuple[str, str]:
     key = _STATUS_SPACING.sub("", text(value).lower())
     if key in _STATUS:
         return _STATUS[key], ""
-    return "", (f"'{text(value)}' is not a status I know; use Draft, Sent, Paid, Disputed, On Hold, Void "
+    return "", (f"'{text(value)}' is not a status I know; use Draft, Ready, Sent, Paid, Disputed, On Hold, Void "
                 "or Written Off (treated as blank).")

@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("preview", parents=[common, with_config], help="render the reminder an invoice would get",
                        description="Render the reminder that an invoice would get: today's due stage, or --stage.")
     p.add_argument("invoice_no", metavar="INVOICE_NO", help="the invoice number, as on the Invoices sheet")
-    p.add_argument("--stage", choices=["upcoming", "gentle", "firm", "final"], help="render this stage")
+    p.add_argument("--stage", choices=["upcoming", "gentle", "firm", "final", "invoice"],
+                   help="render this stage (invoice: the message that sends a Ready invoice)")
     p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
     p.add_argument("--html", action="store_true", help="print the HTML body instead of the text")
 

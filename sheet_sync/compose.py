@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Collection
 
 from sheet_sync.config import Config
 from sheet_sync.mail.message import build_message, make_message_id
@@ -95,6 +95,9 @@ def reminder_context(
         "as_of": as_of,
         "reply_by": reply_by(as_of, r.reply_days),
         "discount": discount,
+        # the invoices whose PDF goes with this message (compose_for_client says, once the PDFs are made)
+        "attachments": (),
+        "invoice_attached": False,
     }
 
 
@@ -145,7 +148,8 @@ def compose(
                     message, bcc)
 
 
-STAGE_ORDER = ("thanks", "upcoming", "gentle", "firm", "final")  # a thank-you is never grouped with a reminder
+# a thank-you and the invoice itself are never grouped with a reminder (each is a message of its own)
+STAGE_ORDER = ("thanks", "invoice", "upcoming", "gentle", "firm", "final")
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,9 @@ def statement(items: list[Due]) -> tuple[list[dict[str, Any]], list[dict[str, An
     lines = [{"invoice_no": d.invoice.invoice_no, "description": d.invoice.description,
               "issue_date": d.invoice.issue_date, "due_date": d.invoice.due_date, "days_overdue": d.days_overdue,
               "amount": d.invoice.amount, "balance": d.balance, "currency": d.invoice.currency, "stage": d.stage,
-              "po_number": d.invoice.po_number, "payment_link": d.invoice.payment_link} for d in rows]
+              "po_number": d.invoice.po_number, "payment_link": d.invoice.payment_link, "attached": False,
+              "note_to_client": d.invoice.note_to_client}
+             for d in rows]
     totals: dict[str, Decimal] = {}
     for d in rows:
         totals[d.invoice.currency] = totals.get(d.invoice.currency, Decimal(0)) + d.balance
@@ -178,14 +184,22 @@ def statement(items: list[Due]) -> tuple[list[dict[str, Any]], list[dict[str, An
 
 
 def compose_for_client(items: list[Due], client: Client, config: Config, as_of: date,
-                       now: datetime | None = None) -> Outgoing:
+                       now: datetime | None = None, attached: Collection[str] = ()) -> Outgoing:
     """One message about every invoice of `client` due a stage on this run: in the tone of the most advanced
-    stage, threaded after that invoice's earlier reminders, with a statement of all of them."""
+    stage, threaded after that invoice's earlier reminders, with a statement of all of them. `attached`: the
+    invoices whose PDF goes with the message, so that its words can say so (each line of the statement too)."""
     lead = lead_of(items)
+    numbers = [d.invoice.invoice_no for d in items]
+    files = tuple(no for no in numbers if no in attached)
+    extra: dict[str, Any] = {"attachments": files, "invoice_attached": lead.invoice.invoice_no in files}
     if len(items) == 1:
         return compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config,
-                       as_of, now)
+                       as_of, now, extra=extra)
     lines, totals = statement(items)
+    for line in lines:
+        line["attached"] = line["invoice_no"] in files
+    files = tuple(line["invoice_no"] for line in lines if line["attached"])  # oldest first, as the PDFs go
+    extra.update(statement=lines, totals=totals, attachments=files)
     out = compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config, as_of,
-                  now, extra={"statement": lines, "totals": totals})
+                  now, extra=extra)
     return replace(out, also=tuple((line["invoice_no"], line["stage"]) for line in lines))

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    AGING, AGING_SUMMARY, CLIENTS, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, TOOL_COLUMNS,
+    AGING, AGING_SUMMARY, CLIENTS, INVOICE_SENT, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, TOOL_COLUMNS,
     normalize_name,
 )
 
@@ -368,7 +368,7 @@ def _column_key(name: str) -> str:
 def _known_headers() -> dict[str, tuple[str, ...]]:
     """Canonical sheet -> the headers `Config.column_name()` is asked for on it."""
 
-    return {sheet: headers + TOOL_COLUMNS if sheet == INVOICES else headers for sheet, headers in SHEET_HEADERS.items()}
+    return {sheet: headers + TOOL_COLUMNS + (INVOICE_SENT,) if sheet == INVOICES else headers for sheet, headers in SHEET_HEADERS.items()}
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ TOOL_COLUMNS = (
     "Next Reminder",
     "Sync Notes",
 )
+# A tool column added at the right end only once the feature is used: a `Ready` row, or an `invoice` stage in the log.
+INVOICE_SENT = "Invoice Sent"
 
 LOG_COLUMNS = (
     "Logged At",
@@ -82,8 +84,10 @@ class Status(StrEnum):
 STATUSES = tuple(Status)
 # The owner's Status values that stand as the Sync Status (precedence below Problem only).
 OWNER_KEPT = (Status.DRAFT, Status.PAID, Status.DISPUTED, Status.ON_HOLD, Status.VOID, Status.WRITTEN_OFF)
-# What the owner may type in the Status column ("Sent" says the invoice went out; it changes nothing).
-OWNER_STATUSES = ("Draft", "Sent", "Paid", "Disputed", "On Hold", "Void", "Written Off")
+# What the owner may type in the Status column ("Sent" says the invoice went out; it changes nothing; "Ready" asks
+# the tool to send the invoice itself on the next run, after which it ages and is reminded like "Sent").
+READY = "Ready"
+OWNER_STATUSES = ("Draft", READY, "Sent", "Paid", "Disputed", "On Hold", "Void", "Written Off")
 # Closed invoices: no days overdue, no bucket, not in the Aging tabs.
 CLOSED = (Status.DRAFT, Status.PAID, Status.VOID, Status.WRITTEN_OFF)
 # Statuses that an open, unpaid invoice may have; Needs Attention overrides them.
@@ -115,7 +119,8 @@ NOT_DELIVERED = (SendState.FAILED, SendState.UNCONFIRMED)
 LANGUAGES = ("en", "ko", "zh")
 STAGES = ("upcoming", "gentle", "firm", "final")
 THANKS = "thanks"  # once, when an invoice that got a reminder is paid
-MESSAGES = (*STAGES, THANKS)  # every kind of message a client may get, each with its templates
+INVOICE = "invoice"  # the invoice itself, with its PDF, for a `Ready` row; once
+MESSAGES = (*STAGES, INVOICE, THANKS)  # every kind of message a client may get, each with its templates
 
 _SPACES = re.compile(r"[\s_]+")
 

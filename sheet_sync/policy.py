@@ -6,7 +6,7 @@ trial does not count once the owner has switched to real mail).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -16,11 +16,18 @@ import numpy as np
 
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
-from sheet_sync.model import DELIVERED, OWNER_KEPT, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState, Status
+from sheet_sync.model import (
+    DELIVERED, INVOICE, OWNER_KEPT, READY, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState,
+    Status,
+)
 from sheet_sync.replies import BOUNCE, bounce_note, is_permanent, latest_replies, reply_note
 
 NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
 REAL_TRANSPORTS = ("gmail", "smtp")
+# After the invoice itself (a `Ready` row the tool sent), the next message waits at least this many sending days,
+# whatever the invoice's dates say: an invoice sent late (already past its due date) is not followed the next
+# morning by "our records show no payment yet", and a heads-up does not land on the heels of the invoice.
+AFTER_INVOICE_BUSDAYS = 3
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class Decision:
     write_off: bool = False  # needs attention, and the balance is below the write-off limit
     notes: tuple[str, ...] = ()
     references: tuple[str, ...] = ()  # Message-IDs of the earlier stages, for threading
+    invoice_sent: date | None = None  # the day the tool sent the invoice itself (stage `invoice`, state sent)
 
 
 def stage_history(log: Iterable[LogEntry], config: Config) -> dict[str, dict[str, StageRecord]]:
@@ -123,7 +131,24 @@ def plan(report: AgingReport, book: Book, config: Config, calendar: Calendar) ->
             invoice, client, r.status, r.days_overdue, r.balance, r.currency, history.get(r.invoice_no, {}), stages,
             config, calendar, as_of, sending_day, replies.get(r.invoice_no),
         )
-    return decisions
+    return defer_for_invoices(decisions, invoices, calendar, as_of)
+
+
+def defer_for_invoices(decisions: Mapping[str, Decision], invoices: Mapping[str, Invoice], calendar: Calendar,
+                       as_of: date) -> dict[str, Decision]:
+    """A client who gets a new invoice today gets no reminder on the same morning (a friendly invoice and a
+    final notice side by side read badly): their reminders due today wait for the next sending day."""
+    getting = {invoices[no].client_id for no, d in decisions.items() if d.send == INVOICE}
+    if not getting:
+        return dict(decisions)
+    out = dict(decisions)
+    later = calendar.add_busdays(as_of, 1)
+    for no, d in decisions.items():
+        if d.send in STAGE_NAMES and invoices[no].client_id in getting:
+            note = (f"The {d.send} reminder waits until {later.isoformat()}: this client gets a new invoice today, "
+                    "and one message a morning is enough.")
+            out[no] = replace(d, send="", next_stage=d.send, next_date=later, notes=(*d.notes, note))
+    return out
 
 
 def reply_pause_end(reply: LogEntry, invoice: Invoice, config: Config) -> date | None:
@@ -153,24 +178,36 @@ def _decide(
     notes: list[str] = []
     done = {name: r for name, r in records.items() if r.state in DELIVERED}
     for r in records.values():
+        what = "invoice message" if r.stage == INVOICE else f"{r.stage} reminder"
         if r.state in (SendState.PENDING, SendState.UNCONFIRMED):
             notes.append(
-                f"The {r.stage} reminder of {r.day.isoformat()} may not have been sent (state {r.state}); "
+                f"The {what} of {r.day.isoformat()} may not have been sent (state {r.state}); "
                 "check the client's inbox, then set its State to 'retry' in the Reminder Log to send it again."
             )
         elif r.state == SendState.FAILED:
-            notes.append(f"The {r.stage} reminder failed on {r.day.isoformat()} ({r.entry.detail or 'no detail'}); it will be tried again.")
+            notes.append(f"The {what} failed on {r.day.isoformat()} ({r.entry.detail or 'no detail'}); it will be tried again.")
     last = max(done.values(), key=lambda r: (r.day, r.entry.logged_at), default=None)
     delayed = records.get(BOUNCE)
     if delayed is not None and not is_permanent(delayed.entry) and (last is None or delayed.day >= last.day):
         notes.append(bounce_note(delayed.entry, config.tz))  # until the next reminder goes out
-    order = [s.name for s in config.reminders.stages]
+    order = [INVOICE] + [s.name for s in config.reminders.stages]  # reminders thread after the invoice itself
     references = tuple(
         done[name].entry.message_id for name in order if name in done and done[name].entry.message_id
     )
-    base = dict(invoice_no=invoice.invoice_no, last=last, references=references)
+    sent = records.get(INVOICE)
+    base = dict(invoice_no=invoice.invoice_no, last=last, references=references,
+                invoice_sent=sent.day if sent is not None and sent.state == SendState.SENT else None)
+
+    # A `Ready` row not sent yet: the invoice goes on the next sending day (even with Reminders off or a Hold Until:
+    # the owner asked for it), and no reminder before it.
+    send_invoice = (invoice.status == READY and INVOICE not in done and client is not None and days is not None
+                    and status not in NO_REMINDER_STATUSES and balance is not None and balance > 0)
+    if send_invoice and not sending_day:
+        return Decision(**base, next_stage=INVOICE, next_date=calendar.next_sending_day(as_of), notes=tuple(notes))
 
     blocked = _blocked_reason(invoice, client, status, balance, days, as_of)
+    if blocked and send_invoice:
+        return Decision(**base, send=INVOICE, notes=tuple(n for n in (*notes, blocked) if n != "-"))
     if blocked:
         if blocked != "-":
             notes.append(blocked)
@@ -191,21 +228,24 @@ def _decide(
             return Decision(**base, needs_attention=True, write_off=_below_write_off(balance, currency, config),
                             notes=tuple(notes))
 
-    send = ""
+    send = INVOICE if send_invoice else ""
     nxt: Stage | None = None
     next_date: date | None = None
-    prev = last.day if last else None
+    prev = as_of if send_invoice else last.day if last else None
+    after_invoice = send_invoice or (last is not None and last.stage == INVOICE)
     for stage in stages:
         if stage.name in done:
             continue
         if stage.offset <= 0 and days > 0:
             continue  # a pre-due stage is skipped once the due date has passed
-        when = _earliest(stage, invoice, prev, calendar, as_of)
+        gap = max(stage.gap, AFTER_INVOICE_BUSDAYS) if after_invoice else stage.gap
+        when = _earliest(stage, invoice, prev, calendar, as_of, gap)
         if stage.offset <= 0 and when > invoice.due_date:
             continue  # no sending day left before the due date
         if when == as_of and sending_day:
             send = stage.name
             prev = as_of
+            after_invoice = False
             continue  # look for the stage after it, for Next Reminder
         nxt, next_date = stage, when
         break
@@ -216,12 +256,14 @@ def _decide(
     return Decision(**base, send=send, next_stage=nxt.name if nxt else "", next_date=next_date, notes=tuple(notes))
 
 
-def _earliest(stage: Stage, invoice: Invoice, prev: date | None, calendar: Calendar, as_of: date) -> date:
-    """The first sending day, on or after as_of, when `stage` is due for this invoice."""
+def _earliest(stage: Stage, invoice: Invoice, prev: date | None, calendar: Calendar, as_of: date,
+              gap: int | None = None) -> date:
+    """The first sending day, on or after as_of, when `stage` is due for this invoice (`gap`: the business days
+    after the previous message, the stage's own unless given)."""
     assert invoice.due_date is not None
     when = max(as_of, invoice.due_date + timedelta(days=stage.offset))
     if prev is not None:
-        when = max(when, calendar.add_busdays(prev, stage.gap), prev + timedelta(days=1))
+        when = max(when, calendar.add_busdays(prev, stage.gap if gap is None else gap), prev + timedelta(days=1))
     if invoice.hold_until is not None:
         when = max(when, invoice.hold_until)
     return calendar.next_sending_day(when)

@@ -11,7 +11,9 @@ installed as the package `sheet_sync.templates`):
     <lang>/<stage>.txt          the plain-text body
     <lang>/<stage>.html         the HTML body: {% extends "base.html" %}
 
-`lang` is en, ko or zh; `stage` is upcoming, gentle, firm or final. The owner's `templates_dir`
+`lang` is en, ko or zh; `stage` is upcoming, gentle, firm or final, or `invoice` (the invoice itself,
+sent for a `Ready` row with its PDF) or `thanks`. `attachments` lists the invoices whose PDF goes with
+the message (`invoice_attached`: the message's own invoice is one): say "a copy is attached" then. The owner's `templates_dir`
 is searched first, so any one file there (say `en/gentle.subject.txt`) overrides the shipped file
 of the same relative path and everything else still comes from the shipped folder.
 
@@ -47,7 +49,7 @@ from markupsafe import Markup, escape
 
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.money import LOCALES, format_amount, format_money
-from sheet_sync.model import LANGUAGES, MESSAGES, THANKS
+from sheet_sync.model import INVOICE, LANGUAGES, MESSAGES, THANKS
 
 PARTS = ("subject.txt", "txt", "html")
 _NET_TERMS = re.compile(r"\bnet\s*\d+\b", re.IGNORECASE)
@@ -324,7 +326,7 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
         "zh": ("CNY", "8800.00", "800.00", "160.00"),
     }.get(language, ("USD", "1250.00", "250.00", "20.00"))
     due = date(2026, 11, 16)  # a Monday: every stage below lands on a weekday, as real sends do
-    days = {"upcoming": -3, "gentle": 2, "firm": 9, "final": 23}.get(stage, 2)
+    days = {"upcoming": -3, "gentle": 2, "firm": 9, "final": 23, INVOICE: -30}.get(stage, 2)
     as_of = due + timedelta(days=days)
     friday = as_of + timedelta(days=(4 - as_of.weekday()) % 7 or 7)
     note = {
@@ -371,8 +373,13 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
     ctx["statement"] = [{"invoice_no": inv["invoice_no"], "description": inv["description"],
                          "issue_date": inv["issue_date"], "due_date": inv["due_date"], "days_overdue": days,
                          "amount": inv["amount"], "balance": inv["balance"], "currency": currency, "stage": stage,
-                         "po_number": inv["po_number"], "payment_link": inv["payment_link"]}]
+                         "po_number": inv["po_number"], "payment_link": inv["payment_link"], "attached": False,
+                         "note_to_client": inv["note_to_client"]}]
     ctx["totals"] = [{"currency": currency, "balance": inv["balance"]}]
+    # the invoice PDF goes with the invoice itself and, by default, with gentle, firm and final
+    attached = stage in (INVOICE, "gentle", "firm", "final")
+    ctx["attachments"] = (inv["invoice_no"],) if attached else ()
+    ctx["invoice_attached"] = attached
     return ctx
 
 
@@ -386,6 +393,7 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     bare["business"] = dict(bare["business"], signature="", phone="", tax_id="DE123456789", tax_id_label="VAT")
     bare["discount"] = None
     bare["statement"] = [dict(line, description="", po_number="", payment_link="") for line in bare["statement"]]
+    bare["attachments"], bare["invoice_attached"] = (), False  # the PDF could not be made: no word of it
     many = sample_context(language, stage)  # a message about three invoices in two currencies
     first = many["statement"][0]
     other = "USD" if first["currency"] == "KRW" else "KRW"
@@ -396,8 +404,11 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
                          first,
                          dict(first, invoice_no="INV-2026-0050", currency=other, balance=other_balance,
                               payment_link="https://pay.example.com/inv/INV-2026-0050",
-                              due_date=many["as_of"] + timedelta(days=3), days_overdue=-3, stage="upcoming",
-                              description="")]
+                              due_date=many["as_of"] + timedelta(days=3), days_overdue=-3,
+                              stage=INVOICE if stage == INVOICE else "upcoming", description="")]
+    carried = (INVOICE, "gentle", "firm", "final")
+    many["statement"] = [dict(line, attached=line["stage"] in carried) for line in many["statement"]]
+    many["attachments"] = tuple(line["invoice_no"] for line in many["statement"] if line["attached"])
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
                       {"currency": other, "balance": other_balance}]
     return [full, bare, many]
@@ -422,6 +433,8 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
             must["the payment instructions"] = ctx["business"]["payment_instructions"]
         if inv["po_number"]:
             must["the PO number"] = inv["po_number"]
+        if stage == INVOICE and inv["description"] and len(lines) <= 1:  # the invoice says what it is for
+            must["the Description"] = inv["description"]
         for line in lines if len(lines) > 1 else ():  # a message about several: each is named
             must[f"invoice {line['invoice_no']} of the statement"] = line["invoice_no"]
             must[f"the balance of {line['invoice_no']}"] = format_money(line["balance"], line["currency"], language)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Mapping, Sequence
 
 from sheet_sync import tables
@@ -12,8 +13,8 @@ from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config
 from sheet_sync.journal import settle
 from sheet_sync.model import (
-    AGING, AGING_SUMMARY, DELIVERED, INVOICES, REMINDER_LOG, TOOL_COLUMNS, Book, LogEntry, Problem, SendState,
-    Status, WritePlan, normalize_name,
+    AGING, AGING_SUMMARY, DELIVERED, INVOICE, INVOICE_SENT, INVOICES, READY, REMINDER_LOG, TOOL_COLUMNS, Book,
+    LogEntry, Problem, SendState, Status, WritePlan, normalize_name,
 )
 from sheet_sync.policy import Decision
 from sheet_sync.result import Sent
@@ -37,6 +38,11 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
     notes, the Aging tabs, and the Reminder Log rows to append or to give their outcome."""
     sent_today = {m.invoice_no: m.stage for m in messages if m.state in (SendState.SENT, SendState.PLANNED)}
     rows = tables.invoice_rows(report, statuses, decisions, problems, sent_today, _send_notes(messages))
+    columns = TOOL_COLUMNS
+    if sends_invoices(book):  # `Invoice Sent` joins the tool columns once the feature is used
+        columns += (INVOICE_SENT,)
+        today = {m.invoice_no for m in messages if m.stage == INVOICE and m.state == SendState.SENT}
+        rows = {no: (*values, _invoice_sent(decisions.get(no), no in today, report.as_of)) for no, values in rows.items()}
     row_updates = {
         p.cell.row: (None, None, None, Status.PROBLEM, None, None, str(p))
         for p in problems
@@ -48,7 +54,7 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
     return WritePlan(
         invoices_sheet=config.sheet_name(INVOICES),
         invoice_no_header=config.column_name("Invoice No"),
-        tool_columns=tuple(config.column_name(c) for c in TOOL_COLUMNS),
+        tool_columns=tuple(config.column_name(c) for c in columns),
         invoice_updates=rows,
         row_updates=row_updates,
         amount_paid_header=config.column_name("Amount Paid"),
@@ -63,6 +69,18 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
         log_append=tuple(e.as_row(config.tz) for e in log_rows if (e.message_id, e.invoice_no) not in rows_of),
         log_updates=_log_updates(stale, log_rows, rows_of, config),
     )
+
+
+def sends_invoices(book: Book) -> bool:
+    """Whether the owner uses the tool to send invoices: a `Ready` row, or an `invoice` stage in the log."""
+    return any(inv.status == READY for inv in book.invoices) or any(e.stage == INVOICE for e in book.log)
+
+
+def _invoice_sent(decision: Decision | None, sent_today: bool, as_of: date) -> date | None:
+    """The `Invoice Sent` date: today for an invoice sent on this run, else the log's."""
+    if sent_today:
+        return as_of
+    return decision.invoice_sent if decision is not None else None
 
 
 def _log_updates(stale: Sequence[LogEntry], log_rows: Sequence[LogEntry], rows_of: Mapping[tuple[str, str], int],

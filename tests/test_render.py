@@ -147,11 +147,33 @@ def test_due_on_receipt_and_no_terms():
 # ---- the tone of each stage ----------------------------------------------------------------
 
 def test_gentle_offers_to_resend_or_review_the_invoice():
-    texts = {lang: render_reminder("gentle", lang, bare(lang, "gentle")).text for lang in LANGS}
+    """Without the PDF (none could be made, or `attach_invoice = []`), gentle offers to resend the invoice."""
+    texts = {lang: render_reminder("gentle", lang, dict(bare(lang, "gentle"), attachments=(), invoice_attached=False)).text
+             for lang in LANGS}
     assert "Our records show no payment yet for invoice INV-2026-0042 for $1,250.00" in texts["en"]
     assert "We would be happy to resend it, or to go through it with you" in texts["en"]
     assert "인보이스를 다시 보내 드리고" in texts["ko"] and "함께 검토해 드리겠습니다" in texts["ko"]
     assert "重新发送发票" in texts["zh"] and "目前尚未收到付款" in texts["zh"]
+
+
+def test_with_the_pdf_attached_gentle_firm_and_final_say_so_and_offer_no_resend():
+    said = {"en": "A copy of the invoice is attached to this email.", "ko": "확인하실 수 있도록 인보이스 사본을 첨부해 드립니다.",
+            "zh": "随函附上发票副本，供您查阅。"}
+    resend = {"en": "resend", "ko": "다시 보내", "zh": "重新发送"}
+    for lang in LANGS:
+        for stage in ("gentle", "firm", "final"):
+            ctx = dict(bare(lang, stage), attachments=("INV-2026-0042",), invoice_attached=True)
+            message = render_reminder(stage, lang, ctx)
+            for body in (message.text, message.html):
+                assert said[lang] in body, (lang, stage)
+                assert resend[lang] not in body, (lang, stage)
+            bare_message = render_reminder(stage, lang, dict(ctx, attachments=(), invoice_attached=False))
+            assert said[lang] not in bare_message.text and said[lang] not in bare_message.html
+    # a grouped message names the invoices whose copies are attached
+    ctx = dict(bare("en", "firm"), attachments=("INV-2026-0031", "INV-2026-0042"))
+    ctx["statement"] = [dict(ctx["statement"][0], invoice_no="INV-2026-0031"), ctx["statement"][0]]
+    assert "Copies of invoices INV-2026-0031 and INV-2026-0042 are attached to this email." in render_reminder(
+        "firm", "en", ctx).text
 
 
 def test_firm_asks_for_a_payment_date_and_says_work_will_pause():
@@ -372,7 +394,7 @@ def test_the_sandbox_blocks_python_internals(tmp_path, code):
 
 
 def test_unknown_stage_or_language():
-    with pytest.raises(SheetSyncError, match=r"^'polite' is not a reminder stage \(upcoming, gentle, firm, final, thanks\)\.$"):
+    with pytest.raises(SheetSyncError, match=r"^'polite' is not a reminder stage \(upcoming, gentle, firm, final, invoice, thanks\)\.$"):
         render_reminder("polite", "en", sample_context())
     with pytest.raises(SheetSyncError, match=r"^'fr' is not a language sheet-sync writes in \(en, ko, zh\)\.$"):
         render_reminder("gentle", "fr", sample_context())
@@ -393,7 +415,9 @@ def test_the_shipped_templates_are_complete_and_pass_the_check():
 def test_sample_context_has_the_documented_shape():
     ctx = sample_context("ko", "final")
     assert set(ctx) == {"business", "client", "invoice", "statement", "totals", "stage", "language", "as_of",
-                        "reply_by", "discount"}
+                        "reply_by", "discount", "attachments", "invoice_attached"}
+    assert ctx["attachments"] == ("INV-2026-0042",) and ctx["invoice_attached"] is True
+    assert sample_context("en", "upcoming")["attachments"] == ()
     assert set(ctx["business"]) == {"name", "email", "phone", "address", "tax_id", "tax_id_label", "signature",
                                     "payment_instructions"}
     assert set(ctx["client"]) == {"client_id", "name", "contact_name"}
