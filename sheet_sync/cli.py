@@ -292,7 +292,9 @@ def render_summary(r: api.SyncResult) -> str:
         lines.append(f"  reminders: none ({r.as_of:%A} is not a sending day)")
     else:
         messages = len({m.message_id for m in r.reminders})
-        lines.append(f"  reminders {verb}: {sum(stages.values())}"
+        invoices = stages.get("invoice", 0)  # a Ready invoice sent is the invoice itself, not a reminder of it
+        what = ("invoices" if invoices == sum(stages.values()) else "invoices and reminders") if invoices else "reminders"
+        lines.append(f"  {what} {verb}: {sum(stages.values())}"
                      + (" (" + ", ".join(f"{s} {n}" for s, n in stages.items()) + ")" if stages else "")
                      + (f" in {messages} message{'s' if messages != 1 else ''}" if messages != sum(stages.values()) else ""))
     for m in r.failed:

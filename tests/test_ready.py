@@ -328,3 +328,22 @@ def test_check_templates_knows_the_invoice_stage(tmp_path):
     assert "The template en/invoice.txt does not show the amount due, the due date, the payment link, the PO number, " \
            "the Description." in found
     assert all("invoice.txt" in p for p in found) and not any("ko/" in p or "zh/" in p for p in found)
+
+
+def test_the_summary_calls_a_sent_invoice_an_invoice_not_a_reminder():
+    from datetime import date
+
+    from sheet_sync.cli import render_summary
+    from sheet_sync.result import Sent, SyncResult
+
+    def summary(*stages: str) -> str:
+        messages = tuple(Sent(f"INV-{i}", "C1", stage, "ap@acme.example.com", "Subject", "sent", message_id=f"<{i}@x>")
+                         for i, stage in enumerate(stages))
+        result = SyncResult(as_of=date(2026, 11, 30), workbook="book.xlsx", invoices_read=len(stages), problems=(),
+                            totals={}, labels=(), messages=messages, needs_attention=(), unconfirmed=(), statuses={},
+                            dry_run=False, transport="outbox")
+        return next(line.strip() for line in render_summary(result).splitlines() if " sent: " in line)
+
+    assert summary("invoice", "invoice") == "invoices sent: 2 (invoice 2)"
+    assert summary("invoice", "gentle") == "invoices and reminders sent: 2 (invoice 1, gentle 1)"
+    assert summary("gentle", "firm") == "reminders sent: 2 (gentle 1, firm 1)"
