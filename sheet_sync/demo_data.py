@@ -93,6 +93,9 @@ def build_demo_workbook(path: Path, today: date, with_payments: bool = False) ->
                    f"{10 + i} Example Road", f"+1 555 01{i:02d}", ""])
     _style_sheet(ws, header_font, header_fill, [10, 28, 18, 44, 30, 10, 16, 10, 12, 22, 16, 20])
 
+    # the owner's note to the client, in the client's language (it stands in the message as written)
+    thanks_note = {"en": "Thank you for choosing us for this project.", "ko": "이번 프로젝트를 맡겨 주셔서 감사합니다.",
+                   "zh": "感谢您选择我们承接本项目。"}
     inv = wb.create_sheet("Invoices")
     inv.append(INVOICE_HEADERS)
     rows: list[list] = []
@@ -119,7 +122,7 @@ def build_demo_workbook(path: Path, today: date, with_payments: bool = False) ->
         client = good[k % len(good)]
         due = today - timedelta(days=days + (k // len(OPEN_DAYS)) * 0)
         add(client, due, po=f"PO-{4100 + k}" if k % 4 == 0 else "", link=k % 3 == 0,
-            note="Thank you for choosing us for this project." if k % 11 == 0 else "")
+            note=thanks_note[CLIENTS[client][5] or "en"] if k % 11 == 0 else "")
     # Paid invoices, some late, for the clients' payment records.
     for k in range(30):
         client = good[(k * 7) % len(good)]
