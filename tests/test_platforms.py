@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from sheet_sync.errors import SheetSyncError
 from workbooks import INVOICE_HEADERS, invoice, simple_book, write_config
 
 AS_OF = "2026-11-30"
@@ -106,3 +107,106 @@ def test_without_fcntl_a_sync_runs_locks_and_refuses_a_second_run(tmp_path):
     headers = [c.value for c in ws[1]]
     assert headers[:len(INVOICE_HEADERS)] == INVOICE_HEADERS
     assert ws.cell(2, headers.index("Sync Status") + 1).value == "Overdue"
+
+
+# --- Windows: a workbook another program holds open ------------------------------------------------
+
+
+def _windows_refuses_to_replace(monkeypatch, target: Path) -> list[str]:
+    """os.replace as Windows does it while Excel (or a sync client) holds `target` open: PermissionError
+    (WinError 32). Only the rename over that file is refused; every other rename works as usual. Linux and
+    macOS never refuse this rename, so this one branch is simulated."""
+    real_replace, refused = os.replace, []
+
+    def replace(src, dst, **kw):
+        if Path(dst) == target:
+            refused.append(str(dst))
+            raise PermissionError(13, "The process cannot access the file because it is being used by another "
+                                      "process", str(src), None, str(dst))
+        return real_replace(src, dst, **kw)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return refused
+
+
+@pytest.mark.parametrize("writer", ["surgical", "openpyxl"])
+def test_a_workbook_held_open_is_one_sentence_and_nothing_is_lost(tmp_path, monkeypatch, capsys, writer):
+    from sheet_sync.cli import main
+
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("A", due=date(2026, 11, 20))])
+    write_config(tmp_path, wb)
+    monkeypatch.setenv("SHEET_SYNC_EXCEL_WRITER", writer)
+    before = wb.read_bytes()
+    refused = _windows_refuses_to_replace(monkeypatch, wb)
+    code = main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF])
+    err = capsys.readouterr().err
+    assert refused and code == 2
+    assert err.strip().count("\n") == 0 and "unexpected" not in err
+    assert "book.xlsx cannot be replaced: another program has it open" in err
+    assert "kept as book.unsaved.xlsx beside it" in err
+    assert wb.read_bytes() == before  # the owner's file, byte for byte
+    kept = openpyxl.load_workbook(tmp_path / "book.unsaved.xlsx")  # the run's result, where the sentence says
+    headers = [c.value for c in kept["Invoices"][1]]
+    assert kept["Invoices"].cell(2, headers.index("Sync Status") + 1).value == "Overdue"
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    assert (tmp_path / ".book.sheet-sync-journal.jsonl").exists()  # what was sent waits for the next run
+    assert not list(tmp_path.glob(".book.*.xlsx"))  # no temporary copy left behind
+
+    monkeypatch.undo()  # the owner closed Excel
+    code = main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", AS_OF])
+    assert code == 0, capsys.readouterr().err
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # never sent twice
+    log = openpyxl.load_workbook(wb)["Reminder Log"]
+    assert [(r[1], r[3], r[8]) for r in log.iter_rows(min_row=2, values_only=True)] == [("A", "gentle", "sent")]
+    assert not (tmp_path / ".book.sheet-sync-journal.jsonl").exists()
+
+
+def test_a_backup_held_open_is_named_and_the_workbook_kept(tmp_path, monkeypatch, capsys):
+    """The owner opened yesterday's book.bak.xlsx in Excel: Windows will not delete it to make the new backup."""
+    from sheet_sync.backends.xlsx_zip import replace_atomically
+
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("A", due=date(2026, 11, 20))])
+    backup = tmp_path / "book.bak.xlsx"
+    backup.write_bytes(b"yesterday")
+    real_unlink = Path.unlink
+
+    def unlink(self, missing_ok=False):
+        if self == backup:
+            raise PermissionError(13, "The process cannot access the file", str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    before = wb.read_bytes()
+    with pytest.raises(SheetSyncError) as caught:
+        replace_atomically(wb, lambda fh: fh.write(b"new version"), backup)
+    monkeypatch.undo()
+    assert str(caught.value).startswith("book.bak.xlsx cannot be replaced: another program has it open")
+    assert caught.value.fix == "close book.bak.xlsx and run sheet-sync again"
+    assert wb.read_bytes() == before and backup.read_bytes() == b"yesterday"
+    assert (tmp_path / "book.unsaved.xlsx").read_bytes() == b"new version"
+
+
+def test_without_chown_and_geteuid_the_workbook_is_still_replaced(tmp_path, monkeypatch):
+    """Windows has neither os.chown nor os.geteuid; a file whose owner differs from the new one's (as a
+    workbook shared on a network drive reads) must still be replaced, its mode kept."""
+    from sheet_sync.backends import xlsx_zip
+
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("A", due=date(2026, 11, 20))])
+    wb.chmod(0o644)
+    real_stat = os.stat
+
+    def stat_of_another_owner(path, *a, **kw):  # the original looks owned by someone else
+        st = real_stat(path, *a, **kw)
+        if Path(path) == wb:
+            return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid + 1, st.st_gid + 1,
+                                   st.st_size, int(st.st_atime), int(st.st_mtime), int(st.st_ctime)))
+        return st
+
+    monkeypatch.setattr(xlsx_zip.os, "stat", stat_of_another_owner)
+    monkeypatch.delattr(os, "chown", raising=False)
+    monkeypatch.delattr(os, "geteuid", raising=False)
+    xlsx_zip.replace_atomically(wb, lambda fh: fh.write(b"new version"), None)
+    monkeypatch.undo()
+    assert wb.read_bytes() == b"new version"
+    if sys.platform != "win32":
+        assert oct(wb.stat().st_mode & 0o777) == "0o644"
