@@ -210,3 +210,104 @@ def test_without_chown_and_geteuid_the_workbook_is_still_replaced(tmp_path, monk
     assert wb.read_bytes() == b"new version"
     if sys.platform != "win32":
         assert oct(wb.stat().st_mode & 0o777) == "0o644"
+
+
+# --- paths: Windows folders, Korean names, spaces, brackets, long paths, the config as Notepad saves it ---
+
+
+@pytest.mark.parametrize("line, said", [
+    ('path = "C:\\Users\\김민지\\문서\\invoices.xlsx"', "is not valid TOML: Invalid hex value"),
+    ('path = "C:\\new\\table.xlsx"', "workbook.path holds a tab or a line break"),
+])
+def test_a_windows_path_in_double_quotes_is_one_sentence_with_the_fix(tmp_path, line, said):
+    from sheet_sync.config import load_config
+
+    (tmp_path / "sheet-sync.toml").write_text(f"[workbook]\n{line}\n", encoding="utf-8")
+    with pytest.raises(SheetSyncError) as caught:
+        load_config(tmp_path / "sheet-sync.toml")
+    text = str(caught.value)
+    assert said in text and "\n" not in text
+    assert "single quotes" in text and "forward slashes" in text
+
+
+def test_a_windows_path_in_single_quotes_is_read_as_written(tmp_path):
+    from sheet_sync.config import load_config
+
+    (tmp_path / "sheet-sync.toml").write_text("[workbook]\npath = 'C:\\Users\\김민지\\문서\\invoices.xlsx'\n",
+                                              encoding="utf-8")
+    assert str(load_config(tmp_path / "sheet-sync.toml").workbook.path).endswith("C:\\Users\\김민지\\문서\\invoices.xlsx")
+
+
+def test_a_config_saved_by_notepad_with_a_byte_order_mark_is_read(tmp_path):
+    from sheet_sync.config import load_config
+
+    (tmp_path / "sheet-sync.toml").write_bytes("\ufeff[business]\nname = \"서울디자인랩\"\n".encode("utf-8"))
+    assert load_config(tmp_path / "sheet-sync.toml").business.name == "서울디자인랩"
+
+
+def test_a_config_saved_in_a_windows_code_page_is_one_sentence(tmp_path):
+    from sheet_sync.config import load_config
+
+    (tmp_path / "sheet-sync.toml").write_bytes("[business]\nname = \"서울디자인랩\"\n".encode("cp949"))
+    with pytest.raises(SheetSyncError, match=r"^sheet-sync.toml is not saved as UTF-8 \(line 2 .*Encoding: UTF-8\)"):
+        load_config(tmp_path / "sheet-sync.toml")
+
+
+def test_a_workbook_in_a_korean_folder_with_spaces_and_brackets(tmp_path):
+    """As on a Korean Windows (C:\\Users\\김민지\\문서), with a real folder of that name: the run is started from
+    elsewhere, the config named by its path; the outbox, journal, lock and backup all land beside the workbook."""
+    folder = tmp_path / "Users" / "김민지" / "문서" / "청구 2026 (공유)"
+    folder.mkdir(parents=True)
+    wb = simple_book(folder / "청구서 [최종].xlsx", [invoice("A", due=date(2026, 11, 20))])
+    write_config(folder, wb)
+    leftover = folder / ".청구서 [최종].a1b2c3d4.xlsx"  # a temporary copy from a run killed while saving
+    leftover.write_bytes(b"half a workbook")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = run(["sync", "--config", str(folder / "sheet-sync.toml"), "--as-of", AS_OF], elsewhere)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "청구서 [최종].xlsx" in done.stdout.decode("utf-8")
+    ws = openpyxl.load_workbook(wb)["Invoices"]
+    headers = [c.value for c in ws[1]]
+    assert ws.cell(2, headers.index("Sync Status") + 1).value == "Overdue"
+    assert len(list((folder / "outbox").glob("*.eml"))) == 1 and not (elsewhere / "outbox").exists()
+    assert (folder / "청구서 [최종].bak.xlsx").exists() and (folder / ".청구서 [최종].sheet-sync.lock").exists()
+    assert not leftover.exists() and not (folder / ".청구서 [최종].sheet-sync-journal.jsonl").exists()
+
+    (folder / "~$청구서 [최종].xlsx").write_bytes(b"")  # Excel has it open
+    done = run(["sync", "--config", str(folder / "sheet-sync.toml"), "--as-of", AS_OF], elsewhere)
+    assert done.returncode == 2
+    assert done.stderr.decode("utf-8").strip() == (
+        "sheet-sync: 청구서 [최종].xlsx is open in Excel (lock file ~$청구서 [최종].xlsx): close it and run again.")
+
+
+def test_a_path_too_long_for_windows_is_refused_before_anything_is_sent(tmp_path):
+    from sheet_sync.backends.excel import WINDOWS_MAX_PATH, refuse_too_long
+
+    deep = tmp_path / ("긴 폴더 이름 " * 3)
+    while len(str(deep)) < WINDOWS_MAX_PATH - 40:
+        deep = deep / ("긴 폴더 이름 " * 3)
+    book = deep / "invoices.xlsx"  # the workbook itself fits; its journal beside it does not
+    assert len(str(book)) <= WINDOWS_MAX_PATH
+    with pytest.raises(SheetSyncError) as caught:
+        refuse_too_long(book, long_paths=False)
+    assert str(caught.value).startswith(f"The path to invoices.xlsx is {len(str(book))} characters long and the "
+                                        "files sheet-sync keeps beside it ")
+    assert "move it to a shorter folder" in str(caught.value) and "nothing was sent" in str(caught.value)
+    refuse_too_long(book, long_paths=True)  # long paths turned on: nothing to say
+    refuse_too_long(tmp_path / "invoices.xlsx", long_paths=False)  # a short path: nothing to say
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a path this long needs Windows' long paths turned on")
+def test_a_long_path_with_korean_folders_syncs_where_the_system_allows_it(tmp_path):
+    """Linux and macOS allow 1024-4096 characters: a workbook 300 characters deep syncs (the Windows check
+    is not applied there)."""
+    deep = tmp_path
+    while len(str(deep)) < 300:
+        deep = deep / "문서 보관함"
+    deep.mkdir(parents=True)
+    wb = simple_book(deep / "invoices.xlsx", [invoice("A", due=date(2026, 11, 20))])
+    write_config(deep, wb)
+    done = run(["sync", "--as-of", AS_OF], deep)
+    assert done.returncode == 0, done.stderr.decode()
+    assert len(list((deep / "outbox").glob("*.eml"))) == 1
