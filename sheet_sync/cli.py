@@ -160,7 +160,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     print(to_json(result, for_stdout=True) if args.json else render_summary(result))
     if report is not None:
         try:
-            report.write_text(to_json(result) + "\n", encoding="utf-8")
+            report.write_text(to_json(result) + "\n", encoding="utf-8", newline="\n")  # data: LF on every system
         except OSError as exc:
             print(f"sheet-sync: could not write the report {report} ({exc.strerror}); the run itself is done.",
                   file=sys.stderr)

@@ -42,7 +42,8 @@ def run_until_attention(config):
 
 
 def read_eml(path):
-    return email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    """An outbox .eml (mail: CRLF line ends) as a mail program shows it, with plain line ends."""
+    return email.message_from_bytes(path.read_bytes().replace(b"\r\n", b"\n"), policy=policy.default)
 
 
 def test_digest_lists_sends_decisions_totals_and_problems(tmp_path, config_for):
