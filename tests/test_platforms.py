@@ -117,9 +117,10 @@ def _windows_refuses_to_replace(monkeypatch, target: Path) -> list[str]:
     (WinError 32). Only the rename over that file is refused; every other rename works as usual. Linux and
     macOS never refuse this rename, so this one branch is simulated."""
     real_replace, refused = os.replace, []
+    target = Path(os.path.realpath(target))  # Windows' temp folder may be named in 8.3 form (RUNNER~1)
 
     def replace(src, dst, **kw):
-        if Path(dst) == target:
+        if Path(os.path.realpath(dst)) == target:
             refused.append(str(dst))
             raise PermissionError(13, "The process cannot access the file because it is being used by another "
                                       "process", str(src), None, str(dst))
@@ -193,11 +194,11 @@ def test_without_chown_and_geteuid_the_workbook_is_still_replaced(tmp_path, monk
 
     wb = simple_book(tmp_path / "book.xlsx", [invoice("A", due=date(2026, 11, 20))])
     wb.chmod(0o644)
-    real_stat = os.stat
+    real_stat, real_wb = os.stat, Path(os.path.realpath(wb))
 
     def stat_of_another_owner(path, *a, **kw):  # the original looks owned by someone else
         st = real_stat(path, *a, **kw)
-        if Path(path) == wb:
+        if Path(os.path.realpath(path)) == real_wb:
             return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid + 1, st.st_gid + 1,
                                    st.st_size, int(st.st_atime), int(st.st_mtime), int(st.st_ctime)))
         return st
@@ -271,7 +272,7 @@ def test_a_workbook_in_a_korean_folder_with_spaces_and_brackets(tmp_path):
     headers = [c.value for c in ws[1]]
     assert ws.cell(2, headers.index("Sync Status") + 1).value == "Overdue"
     assert len(list((folder / "outbox").glob("*.eml"))) == 1 and not (elsewhere / "outbox").exists()
-    assert (folder / "청구서 [최종].bak.xlsx").exists() and (folder / ".청구서 [최종].sheet-sync.lock").exists()
+    assert (folder / "청구서 [최종].bak.xlsx").exists()
     assert not leftover.exists() and not (folder / ".청구서 [최종].sheet-sync-journal.jsonl").exists()
 
     (folder / "~$청구서 [최종].xlsx").write_bytes(b"")  # Excel has it open
@@ -311,3 +312,81 @@ def test_a_long_path_with_korean_folders_syncs_where_the_system_allows_it(tmp_pa
     done = run(["sync", "--as-of", AS_OF], deep)
     assert done.returncode == 0, done.stderr.decode()
     assert len(list((deep / "outbox").glob("*.eml"))) == 1
+
+
+# --- line ends of the text files the tool writes ---------------------------------------------------
+
+
+def test_line_ends_mail_is_crlf_data_is_lf_on_every_system(tmp_path, monkeypatch):
+    """The outbox's .eml files are mail: CRLF, as SMTP carries them and Outlook or Windows Mail open them. The
+    --report JSON and the crash journal are data: LF on every system (the same bytes on Windows, where text
+    mode would write CRLF; the Actions workflow commits the journal). Left to the system: what is printed,
+    and the demo's sheet-sync.toml, the owner's own file (CRLF on Windows, as Notepad saves it)."""
+    wb = simple_book(tmp_path / "book.xlsx", [invoice("A", due=date(2026, 11, 20)),
+                                              invoice("K", "C2", due=date(2026, 11, 20), currency="KRW")])
+    write_config(tmp_path, wb)
+    done = run(["sync", "--as-of", AS_OF, "--report", "report.json"], tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    emls = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(emls) == 2
+    for eml in emls:
+        data = eml.read_bytes()
+        assert data.count(b"\r\n") == data.count(b"\n") > 10, eml.name  # every line ends CRLF, none bare
+    report = (tmp_path / "report.json").read_bytes()
+    assert b"\r" not in report and report.endswith(b"}\n")
+    assert json.loads(report)["exit_code"] == 0
+
+    # the journal as a crash leaves it: the write-back fails after the sends
+    (tmp_path / "j").mkdir()
+    wb2 = simple_book(tmp_path / "j" / "book.xlsx", [invoice("A", due=date(2026, 11, 20))])
+    write_config(tmp_path / "j", wb2)
+    done = run(["sync", "--as-of", AS_OF], tmp_path / "j", code=textwrap.dedent("""
+        from sheet_sync.backends import xlsx_surgical
+        def crash(*a, **k):
+            raise SystemExit(9)
+        xlsx_surgical.write_workbook = crash
+    """))
+    assert done.returncode == 9
+    journal = (tmp_path / "j" / ".book.sheet-sync-journal.jsonl").read_bytes()
+    assert journal.count(b"\n") == 2 and b"\r" not in journal  # pending, then sent
+
+
+def test_the_demo_config_has_the_systems_own_line_ends(tmp_path):
+    from sheet_sync.demo import run_demo
+
+    _, folder = run_demo(tmp_path / "demo")
+    data = (Path(folder) / "sheet-sync.toml").read_bytes()
+    assert (b"\r\n" in data) == (os.linesep == "\r\n")
+    assert data.count(b"\n") > 5
+
+
+# --- the test suite itself on a system without POSIX (as CI's Windows job collects it) ------------------
+
+WITHOUT_POSIX = textwrap.dedent("""
+    import os, signal, sys
+    for name in ("pwd", "grp", "fcntl", "resource", "termios"):
+        sys.modules[name] = None  # as on Windows: no such modules
+    for name in ("geteuid", "getuid", "getegid", "chown"):
+        if hasattr(os, name):
+            delattr(os, name)
+    if hasattr(signal, "SIGKILL"):
+        del signal.SIGKILL
+    import pytest
+    sys.exit(pytest.main(["-p", "no:cacheprovider", *sys.argv[1:]]))
+""")
+
+
+def test_without_posix_every_test_is_collected_and_the_posix_ones_skip_with_a_reason(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    collected = subprocess.run([sys.executable, "-c", WITHOUT_POSIX, "--collect-only", "-q", "tests"], cwd=root,
+                               capture_output=True, text=True, timeout=300)
+    assert collected.returncode == 0, collected.stdout[-3000:]
+    assert "error" not in collected.stdout.splitlines()[-1]
+    ran = subprocess.run([sys.executable, "-c", WITHOUT_POSIX, "-q", "-rs", "tests/test_crash.py",
+                          "tests/test_surgical.py::test_owner_group_and_mode_are_kept"], cwd=root,
+                         capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    skips = [line for line in ran.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skips) == 3 and ran.stdout.splitlines()[-1].startswith("3 skipped")
+    assert sum("kills a process with SIGKILL: Windows has no Unix signals" in s for s in skips) == 2
+    assert sum("only root may give a file to another user" in s for s in skips) == 1
