@@ -140,7 +140,7 @@ def test_doctor_renders_the_digest_and_names_a_broken_override(tmp_path, config_
     mine = tmp_path / "my-templates"
     mine.mkdir()
     config_for(path, f'[mail]\ntransport = "outbox"\nfrom = "b@studio.example.com"\ndigest_to = "owner@studio.example.com"\n'
-                     f'[reminders]\ntemplates_dir = "{mine}"')
+                     f'[reminders]\ntemplates_dir = "{mine.as_posix()}"')
     good = {c.name: c for c in run_checks(tmp_path / "sheet-sync.toml")}
     assert good["templates"].state == "ok" and "your digest" in good["templates"].detail
     (mine / "digest.html").write_text("<p>{{ sent | length }</p>", encoding="utf-8")  # a typo

@@ -420,4 +420,4 @@ def test_the_logo_is_shown_and_nothing_outside_the_allowed_folders_is_read(tmp_p
     assert images(CONFIG) == []
     with_logo = CONFIG.replace("[workbook]", 'logo = "brand/logo.png"\n[workbook]')
     assert images(with_logo) == [(120, 40)]
-    assert images(with_logo + f'[reminders]\ntemplates_dir = "{mine}"\n') == [(120, 40)]
+    assert images(with_logo + f'[reminders]\ntemplates_dir = "{mine.as_posix()}"\n') == [(120, 40)]

@@ -351,11 +351,8 @@ def test_line_ends_mail_is_crlf_data_is_lf_on_every_system(tmp_path, monkeypatch
     assert journal.count(b"\n") == 2 and b"\r" not in journal  # pending, then sent
 
 
-def test_the_demo_config_has_the_systems_own_line_ends(tmp_path):
-    from sheet_sync.demo import run_demo
-
-    _, folder = run_demo(tmp_path / "demo")
-    data = (Path(folder) / "sheet-sync.toml").read_bytes()
+def test_the_demo_config_has_the_systems_own_line_ends(demo):
+    data = (demo / "sheet-sync.toml").read_bytes()
     assert (b"\r\n" in data) == (os.linesep == "\r\n")
     assert data.count(b"\n") > 5
 
