@@ -30,12 +30,25 @@ def run(args: list[str], cwd: Path, encoding: str | None = None, code: str = "")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """The demo's workbook: English, Korean and Chinese clients; dollars, euros, won and yuan."""
+def demo_run(tmp_path_factory) -> tuple[Path, str]:
+    """The demo, made in a folder whose name has a space and Korean letters; its folder and its output."""
     folder = tmp_path_factory.mktemp("demo")
-    done = run(["demo", str(folder / "d")], folder)
+    done = run(["demo", str(folder / "데모 폴더")], folder)
     assert done.returncode == 0, done.stderr.decode()
-    return folder / "d"
+    return folder / "데모 폴더", done.stdout.decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run) -> Path:
+    """The demo's workbook: English, Korean and Chinese clients; dollars, euros, won and yuan."""
+    return demo_run[0]
+
+
+def test_the_demo_names_its_folder_so_that_it_can_be_pasted(demo_run):
+    folder, out = demo_run
+    assert out.startswith(f"Demo workbook and config written to {folder}{os.sep}")
+    quoted = f'"{folder}"' if sys.platform == "win32" else f"'{folder}'"
+    assert f"\nTry: cd {quoted} && sheet-sync preview " in out.replace("\r\n", "\n")
 
 
 @pytest.mark.parametrize("code_page", ["cp949", "cp936", "cp1252"])
