@@ -400,3 +400,26 @@ def test_without_posix_every_test_is_collected_and_the_posix_ones_skip_with_a_re
     assert len(skips) == 3 and ran.stdout.splitlines()[-1].startswith("3 skipped")
     assert sum("kills a process with SIGKILL: Windows has no Unix signals" in s for s in skips) == 2
     assert sum("only root may give a file to another user" in s for s in skips) == 1
+
+
+def test_on_windows_without_fc_list_the_fonts_folder_says_which_languages_have_a_font(tmp_path, monkeypatch):
+    """Windows has no fc-list unless MSYS2's is on PATH; its own Malgun Gothic (Korean) and Microsoft YaHei
+    (Chinese) are in C:\\Windows\\Fonts. Simulated: a Fonts folder with only the Korean one."""
+    from sheet_sync import pdf
+
+    (tmp_path / "Fonts").mkdir()
+    (tmp_path / "Fonts" / "malgun.ttf").write_bytes(b"a font")
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    monkeypatch.setenv("WINDIR", str(tmp_path))
+    monkeypatch.delenv("LOCALAPPDATA", raising=False)
+    pdf.has_font_for.cache_clear()
+    try:
+        monkeypatch.setattr(pdf.sys, "platform", "win32")
+        assert pdf.has_font_for("ko") and not pdf.has_font_for("zh")
+        assert pdf.font_problem(["ko", "zh"]).startswith("no Chinese font is installed")
+        pdf.has_font_for.cache_clear()
+        monkeypatch.setattr(pdf.sys, "platform", "darwin")  # elsewhere only fontconfig is asked
+        assert not pdf.has_font_for("ko")
+    finally:
+        monkeypatch.undo()
+        pdf.has_font_for.cache_clear()
