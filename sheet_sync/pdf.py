@@ -55,8 +55,19 @@ def font_problem(languages: Iterable[str]) -> str:
         return ""
     names = " and ".join(missing)
     return (f"no {names} font is installed (fc-list :lang={'/'.join(l for l in languages if not has_font_for(l))} "
-            f"finds none), so the invoice PDF would show boxes; install {FONT_PACKAGE} "
-            f"(sudo apt-get install {FONT_PACKAGE})")
+            f"finds none), so the invoice PDF would show boxes; {font_fix()}")
+
+
+def _on_this_system(linux: str, macos: str, windows: str) -> str:
+    return {"darwin": macos, "win32": windows}.get(sys.platform, linux)
+
+
+def font_fix() -> str:
+    """How to install the Korean and Chinese fonts on this system, as an imperative phrase."""
+    return _on_this_system(f"install {FONT_PACKAGE} (sudo apt-get install {FONT_PACKAGE})",
+                           "install Homebrew's fontconfig (brew install pango), which finds macOS's own Korean and "
+                           "Chinese fonts",
+                           "add the language in Settings > Time & language > Language & region (it installs its fonts)")
 
 
 def weasyprint_problem() -> str:
@@ -66,8 +77,10 @@ def weasyprint_problem() -> str:
     except ImportError:
         return "WeasyPrint is not installed; pip install weasyprint (it comes with sheet-sync)."
     except OSError as exc:  # Pango or its friends are missing: WeasyPrint's import fails with OSError
-        return (f"WeasyPrint cannot load Pango ({str(exc).splitlines()[0][:120]}); install libpango-1.0-0 and "
-                "libpangoft2-1.0-0 (sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0).")
+        return (f"WeasyPrint cannot load Pango ({str(exc).splitlines()[0][:120]}); " + _on_this_system(
+            "install libpango-1.0-0 and libpangoft2-1.0-0 (sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0).",
+            "install Pango (brew install pango).",
+            "install Pango with MSYS2 (pacman -S mingw-w64-x86_64-pango), as WeasyPrint's documentation describes."))
     return ""
 
 

@@ -416,10 +416,14 @@ def test_on_windows_without_fc_list_the_fonts_folder_says_which_languages_have_a
     try:
         monkeypatch.setattr(pdf.sys, "platform", "win32")
         assert pdf.has_font_for("ko") and not pdf.has_font_for("zh")
-        assert pdf.font_problem(["ko", "zh"]).startswith("no Chinese font is installed")
+        said = pdf.font_problem(["ko", "zh"])
+        assert said.startswith("no Chinese font is installed") and "apt-get" not in said
+        assert said.endswith("add the language in Settings > Time & language > Language & region (it installs its fonts)")
         pdf.has_font_for.cache_clear()
         monkeypatch.setattr(pdf.sys, "platform", "darwin")  # elsewhere only fontconfig is asked
         assert not pdf.has_font_for("ko")
+        assert pdf.font_problem(["ko"]).endswith("install Homebrew's fontconfig (brew install pango), which finds "
+                                                 "macOS's own Korean and Chinese fonts")
     finally:
         monkeypatch.undo()
         pdf.has_font_for.cache_clear()
