@@ -10,6 +10,7 @@ import codecs
 import io
 import json
 import os
+import shlex
 import sys
 import traceback
 from datetime import date
@@ -161,7 +162,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     print(to_json(result, for_stdout=True) if args.json else render_summary(result))
     if report is not None:
         try:
-            report.write_text(to_json(result) + "\n", encoding="utf-8")
+            report.write_text(to_json(result) + "\n", encoding="utf-8", newline="\n")  # data: LF on every system
         except OSError as exc:
             print(f"sheet-sync: could not write the report {report} ({exc.strerror}); the run itself is done.",
                   file=sys.stderr)
@@ -192,9 +193,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.json:
         print(to_json(result, for_stdout=True))
     else:
-        print(f"Demo workbook and config written to {folder}/")
+        print(f"Demo workbook and config written to {folder}{os.sep}")
         print(render_summary(result))
-        print(f"\nTry: cd {folder} && sheet-sync preview {result.messages[0].invoice_no if result.messages else 'INV-2026-0001'}"
+        # a folder with a space in it (C:\\Users\\Kim Minji\\...) must stay one argument to cd
+        shown = f'"{folder}"' if os.name == "nt" else shlex.quote(str(folder))
+        print(f"\nTry: cd {shown} && sheet-sync preview {result.messages[0].invoice_no if result.messages else 'INV-2026-0001'}"
               " && sheet-sync sync --dry-run")
     return 0
 

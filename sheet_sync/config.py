@@ -221,12 +221,21 @@ def _path(value: Any, key: str, reading: _Reading) -> Path:
     text = _text(value, key, reading)
     if not text:
         raise _Bad("must name a file or folder; leave the key out for the default.")
-    return reading.path(text)
+    return reading.path(_no_escapes(text))
 
 
 def _optional_path(value: Any, key: str, reading: _Reading) -> Path | None:
     text = _text(value, key, reading)
-    return reading.path(text) if text else None
+    return reading.path(_no_escapes(text)) if text else None
+
+
+def _no_escapes(text: str) -> str:
+    """A path with a tab or a line break in it was a Windows path in double quotes ("C:\\new\\table.xlsx": \\n and \\t
+    are escapes): say so rather than look for a file nobody can name."""
+    if any(ch in text for ch in "\t\n\r\f\b"):
+        raise _Bad("holds a tab or a line break: in double quotes a backslash starts an escape (\\n, \\t); write a "
+                   "Windows path in single quotes ('C:\\Users\\you\\invoices.xlsx') or with forward slashes.")
+    return text
 
 
 _PLURAL = {_text: "text", _whole: "whole numbers", _number: "numbers", _bool: "true or false", _amount: "numbers"}
@@ -684,16 +693,33 @@ def load_config(path: Path | str) -> Config:
     """Read and check a TOML config file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise SheetSyncError(f"No config file at {path}; copy config.example.toml to {path.name} and edit it.") from None
     except OSError as exc:
         raise SheetSyncError(f"Cannot read the config file {path}: {exc.strerror}.") from None
     try:
+        text = raw.decode("utf-8-sig")  # Windows Notepad may begin the file with a byte-order mark
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SheetSyncError(f"{path.name} is not saved as UTF-8 (line {line} holds a byte UTF-8 never has); save it as "
+                             "UTF-8 (Notepad: File > Save as, Encoding: UTF-8).") from None
+    try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SheetSyncError(f"{path.name} is not valid TOML: {exc}.") from None
+        raise SheetSyncError(f"{path.name} is not valid TOML: {exc}.{_backslash_hint(text, exc)}") from None
     return parse_config(data, path.resolve().parent, path)
+
+
+def _backslash_hint(text: str, exc: Exception) -> str:
+    """A Windows path in double quotes (`"C:\\Users\\..."`) is TOML's most common trap: its backslashes are escapes."""
+    found = re.search(r"line (\d+)", str(exc))
+    lines = text.splitlines()
+    line = lines[int(found.group(1)) - 1] if found and 0 < int(found.group(1)) <= len(lines) else ""
+    if "\\" not in line or '"' not in line:
+        return ""
+    return (" In double quotes a backslash starts an escape: write a Windows path in single quotes "
+            "(path = 'C:\\Users\\you\\invoices.xlsx') or with forward slashes (\"C:/Users/you/invoices.xlsx\").")
 
 
 def with_workbook(config: Config, path: Path) -> Config:

@@ -455,7 +455,7 @@ class _Doctor:
     def _invoice_pdf(self) -> Check:
         """invoice.html renders and shows what it must; WeasyPrint loads; Korean and Chinese have a font."""
         from sheet_sync.invoice_doc import check_invoice_template
-        from sheet_sync.pdf import FONT_LANGUAGES, FONT_PACKAGE, has_font_for, weasyprint_problem
+        from sheet_sync.pdf import FONT_LANGUAGES, font_fix, has_font_for, weasyprint_problem
 
         folder = self.config.reminders.templates_dir
         problems = check_invoice_template(folder)
@@ -474,7 +474,7 @@ class _Doctor:
             names = " and ".join(FONT_LANGUAGES[lang] for lang in missing)
             return Check("invoice pdf", WARN, f"no {names} font is installed (fc-list :lang={'/'.join(missing)} finds "
                                               f"none): invoices for {names} clients go without the PDF, not with boxes",
-                         f"sudo apt-get install {FONT_PACKAGE}, {RERUN}")
+                         f"{font_fix()}, {RERUN}")
         paper = self.config.business.paper
         attached = f"attached to {', '.join(attach)}" if attach else "attached to no reminder"
         return Check("invoice pdf", OK, f"WeasyPrint and the Korean and Chinese fonts are there; {paper}, {attached}")

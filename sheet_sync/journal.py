@@ -48,7 +48,7 @@ class Journal:
         """Open for appending now, so that a journal that cannot be written stops the run before any send."""
         if self._fh is None:
             try:
-                self._fh = open(self.path, "a", encoding="utf-8")
+                self._fh = open(self.path, "a", encoding="utf-8", newline="\n")  # the same bytes on every system
             except OSError as exc:
                 raise SheetSyncError(f"Cannot write the journal {self.path} ({exc.strerror}); nothing was sent.") from None
 

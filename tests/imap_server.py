@@ -12,9 +12,7 @@ test owns the process: started, waited for until both ports answer, and stopped 
 """
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import shutil
 import socket
 import ssl
@@ -66,6 +64,9 @@ class DovecotServer:
     def _users(self) -> tuple[str, str, str, int, int]:
         """(login user, internal user, internal group, mail uid, mail gid): Debian's users as root (imap-login
         refuses to run as root), else the current user and group for everything."""
+        import grp  # POSIX only, like Dovecot: imported here so that the tests that import this module are
+        import pwd  # collected on Windows too (they skip without Dovecot)
+
         if os.geteuid() == 0:
             mail = pwd.getpwnam("dovecot")
             return "dovenull", "dovecot", "dovecot", mail.pw_uid, mail.pw_gid

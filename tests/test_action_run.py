@@ -16,6 +16,7 @@ import yaml
 from sheets_emulator import Emulator, service_account_key
 from smtp_server import PASSWORD, mail_toml
 from workbooks import CLIENT_HEADERS, INVOICE_HEADERS, invoice
+import needs
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 23)  # Monday
@@ -32,6 +33,7 @@ def sync_step() -> str:
     return next(s for s in steps if s.get("id") == "sync")["run"]
 
 
+@needs.bash_steps
 def test_the_actions_sync_step_against_the_sheet_emulator_and_smtp(tmp_path, smtp_server, ca):
     emulator = Emulator().start()
     try:

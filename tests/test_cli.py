@@ -11,6 +11,7 @@ import openpyxl
 
 from sheet_sync.cli import COMMANDS, build_parser
 from workbooks import invoice, simple_book, write_config
+import needs
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 23)
@@ -30,6 +31,7 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert f"sheet-sync {name}" in readme, name
 
 
+@needs.pdf_tools
 def test_demo_in_an_empty_folder(tmp_path):
     proc = run("demo", tmp_path / "demo")
     assert proc.returncode == 0, proc.stderr

@@ -16,6 +16,7 @@ import openpyxl
 
 from smtp_server import PASSWORD, Handler, SmtpServer, mail_toml
 from workbooks import invoice, simple_book, write_config
+import needs
 
 AS_OF = date(2026, 11, 23)
 INVOICES = 30
@@ -26,6 +27,7 @@ def clients(n: int) -> list[list[str]]:
     return [[f"C{k}", f"Client {k}", f"ap{k}@client{k}.example.com", "", "", "en", "Net 30", ""] for k in range(n)]
 
 
+@needs.sigkill
 def test_sigkill_while_sending_never_duplicates(tmp_path, ca, trusted_ca):
     handler = Handler(delay=0.1)
     rng = random.Random(20261123)
@@ -86,6 +88,7 @@ def test_sigkill_while_sending_never_duplicates(tmp_path, ca, trusted_ca):
 GOOGLE_INVOICES = 24
 
 
+@needs.sigkill
 def test_sigkill_while_sending_to_a_google_sheet_never_duplicates(tmp_path, ca, trusted_ca):
     """The same under a Google Sheet, whose Reminder Log is the only journal (a fresh runner has no file):
     the planned sends are in the sheet before any goes out, a window of them `pending` and the rest

@@ -42,7 +42,8 @@ def run_until_attention(config):
 
 
 def read_eml(path):
-    return email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    """An outbox .eml (mail: CRLF line ends) as a mail program shows it, with plain line ends."""
+    return email.message_from_bytes(path.read_bytes().replace(b"\r\n", b"\n"), policy=policy.default)
 
 
 def test_digest_lists_sends_decisions_totals_and_problems(tmp_path, config_for):
@@ -139,7 +140,7 @@ def test_doctor_renders_the_digest_and_names_a_broken_override(tmp_path, config_
     mine = tmp_path / "my-templates"
     mine.mkdir()
     config_for(path, f'[mail]\ntransport = "outbox"\nfrom = "b@studio.example.com"\ndigest_to = "owner@studio.example.com"\n'
-                     f'[reminders]\ntemplates_dir = "{mine}"')
+                     f'[reminders]\ntemplates_dir = "{mine.as_posix()}"')
     good = {c.name: c for c in run_checks(tmp_path / "sheet-sync.toml")}
     assert good["templates"].state == "ok" and "your digest" in good["templates"].detail
     (mine / "digest.html").write_text("<p>{{ sent | length }</p>", encoding="utf-8")  # a typo

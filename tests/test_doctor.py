@@ -16,6 +16,7 @@ from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheets_emulator import Emulator, service_account_key
 from smtp_server import PASSWORD, USER, mail_toml
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book, write_config
+import needs
 
 SA_EMAIL = "sheet-sync@books-123.iam.gserviceaccount.com"
 ENV_VARS = ("SMTP_PASSWORD", "GMAIL_APP_PASSWORD", "GOOGLE_SERVICE_ACCOUNT_JSON", "GOOGLE_APPLICATION_CREDENTIALS",
@@ -77,6 +78,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 # ---- all green ------------------------------------------------------------------------------
 
+@needs.pdf_tools
 def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path, smtp_server, login_attempts,
                                                                         trusted_ca, monkeypatch):
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
@@ -108,6 +110,7 @@ def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path,
     assert text.endswith("All 9 checks passed; nothing was sent or written.")
 
 
+@needs.pdf_tools
 def test_outbox_is_checked_by_writing_and_leaves_nothing_behind(tmp_path):
     cfg = book(tmp_path, "")
     cfg.write_text(cfg.read_text().replace('outbox_dir = "outbox"', 'outbox_dir = "mail/out/box"'))
@@ -128,6 +131,7 @@ def test_outbox_is_checked_by_writing_and_leaves_nothing_behind(tmp_path):
     assert check.fix.startswith("set mail.outbox_dir to a folder the user who runs sheet-sync can write")
 
 
+@needs.pdf_tools
 def test_google_sheet_all_green_changes_nothing(tmp_path, emulator, monkeypatch):
     cfg = google_setup(tmp_path, emulator, monkeypatch)
     before = [(s.title, dict(s.cells), dict(s.formats)) for s in emulator.sheets]
@@ -146,6 +150,7 @@ def test_google_sheet_all_green_changes_nothing(tmp_path, emulator, monkeypatch)
 
 # ---- each failing check ---------------------------------------------------------------------
 
+@needs.pdf_tools
 def test_missing_smtp_password_fails_the_secret_and_skips_the_login(tmp_path, smtp_server, login_attempts):
     cfg = book(tmp_path, smtp_toml(smtp_server.port))
     checks = run_checks(cfg)

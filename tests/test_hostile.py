@@ -17,6 +17,7 @@ from sheets_emulator import Emulator
 from workbooks import (
     CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, excel_text, invoice, make_workbook, raw_number, sheet_config, write_config,
 )
+import needs
 
 AS_OF = date(2026, 11, 23)  # a Monday
 DUE = AS_OF - timedelta(days=2)  # the gentle reminder is due
@@ -316,6 +317,7 @@ def test_a_read_only_workbook_is_never_replaced(tmp_path, capsys):
     assert not (tmp_path / "outbox").exists()
 
 
+@needs.symlinks
 def test_a_symlink_and_its_target_are_one_workbook(tmp_path):
     """Two runs at once, one through a symlink: one lock, one journal; the symlink stays a symlink."""
     from sheet_sync.backends.excel import ExcelBackend

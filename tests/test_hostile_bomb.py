@@ -18,6 +18,7 @@ from owner_snapshot import owner_snapshot
 from workbooks import (
     CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, make_workbook, pad_sheet, understate_size, write_config,
 )
+import needs
 
 AS_OF = date(2026, 11, 23)
 DUE = AS_OF - timedelta(days=2)
@@ -45,6 +46,7 @@ def test_a_sheet_that_unpacks_beyond_the_bound_is_refused_in_one_sentence(tmp_pa
     assert wb.read_bytes() == before and not (tmp_path / "outbox").exists()
 
 
+@needs.proc_status
 def test_a_sheet_just_beyond_the_real_bound_is_refused_quickly_in_little_memory(tmp_path):
     """The bound as shipped, in a process of its own: 260 MB of blank space is refused in well under the
     time and memory that reading it would take (about 9 s and 1 GB)."""

@@ -17,6 +17,7 @@ import pytest
 from sheet_sync.cli import main
 from owner_snapshot import owner_snapshot
 from workbooks import invoice, rich_text_cell, simple_book, write_config
+import needs
 
 AS_OF = date(2026, 11, 23)  # a Monday
 DUE = AS_OF - timedelta(days=2)
@@ -33,6 +34,7 @@ def sync(config: Path, as_of: date = AS_OF) -> int:
     return main(["sync", "--config", str(config), "--as-of", as_of.isoformat()])
 
 
+@needs.sigkill
 def test_a_sigkill_in_the_middle_of_the_save_leaves_the_workbook_whole_and_no_copy_behind(tmp_path, capsys):
     """The run is killed after half the new file is written: the workbook is the owner's as it was, the
     partial copy is cleared by the next run, whose Reminder Log gets the killed run's sends from the journal

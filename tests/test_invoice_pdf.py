@@ -25,6 +25,7 @@ from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.raw import grid_from_rows, raw_sheet
 from smtp_server import PASSWORD, mail_toml
 from workbooks import make_workbook
+import needs
 
 AS_OF = date(2026, 11, 23)  # a Monday
 DUE = AS_OF - timedelta(days=2)  # gentle today
@@ -119,6 +120,7 @@ def three(tmp_path_factory):
     return config, book, made
 
 
+@needs.pdf_tools
 @pytest.mark.parametrize("no", ["E-1", "K-1", "Z-1"])
 def test_the_pdf_text_holds_every_required_field(three, no):
     _, _, made = three
@@ -137,6 +139,7 @@ def test_the_pdf_text_holds_every_required_field(three, no):
     assert len(pypdf.PdfReader(io.BytesIO(data)).pages) == 1
 
 
+@needs.pdf_tools
 def test_english_invoice_lines_totals_and_terms(three):
     _, _, made = three
     text = squeeze(pdftotext(made["E-1"][1]))
@@ -147,6 +150,7 @@ def test_english_invoice_lines_totals_and_terms(three):
         assert expected in text, expected
 
 
+@needs.pdf_tools
 def test_korean_and_chinese_extract_as_the_right_characters(three):
     _, _, made = three
     ko = squeeze(pdftotext(made["K-1"][1]))
@@ -168,6 +172,7 @@ def test_korean_and_chinese_extract_as_the_right_characters(three):
     assert "NotoSansCJK" in fonts.replace("-", "") and " no " not in fonts.split("\n", 2)[2]  # embedded
 
 
+@needs.pdf_tools
 def test_paper_size_follows_the_config(tmp_path, three):
     from sheet_sync.config import load_config
 
@@ -180,6 +185,7 @@ def test_paper_size_follows_the_config(tmp_path, three):
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 
 
+@needs.pdf_tools
 def test_lines_that_do_not_add_up_are_a_problem_and_that_invoice_gets_no_send(tmp_path):
     """E-1's lines come to $1,620.00 with tax, its Amount says $1,650.00: a Problem at Invoices!F2, no reminder
     for E-1; K-1 (lines add up) and Z-1 (no lines) go, each with its PDF."""
@@ -227,6 +233,7 @@ def test_bad_line_cells_name_their_cell_and_lines_of_unknown_invoices_are_warnin
         invoice_context(book, "E-1", config, AS_OF)
 
 
+@needs.pdf_tools
 def test_a_gentle_reminder_over_real_smtp_carries_the_pdf_and_upcoming_does_not(tmp_path, smtp_server, trusted_ca,
                                                                                monkeypatch):
     from sheet_sync.config import load_config
@@ -252,6 +259,7 @@ def test_a_gentle_reminder_over_real_smtp_carries_the_pdf_and_upcoming_does_not(
     assert list(got["E-2"].iter_attachments()) == []
 
 
+@needs.pdf_tools
 def test_a_grouped_message_carries_one_pdf_per_invoice_at_an_attaching_stage(tmp_path):
     from sheet_sync.config import load_config
 
@@ -269,6 +277,7 @@ def test_a_grouped_message_carries_one_pdf_per_invoice_at_an_attaching_stage(tmp
     assert [p.get_filename() for p in msg.iter_attachments()] == ["E-3.pdf", "E-1.pdf"]  # oldest first; E-2 upcoming
 
 
+@needs.pdf_tools
 def test_the_invoice_command_writes_a_valid_pdf(tmp_path):
     invoices = INVOICES + [["A/B 7", "C1", ISSUE, DUE, "USD", 99, None, "", "", "Fix"]]
     write_book(tmp_path, invoices, [])
@@ -329,6 +338,7 @@ def test_without_a_korean_font_the_reminder_goes_without_the_pdf(tmp_path):
     assert "한빛상사" in msg.get_body(("plain",)).get_content() or "김민수" in msg.get_body(("plain",)).get_content()
 
 
+@needs.pdf_tools
 def test_a_dry_run_makes_no_pdf(tmp_path):
     from sheet_sync.attach import attach_invoices
     from sheet_sync.compose import compose
@@ -382,6 +392,7 @@ def test_an_owner_template_that_leaves_out_the_balance_is_reported(tmp_path):
     assert sample_invoice_context("ko")["language"] == "ko"
 
 
+@needs.pdf_tools
 def test_the_logo_is_shown_and_nothing_outside_the_allowed_folders_is_read(tmp_path, three):
     """business.logo is embedded; an owner's template asking for a file elsewhere (or the network) gets nothing."""
     from PIL import Image
@@ -409,4 +420,4 @@ def test_the_logo_is_shown_and_nothing_outside_the_allowed_folders_is_read(tmp_p
     assert images(CONFIG) == []
     with_logo = CONFIG.replace("[workbook]", 'logo = "brand/logo.png"\n[workbook]')
     assert images(with_logo) == [(120, 40)]
-    assert images(with_logo + f'[reminders]\ntemplates_dir = "{mine}"\n') == [(120, 40)]
+    assert images(with_logo + f'[reminders]\ntemplates_dir = "{mine.as_posix()}"\n') == [(120, 40)]

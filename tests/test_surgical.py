@@ -27,6 +27,7 @@ from workbooks import simple_book, invoice
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import make_rich_workbook as rich  # noqa: E402
+import needs
 
 AS_OF = rich.AS_OF  # a Monday
 DAY_2 = AS_OF + timedelta(days=3)
@@ -272,7 +273,7 @@ def test_what_it_does_not_handle_falls_back_to_openpyxl(tmp_path, config_for):
     assert "written by openpyxl" in render_summary(result)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root may give a file to another user")
+@needs.root
 def test_owner_group_and_mode_are_kept(tmp_path, config_for):
     book = simple_book(tmp_path / "book.xlsx", [invoice("O-1", due=AS_OF - timedelta(days=2))])
     os.chown(book, 1234, 2345)
@@ -282,6 +283,7 @@ def test_owner_group_and_mode_are_kept(tmp_path, config_for):
     assert (st.st_uid, st.st_gid, oct(st.st_mode & 0o777)) == (1234, 2345, "0o664")
 
 
+@needs.symlinks
 def test_a_symlinked_workbook_stays_a_link(tmp_path, config_for):
     real = simple_book(tmp_path / "real.xlsx", [invoice("L-1", due=AS_OF - timedelta(days=2))])
     link = tmp_path / "book.xlsx"

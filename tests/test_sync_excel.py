@@ -20,6 +20,7 @@ from sheet_sync.backends.excel import ExcelBackend
 from sheet_sync.errors import SheetSyncError
 from owner_snapshot import owner_snapshot
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, simple_book
+import needs
 
 AS_OF = date(2026, 11, 23)  # Monday
 
@@ -149,6 +150,7 @@ OWNER_EDITS = {  # one edit each, and the snapshot entries it must change
 }
 
 
+@needs.posix_modes
 @pytest.mark.parametrize("edit", OWNER_EDITS)
 def test_the_owner_snapshot_sees_each_kind_of_owner_work(tmp_path, edit):
     path = owner_book(tmp_path / "book.xlsx")

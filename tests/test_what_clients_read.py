@@ -36,7 +36,9 @@ def demo(tmp_path_factory):
         client = next(c for c in CLIENTS if to in c[3])
         messages.append({
             "stage": msg["X-Sheet-Sync-Stage"], "subject": str(msg["Subject"]),
-            "text": msg.get_body(("plain",)).get_content(), "html": msg.get_body(("html",)).get_content(),
+            # an .eml is mail, CRLF line ends: read as a mail program shows it
+            "text": msg.get_body(("plain",)).get_content().replace("\r\n", "\n"),
+            "html": msg.get_body(("html",)).get_content().replace("\r\n", "\n"),
             "company": client[1], "contact": client[2], "language": client[5],
         })
     return result, messages, folder
@@ -179,7 +181,7 @@ def test_every_subject_reads_back_exactly_as_written(demo):
     assert {m["subject"] for m in messages} <= written
     assert any(len(s.encode()) > 78 for s in written)  # long enough to be folded
     for path in (folder / "outbox").glob("*.eml"):
-        head = path.read_bytes().split(b"\n\n", 1)[0].replace(b"\r", b"")
+        head = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
         assert max(len(line) for line in head.split(b"\n")) <= 78, path.name
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+import needs
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_DIR = ROOT / "tests" / "lint"
@@ -316,6 +317,7 @@ def test_action_steps_set_up_python_install_from_the_action_run_and_upload_alway
         assert upload["with"]["if-no-files-found"] == "ignore"
 
 
+@needs.bash_steps
 def test_pip_cache_key_follows_pyproject_and_python_version(tmp_path):
     script = next(s for s in _load(ACTION)["runs"]["steps"] if s.get("id") == "cache-key")["run"]
     (tmp_path / "step.sh").write_text(script, encoding="utf-8")
@@ -380,6 +382,7 @@ def _run_sync_step(tmp_path: Path, code: int, **inputs: str):
     return done, args, outputs, runner_temp / "sheet-sync-report.json"
 
 
+@needs.bash_steps
 @pytest.mark.parametrize(("code", "step_status"), [(0, 0), (1, 0), (2, 2), (3, 3), (70, 70)])
 def test_sync_step_turns_the_exit_code_into_the_steps_result(tmp_path, code, step_status):
     done, args, outputs, report = _run_sync_step(tmp_path, code)
@@ -393,6 +396,7 @@ def test_sync_step_turns_the_exit_code_into_the_steps_result(tmp_path, code, ste
         assert "::error::" in done.stdout
 
 
+@needs.bash_steps
 def test_sync_step_passes_dry_run_and_as_of(tmp_path):
     done, args, _, report = _run_sync_step(tmp_path, 0, config="books/sheet-sync.toml", dry_run="true",
                                            as_of="2026-11-30")
@@ -401,12 +405,14 @@ def test_sync_step_passes_dry_run_and_as_of(tmp_path):
                     "--dry-run", "--as-of", "2026-11-30"]
 
 
+@needs.bash_steps
 @pytest.mark.parametrize("dry_run", ["false", ""])  # '' is what a scheduled run's `inputs.dry-run` gives
 def test_sync_step_runs_for_real_unless_asked(tmp_path, dry_run):
     _, args, _, _ = _run_sync_step(tmp_path, 0, dry_run=dry_run)
     assert "--dry-run" not in args
 
 
+@needs.bash_steps
 def test_sync_step_refuses_an_unclear_dry_run_value(tmp_path):
     done, args, outputs, _ = _run_sync_step(tmp_path, 0, dry_run="maybe")
     assert done.returncode == 2 and args is None
@@ -414,6 +420,7 @@ def test_sync_step_refuses_an_unclear_dry_run_value(tmp_path):
     assert "must be 'true' or 'false'" in done.stdout
 
 
+@needs.bash_steps
 def test_sync_step_with_the_real_sheet_sync_on_the_demo_workbook(tmp_path):
     """The CLI contract the action relies on: sync --config --report --dry-run --as-of, the summary."""
     demo = tmp_path / "repo"
@@ -445,6 +452,7 @@ def test_sync_step_with_the_real_sheet_sync_on_the_demo_workbook(tmp_path):
     assert (demo / "invoices.xlsx").read_bytes() == before  # a dry run writes nothing
 
 
+@needs.bash_steps
 def test_sync_step_treats_inputs_as_data_never_as_commands(tmp_path):
     hostile = '2026-11-30"; touch pwned; echo "$(touch pwned2)'
     done, args, _, _ = _run_sync_step(tmp_path, 0, as_of=hostile)
@@ -569,6 +577,7 @@ def _tree(origin: Path, ref: str = "main") -> list[str]:
 JOURNAL = ".invoices.sheet-sync-journal.jsonl"
 
 
+@needs.bash_steps
 def test_example_commits_the_workbook_and_journal_but_never_backups_or_the_outbox(repo):
     origin, _, work = repo
     (work / "invoices.xlsx").write_bytes(b"workbook v2")
@@ -595,6 +604,7 @@ def test_example_commits_the_workbook_and_journal_but_never_backups_or_the_outbo
     assert _git(origin, "rev-parse", "main") == head
 
 
+@needs.bash_steps
 def test_example_puts_its_commit_after_a_newer_one_that_changed_other_files(repo):
     origin, seed, work = repo
     (seed / "README.md").write_text("edited while the sync ran\n", encoding="utf-8")
@@ -607,6 +617,7 @@ def test_example_puts_its_commit_after_a_newer_one_that_changed_other_files(repo
     assert _git(origin, "show", "main:README.md") == "edited while the sync ran\n"
 
 
+@needs.bash_steps
 def test_example_keeps_its_workbook_on_a_branch_when_the_owner_changed_it_meanwhile(repo):
     origin, seed, work = repo
     (seed / "invoices.xlsx").write_bytes(b"owner's edit")
@@ -638,5 +649,60 @@ def test_ci_runs_the_readme_test_command_with_least_permissions():
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["persist-credentials"] is False
     python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
-    assert python["with"]["python-version"] == "3.11"
-    assert steps[-1]["run"].strip() == _readme_test_command()
+    assert python["with"]["python-version"] == "${{ matrix.python }}"
+    # the README's command, in two steps: install, then test (its output kept for the summary of skips)
+    install, test = _readme_test_command().split(" && ")
+    runs = [s.get("run", "").strip() for s in steps]
+    assert install in runs
+    assert next(r for r in runs if "pytest" in r).startswith(test + " ")
+    assert runs.index(install) < next(i for i, r in enumerate(runs) if r.startswith(test))
+
+
+def test_ci_runs_on_linux_windows_and_macos_with_the_oldest_and_newest_python():
+    job = _load(CI)["jobs"]["test"]
+    assert job["runs-on"] == "${{ matrix.os }}"
+    assert job["strategy"]["fail-fast"] is False
+    matrix = job["strategy"]["matrix"]
+    assert matrix["os"] == ["ubuntu-latest", "windows-latest", "macos-latest"]
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    oldest = re.search(r'requires-python = ">=(3\.\d+)"', pyproject).group(1)
+    assert matrix["python"] == [oldest, "3.13"]
+    assert job["defaults"]["run"]["shell"] == "bash"  # one script on the three systems
+
+
+def test_ci_installs_the_system_packages_on_linux_only_and_requires_their_tests_there():
+    steps = _load(CI)["jobs"]["test"]["steps"]
+    linux = [s for s in steps if "apt-get" in s.get("run", "")]
+    assert len(linux) == 1 and linux[0]["if"] == "runner.os == 'Linux'"
+    for package in ("libreoffice-calc-nogui", "dovecot-imapd", "libpango-1.0-0", "fonts-noto-cjk", "poppler-utils"):
+        assert package in linux[0]["run"], package
+    for variable in ("SHEET_SYNC_REQUIRE_LIBREOFFICE", "SHEET_SYNC_REQUIRE_DOVECOT", "SHEET_SYNC_REQUIRE_PDF"):
+        assert f"{variable}=1" in linux[0]["run"], variable
+        assert all(variable not in str(s.get("env", "")) for s in steps)  # never required elsewhere
+
+
+@needs.bash_steps
+def test_ci_lists_the_skipped_tests_in_the_job_summary(tmp_path):
+    """The summary step, run by bash as the runner does, on the end of a real pytest output with skips."""
+    steps = _load(CI)["jobs"]["test"]["steps"]
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["if"] == "always()"  # the skips matter most when a test failed
+    (tmp_path / "pytest-output.txt").write_text(
+        "........s\n=========================== short test summary info ============================\n"
+        "SKIPPED [1] tests/test_crash.py:31: kills a process with SIGKILL: Windows has no Unix signals\n"
+        "SKIPPED [2] tests/test_surgical.py:287: makes a symlink: Windows allows that only to an administrator\n"
+        "1 passed, 3 skipped in 1.00s\n", encoding="utf-8")
+    (tmp_path / "step.sh").write_text(summary["run"], encoding="utf-8")
+    out = tmp_path / "summary.md"
+    env = dict(os.environ, GITHUB_STEP_SUMMARY=str(out), SYSTEM="Windows", PYTHON="3.11")
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(tmp_path / "step.sh")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "### Tests skipped on Windows, Python 3.11", "",
+        "- tests/test_crash.py:31: kills a process with SIGKILL: Windows has no Unix signals",
+        "- tests/test_surgical.py:287: makes a symlink: Windows allows that only to an administrator"]
+    (tmp_path / "pytest-output.txt").write_text("3 passed in 1.00s\n", encoding="utf-8")
+    out.unlink()
+    assert subprocess.run(["bash", str(tmp_path / "step.sh")], cwd=tmp_path, env=env, timeout=60).returncode == 0
+    assert out.read_text(encoding="utf-8").splitlines()[-1] == "None."

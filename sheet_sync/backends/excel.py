@@ -6,6 +6,7 @@ import glob
 import os
 import re
 import stat
+import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +63,8 @@ class ExcelBackend(Backend):
             raise SheetSyncError(f"Another sheet-sync run is working on {self.path.name}; wait for it to finish.") from None
         try:
             refuse_if_open(self.path)
+            if sys.platform == "win32":
+                refuse_too_long(self.path, windows_long_paths())
             self._refuse_read_only()
             self._clear_leftovers()
             yield
@@ -118,12 +121,48 @@ class ExcelBackend(Backend):
             raise SheetSyncError(f"The workbook {self.path} does not exist; check workbook.path in the config.",
                                  kind=ErrorKind.WORKBOOK_MISSING, fix="check workbook.path in the config")
         refuse_if_open(self.path)
+        if sys.platform == "win32":
+            refuse_too_long(self.path, windows_long_paths())
         if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
             raise SheetSyncError(f"{self.path.name} cannot be written here (its file or folder is read-only).",
                                  kind=ErrorKind.WORKBOOK_UNREADABLE,
                                  fix=f"let the user who runs sheet-sync write {self.path.name} and its folder")
         return f"{self.path.name} can be written"
 
+
+
+WINDOWS_MAX_PATH = 259  # MAX_PATH (260) less the terminating NUL, unless long paths are turned on
+
+
+def refuse_too_long(path: Path, long_paths: bool) -> None:
+    """On Windows without long paths, a file whose full path is longer than 259 characters cannot be opened: the
+    workbook itself, or the files a run keeps beside it (the journal, the temporary copy, the backup). Said before
+    anything is sent, rather than as "file not found" halfway through."""
+    if long_paths:
+        return
+    real = Path(os.path.abspath(os.path.realpath(path)))
+    beside = [real, real.with_name(f".{real.stem}.sheet-sync-journal.jsonl"),
+              real.with_name(f".{real.stem}.{'x' * 8}{real.suffix}"), real.with_name(f"{real.stem}.unsaved{real.suffix}")]
+    longest = max(len(str(p)) for p in beside)
+    if longest > WINDOWS_MAX_PATH:
+        raise SheetSyncError(
+            f"The path to {path.name} is {len(str(real))} characters long and the files sheet-sync keeps beside it "
+            f"{longest}, and Windows allows {WINDOWS_MAX_PATH} unless long paths are turned on: move it to a shorter "
+            "folder (or turn on Enable Win32 long paths); nothing was sent.",
+            kind=ErrorKind.WORKBOOK_UNREADABLE,
+            fix=f"move {path.name} to a folder with a shorter path (say C:\\Books), or turn on long paths (Group "
+                "Policy: Enable Win32 long paths, or the registry value LongPathsEnabled = 1)")
+
+
+def windows_long_paths() -> bool:
+    """Whether Windows lets programs use paths longer than 259 characters (the LongPathsEnabled registry value)."""
+    try:
+        import winreg
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:
+            return winreg.QueryValueEx(key, "LongPathsEnabled")[0] == 1
+    except (ImportError, OSError):
+        return False
 
 
 def invoices_shape(raw: RawSheet) -> InvoicesShape | None:

@@ -36,6 +36,7 @@ from sheet_sync.backends.xlsx_tool_sheets import chart_xml, drawing_xml, filter_
 from sheet_sync.backends.xlsx_zip import (
     Unsupported, ZipSink, ZipSource, backup_path_of, file_signature, refuse_if_open, replace_atomically,
 )
+from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
     InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, header_row, lay_out, log_columns,
 )
@@ -61,7 +62,11 @@ def write_workbook(path: Path, plan: WritePlan, *, backup: bool = True, invoices
         edit = _Edit(src)
         report = edit.apply(plan, invoices)
         backup_path = backup_path_of(path) if backup else None
-        replace_atomically(path, edit.write, backup_path, unchanged_since=before)
+        try:
+            replace_atomically(path, edit.write, backup_path, unchanged_since=before)
+        except OSError as exc:  # a full disk, a folder made read-only meanwhile, a path too long (Windows)
+            raise SheetSyncError(f"Cannot save {path.name} ({exc.strerror}); the workbook was left as it was.",
+                                 kind=ErrorKind.WORKBOOK_UNREADABLE) from None
     return WriteReport(report.cells_written, report.rows_matched, report.unmatched_invoices, report.columns_added,
                        backup_path, writer=WRITER)
 

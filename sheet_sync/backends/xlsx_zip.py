@@ -6,6 +6,11 @@ compression, same CRC), and whose new or changed members are deflated. `replace_
 result in place of the original: a temporary file in the same folder, fsync, the original's mode (and
 owner and group, where the user running sheet-sync may set them), a `.bak` copy, then one rename.
 
+On Windows: there is no owner or group to keep (`os.chown` does not exist; the mode is only the read-only
+bit), a folder cannot be fsynced (skipped), and a file another program holds open (Excel, a sync client,
+an antivirus scan) cannot be renamed over: `WorkbookInUse` says so in one sentence, the workbook stays as
+it was and the new version is kept beside it as `<name>.unsaved.xlsx`.
+
 Zip64 archives, encrypted or duplicated members are not handled: `Unsupported` says so, and the caller
 falls back to the openpyxl writer.
 """
@@ -159,6 +164,24 @@ class WorkbookChanged(SheetSyncError):
     """The owner (or Excel, or a sync client) saved the workbook while this run was writing it."""
 
 
+class WorkbookInUse(SheetSyncError):
+    """The workbook (or its backup) cannot be replaced: on Windows, another program holds it open."""
+
+    @classmethod
+    def keeping(cls, tmp: Path, real: Path, path: Path, busy: Path) -> WorkbookInUse:
+        """The error for a refused rename, after keeping the new version beside the workbook when it can."""
+        unsaved = real.with_name(f"{real.stem}.unsaved{real.suffix}")
+        try:
+            os.replace(tmp, unsaved)
+            kept = f"this run's result is kept as {unsaved.name} beside it"
+        except OSError:
+            kept = "this run's result could not be kept beside it either"
+        return cls(f"{busy.name} cannot be replaced: another program has it open (Excel, a sync client?) or it is "
+                   f"write-protected; {path.name} is as it was, {kept}, and what this run sent is in its journal "
+                   "and reaches the Reminder Log on the next run.", kind=ErrorKind.WORKBOOK_LOCKED,
+                   fix=f"close {busy.name} and run sheet-sync again")
+
+
 def replace_atomically(path: Path, write: Callable[[BinaryIO], None], backup_path: Path | None,
                        unchanged_since: tuple[int, int, int, int] | None = None) -> None:
     """Write a new version of `path` through `write(fh)` and put it in place in one rename.
@@ -166,7 +189,9 @@ def replace_atomically(path: Path, write: Callable[[BinaryIO], None], backup_pat
     The new file gets the original's mode, and its owner and group where this user may set them (root
     always may). The original is kept as `backup_path` first. A symlink stays a symlink: its target is
     replaced. With `unchanged_since` (the file's signature when it was read), a file saved by someone else
-    meanwhile is never replaced: WorkbookChanged. Raises OSError; the original is left as it was.
+    meanwhile is never replaced: WorkbookChanged. A rename refused with PermissionError (Windows: the file is
+    open in another program) is WorkbookInUse, the new version kept beside the original. Raises OSError
+    otherwise; the original is left as it was.
     """
     real = Path(os.path.realpath(path))
     st = os.stat(real)
@@ -178,26 +203,39 @@ def replace_atomically(path: Path, write: Callable[[BinaryIO], None], backup_pat
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, stat.S_IMODE(st.st_mode))  # mkstemp makes 0600: keep the owner's mode
-        mine = os.stat(tmp)
-        if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
-            try:
-                os.chown(tmp, st.st_uid, st.st_gid)
-            except PermissionError:
-                if os.geteuid() == 0:
-                    raise
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))  # chown may clear set-id bits
+        _keep_owner(tmp, st)
         if unchanged_since is not None and file_signature(real) != unchanged_since:
             raise WorkbookChanged(
                 f"{path.name} was saved by someone else while sheet-sync was writing it; their version is kept "
                 "as it is. The reminders this run sent are in its journal and reach the Reminder Log on the next "
                 "run.", kind=ErrorKind.WORKBOOK_LOCKED, fix="run sheet-sync again once nobody is saving the workbook")
-        if backup_path is not None:
-            _keep_backup(real, backup_path)
-        os.replace(tmp, real)
+        busy = backup_path or path
+        try:
+            if backup_path is not None:
+                _keep_backup(real, backup_path)
+            busy = path
+            os.replace(tmp, real)
+        except PermissionError:
+            # Windows refuses to rename over (or delete) a file another program holds open; Linux and macOS never do
+            raise WorkbookInUse.keeping(tmp, real, path, busy) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _sync_folder(real.parent)
+
+
+def _keep_owner(tmp: Path, st: os.stat_result) -> None:
+    """Give the new file the original's owner and group where this user may (root always may). Windows has
+    neither `os.chown` nor `os.geteuid` (and reports 0 for both ids): nothing to keep there."""
+    mine = os.stat(tmp)
+    if (mine.st_uid, mine.st_gid) == (st.st_uid, st.st_gid) or not hasattr(os, "chown"):
+        return
+    try:
+        os.chown(tmp, st.st_uid, st.st_gid)
+    except PermissionError:
+        if getattr(os, "geteuid", lambda: -1)() == 0:
+            raise
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))  # chown may clear set-id bits
 
 
 def _keep_backup(real: Path, backup_path: Path) -> None:
@@ -210,6 +248,7 @@ def _keep_backup(real: Path, backup_path: Path) -> None:
 
 
 def _sync_folder(folder: Path) -> None:
+    # Makes the rename durable on Linux and macOS; Windows cannot open a folder as a file (skipped).
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -39,7 +39,7 @@ class OutboxTransport:
         while path.exists():
             path = self.folder / f"{name}-{n}.eml"
             n += 1
-        data = message.as_bytes()
+        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # mail's line ends, as SMTP sends it
         try:
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
