@@ -94,7 +94,7 @@ class InvoiceWrites:
     rows_matched: int
     unmatched: tuple[str, ...]  # invoice numbers no longer on the sheet
     # owner rows added (recurring invoices): their cells carry the format to use when the writer cannot copy
-    # the one of the cell above (row `added_like`, the last row before them; 0: none)
+    # the one of the owner's last invoice row (`added_like`; 0: none)
     added: tuple[Cell, ...] = ()
     added_like: int = 0
 
@@ -293,6 +293,8 @@ def _added_rows(plan: WritePlan, shape: InvoicesShape, keys: list[str], rows_by_
     if not plan.invoice_rows_add:
         return (), 0
     last = max(shape.last_row, shape.header_row + len(shape.numbers))
+    # the owner's last invoice row is the model of a new one: its cells' formats are copied where the writer can
+    like = max((r for rows in rows_by_no.values() for r in rows), default=0)
     cells: list[Cell] = []
     row = last
     for values in plan.invoice_rows_add:
@@ -309,7 +311,7 @@ def _added_rows(plan: WritePlan, shape: InvoicesShape, keys: list[str], rows_by_
             money = money_pattern(currency) if isinstance(value, Decimal) else None  # the Amount
             cells.append(_cell(row, keys.index(key) + 1, value, money))
         rows_by_no[number] = [row]
-    return tuple(cells), (last if last > shape.header_row else 0)
+    return tuple(cells), like
 
 
 def _recurring_writes(plan: WritePlan, shape: RecurringShape | None) -> OwnerCells | None:
