@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable, NamedTuple, Sequence
 
-from sheet_sync.cells import has_control, paragraphs, visible
+from sheet_sync.cells import has_control, one_line, paragraphs, text, visible
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 from sheet_sync.raw import HEADER_SEARCH_ROWS, find_sheet
@@ -327,7 +327,7 @@ def _recurring_writes(plan: WritePlan, shape: RecurringShape | None) -> OwnerCel
     column = keys.index(key) + 1
     where: dict[tuple[str, str], list[int]] = {}
     for row, cid, description in shape.keys:
-        where.setdefault((invoice_key(cid), " ".join(str(description or "").split()).casefold()), []).append(row)
+        where.setdefault((invoice_key(cid), one_line(text(description)).casefold()), []).append(row)
     cells = []
     for move in plan.next_dates:
         rows = where.get((move.client_id, move.description.casefold()), [])

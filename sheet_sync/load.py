@@ -94,7 +94,7 @@ def load_book(raw: RawBook, config: Config) -> Book:
     # the invoices to add once per period (recurring.py plans them against the as-of date)
     recurring = load_recurring(raw[RECURRING], clients, config, problems) if RECURRING in raw else ()
     return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw, line_items, recurring,
-                "Description" in raw[INVOICES].columns)
+                frozenset(raw[INVOICES].columns))
 
 
 def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:

@@ -308,7 +308,10 @@ class Book:
     has_payments_sheet: bool = False
     line_items: Mapping[str, tuple[LineItem, ...]] = field(default_factory=dict)  # Invoice No -> its lines, in order
     recurring: tuple[Recurring, ...] = ()  # the Recurring sheet's readable rows (recurring.py plans from them)
-    has_description_column: bool = True  # whether the Invoices sheet has a Description column
+    invoice_columns: frozenset[str] | None = None  # the Invoices sheet's canonical headers (None: not known)
+
+    def has_invoice_column(self, canonical: str) -> bool:
+        return self.invoice_columns is None or canonical in self.invoice_columns
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from typing import Any, Iterator, Sequence
 
 from sheet_sync import cells
 from sheet_sync.config import Config
-from sheet_sync.model import CLIENTS, RECURRING, Book, CellRef, Invoice, NextDate, Problem, Recurring
+from sheet_sync.model import CLIENTS, INVOICES, RECURRING, Book, CellRef, Invoice, NextDate, Problem, Recurring
 from sheet_sync.money import format_money
 
 MAX_CATCH_UP = 12  # periods one run adds for one row; more means Next Date is mistyped
@@ -130,7 +130,7 @@ def plan_recurring(book: Book, config: Config, as_of: date) -> RecurringPlan:
     """The invoices due from the Recurring rows up to `as_of`, numbered; each row's new Next Date."""
     if not book.recurring:
         return RecurringPlan()
-    by_desc = book.has_description_column
+    by_desc = book.has_invoice_column("Description")
     done = {_key(inv.client_id, inv.issue_date, inv.description, by_desc) for inv in book.invoices if inv.issue_date}
     issued: dict[tuple, list[date]] = {}
     for inv in book.invoices:
@@ -141,7 +141,18 @@ def plan_recurring(book: Book, config: Config, as_of: date) -> RecurringPlan:
     due: list[tuple[date, Recurring]] = []
     moves: list[NextDate] = []
     already = 0
+    invoices_sheet = config.sheet_name(INVOICES)
     for r in book.recurring:
+        if r.currency != config.aging.default_currency and not book.has_invoice_column("Currency"):
+            problems.append(Problem(CellRef(sheet, r.row), f"this recurring invoice is in {r.currency}, and the "
+                                    f"{invoices_sheet} sheet has no {config.column_name('Currency')} column, so it "
+                                    f"would be read as {config.aging.default_currency}; add that column. Nothing is "
+                                    "added for this row."))
+            continue
+        if r.send and not book.has_invoice_column("Status"):
+            problems.append(Problem(CellRef(sheet, r.row), f"Send is yes, and the {invoices_sheet} sheet has no "
+                                    f"{config.column_name('Status')} column to mark the new invoice Ready; add that "
+                                    "column. The invoice is added without it.", blocking=False))
         anchor = _anchor_day(r, issued.get((r.client_id, r.description.casefold() if by_desc else ""), ()))
         dates: list[date] = []
         upcoming = None

@@ -314,6 +314,11 @@ def test_google_sheet_gets_the_rows_and_next_date_and_keeps_everything_else(tmp_
     again = api.sync(config, as_of=date(2028, 2, 29))
     assert again.recurring_added == ()
     assert len([r for r in emulator.values("Invoices") if r and r[0]]) == 4
+    rec.cells[(2, 6)] = serial(date(2028, 1, 31))  # a run that stopped before Next Date moved
+    crashed = api.sync(config, as_of=date(2028, 2, 29))
+    assert (crashed.recurring_added, crashed.recurring_already) == ((), 2)
+    assert len([r for r in emulator.values("Invoices") if r and r[0]]) == 4
+    assert rec.cells[(2, 6)] == serial(date(2028, 3, 31))
 
 
 def test_the_recurring_sheet_may_have_another_name_and_other_headers(tmp_path):
@@ -326,3 +331,50 @@ def test_the_recurring_sheet_may_have_another_name_and_other_headers(tmp_path):
     result = api.sync(config, as_of=date(2028, 1, 7))
     assert [a.invoice_no for a in result.recurring_added] == ["INV-2028-0008"]
     assert as_date(openpyxl.load_workbook(path)["Abonnements"]["F2"].value) == date(2028, 2, 7)
+
+
+def test_a_currency_the_invoices_sheet_cannot_hold_is_a_problem_not_a_wrong_invoice(tmp_path):
+    config = write_config(tmp_path, tmp_path / "book.xlsx")
+    book = memory_book(config, [], extra={"Recurring": [
+        REC_HEADERS, ["C2", "Retainer", 500000, "KRW", "1 month", date(2028, 1, 5), None, ""],
+        ["C1", "Hosting", 100, "", "1 month", date(2028, 1, 5), None, ""]]})
+    from dataclasses import replace as replace_field
+
+    book = replace_field(book, invoice_columns=frozenset({"Invoice No", "Client ID", "Issue Date", "Amount"}))
+    plan = plan_recurring(book, config, date(2028, 1, 5))
+    assert [str(p.cell) for p in plan.problems] == ["Recurring!2:2"]
+    assert "has no Currency column" in plan.problems[0].message
+    assert [(a.client_id, a.currency) for a in plan.added] == [("C1", "USD")]
+
+
+def test_the_digest_and_the_job_summary_list_the_added_rows(tmp_path):
+    from sheet_sync.digest import build_digest
+    from sheet_sync.job_summary import markdown_summary
+
+    path = book_file(tmp_path / "book.xlsx", [["C1", "Hosting", 1200, "USD", "1 month", date(2028, 1, 7), None, "yes"],
+                                              ["C2", "Retainer", 500000, "KRW", "1 month", date(2028, 1, 7), None, ""]])
+    config = write_config(tmp_path, path, '[mail]\ntransport = "outbox"\nfrom = "b@studio.example.com"\n'
+                                          'outbox_dir = "outbox"\ndigest_to = "owner@studio.example.com"\n')
+    result = api.sync(config, as_of=date(2028, 1, 7))
+    line = "added 2 recurring invoices: INV-2028-0008 (Acme Ltd, $1,200.00, Ready), INV-2028-0009 (한빛상사, ₩500,000)"
+    assert result.to_dict()["recurring_summary"] == line
+    assert result.digest == "sent to owner@studio.example.com"
+    message = build_digest(result, config)
+    assert "A" + line[1:] + "." in message.get_body(("plain",)).get_content()
+    assert "A" + line[1:] + "." in message.get_body(("html",)).get_content()
+    assert "INV-2028-0008 (Acme Ltd, $1,200.00, Ready)" in markdown_summary(result)
+
+
+def test_next_date_finds_its_row_again_after_a_sort_and_with_odd_spacing(tmp_path):
+    """The Recurring row is found again by Client ID and Description, as the loader reads them."""
+    from sheet_sync.layout import RecurringShape, _recurring_writes
+    from sheet_sync.model import NextDate, WritePlan
+
+    plan = WritePlan("Invoices", "Invoice No", (), {}, {}, next_dates=(
+        NextDate(2, "C1", "Web  hosting", date(2028, 2, 7)), NextDate(3, "C2", "Retainer", date(2028, 3, 1))))
+    shape = RecurringShape("Recurring", 1, tuple(REC_HEADERS), (
+        (2, "C2", "Retainer"), (3, "C1", " Web  hosting "), (4, "C3", "Other")))
+    writes = _recurring_writes(plan, shape)
+    assert [(c.row, c.column, c.value) for c in writes.cells] == [(3, 6, date(2028, 2, 7)), (2, 6, date(2028, 3, 1))]
+    twice = RecurringShape("Recurring", 1, tuple(REC_HEADERS), ((2, "C2", "Retainer"), (3, "C2", "retainer")))
+    assert _recurring_writes(plan, twice) is None  # two rows now: neither is guessed
