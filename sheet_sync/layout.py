@@ -66,11 +66,22 @@ class LogShape:
 
 
 @dataclass(frozen=True)
+class AppendShape:
+    """An owner's sheet that rows are appended to (Line Items, for the recurring invoices' lines)."""
+
+    title: str
+    header_row: int
+    headers: tuple[str, ...]
+    last_row: int  # the last row holding anything
+
+
+@dataclass(frozen=True)
 class Shape:
     invoices: InvoicesShape | None  # None: no Invoices sheet or no Invoice No column now (left alone)
     log: LogShape
     titles: tuple[str, ...]  # every sheet's title, in order
     recurring: RecurringShape | None = None  # read only when the plan moves a Next Date
+    line_items: AppendShape | None = None  # read only when the plan adds lines
 
 
 # ---- what the backend applies ----------------------------------------------------------------------
@@ -97,6 +108,16 @@ class InvoiceWrites:
     # the one of the owner's last invoice row (`added_like`; 0: none)
     added: tuple[Cell, ...] = ()
     added_like: int = 0
+
+
+@dataclass(frozen=True)
+class OwnerRows:
+    """Rows appended to an owner's sheet: each cell styled as the one above it in row `like` (0: none) where
+    the writer can, else with its own number format."""
+
+    title: str
+    cells: tuple[Cell, ...]
+    like: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,12 +175,13 @@ class Writes:
     sheets: tuple[ToolSheet, ...]
     log: LogWrites | None
     recurring: OwnerCells | None = None
+    line_items: OwnerRows | None = None
 
     @property
     def cells_written(self) -> int:
         return (len(self.invoices.cells) + len(self.invoices.added) if self.invoices else 0) \
             + (len(self.log.cells) if self.log else 0) + sum(len(s.cells) for s in self.sheets) \
-            + (len(self.recurring.cells) if self.recurring else 0)
+            + (len(self.recurring.cells) if self.recurring else 0) + (len(self.line_items.cells) if self.line_items else 0)
 
 
 # ---- values ------------------------------------------------------------------------------------------
@@ -312,6 +334,20 @@ def _added_rows(plan: WritePlan, shape: InvoicesShape, keys: list[str], rows_by_
             cells.append(_cell(row, keys.index(key) + 1, value, money))
         rows_by_no[number] = [row]
     return tuple(cells), like
+
+
+def _line_item_writes(plan: WritePlan, shape: AppendShape | None) -> OwnerRows | None:
+    """The added invoices' lines, below the Line Items sheet's last row, in its columns found by name now."""
+    if not plan.line_item_rows_add or shape is None:
+        return None
+    keys = [normalize_name(h) for h in shape.headers]
+    last = max(shape.last_row, shape.header_row)
+    cells = []
+    for row, values in enumerate(plan.line_item_rows_add, start=last + 1):
+        for header, value, pattern in values:
+            if normalize_name(header) in keys:
+                cells.append(_cell(row, keys.index(normalize_name(header)) + 1, value, pattern))
+    return OwnerRows(shape.title, tuple(cells), last if last > shape.header_row else 0)
 
 
 def _recurring_writes(plan: WritePlan, shape: RecurringShape | None) -> OwnerCells | None:
@@ -509,4 +545,5 @@ def lay_out(plan: WritePlan, shape: Shape) -> Writes:
         sheets=tuple(sheets),
         log=_log_writes(plan, shape.log),
         recurring=_recurring_writes(plan, shape.recurring),
+        line_items=_line_item_writes(plan, shape.line_items),
     )

@@ -92,7 +92,8 @@ def load_book(raw: RawBook, config: Config) -> Book:
         problems.extend(check_totals(line_items, invoices, raw[INVOICES].column_of("Amount"), raw[INVOICES].title,
                                      raw[LINE_ITEMS].title))
     # the invoices to add once per period (recurring.py plans them against the as-of date)
-    recurring = load_recurring(raw[RECURRING], clients, config, problems) if RECURRING in raw else ()
+    recurring = (load_recurring(raw[RECURRING], clients, config, problems, line_items, invoices)
+                 if RECURRING in raw else ())
     return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw, line_items, recurring,
                 frozenset(raw[INVOICES].columns))
 

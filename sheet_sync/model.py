@@ -58,7 +58,7 @@ INVOICE_HEADERS = (
 )
 PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
 LINE_ITEM_HEADERS = ("Invoice No", "Description", "Quantity", "Unit Price", "Tax Rate")
-RECURRING_HEADERS = ("Client ID", "Description", "Amount", "Currency", "Every", "Next Date", "End Date", "Send")
+RECURRING_HEADERS = ("Client ID", "Description", "Amount", "Currency", "Every", "Next Date", "End Date", "Send", "Lines")
 SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS,
                  LINE_ITEMS: LINE_ITEM_HEADERS, RECURRING: RECURRING_HEADERS}
 
@@ -330,6 +330,7 @@ class Recurring:
     send: bool  # add the invoice as `Ready`
     next_date_as_text: bool = False  # the owner typed Next Date as text: it is written back as text
     next_date_cell: CellRef | None = None
+    lines: tuple[LineItem, ...] = ()  # copied for each new invoice from the invoice that `Lines` names
 
 
 # ---- what the write-back edge receives -------------------------------------------------------
@@ -390,6 +391,9 @@ class WritePlan:
     # recurring invoices: the only owner rows the tool adds (owner's header -> value), after the last used row
     invoice_rows_add: tuple[tuple[tuple[str, Any], ...], ...] = ()
     recurring_sheet: str = RECURRING
+    # the added invoices' lines: (owner's header, value, number format or None) for each cell of each row
+    line_item_rows_add: tuple[tuple[tuple[str, Any, str | None], ...], ...] = ()
+    line_items_sheet: str = LINE_ITEMS
     next_dates: tuple[NextDate, ...] = ()  # Recurring `Next Date` cells moved on
     next_date_header: str = "Next Date"
     recurring_key_headers: tuple[str, str] = ("Client ID", "Description")

@@ -34,8 +34,10 @@ from typing import Any, Iterator, Sequence
 
 from sheet_sync import cells
 from sheet_sync.config import Config
-from sheet_sync.model import CLIENTS, INVOICES, RECURRING, Book, CellRef, Invoice, NextDate, Problem, Recurring
-from sheet_sync.money import format_money
+from sheet_sync.model import (
+    CLIENTS, INVOICES, LINE_ITEMS, RECURRING, Book, CellRef, Invoice, LineItem, NextDate, Problem, Recurring,
+)
+from sheet_sync.money import format_money, money_pattern
 
 MAX_CATCH_UP = 12  # periods one run adds for one row; more means Next Date is mistyped
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
@@ -63,6 +65,7 @@ class RecurringPlan:
     next_dates: tuple[NextDate, ...] = ()
     problems: tuple[Problem, ...] = ()
     already: int = 0  # periods whose invoice was on the sheet already (a run stopped before moving Next Date)
+    lines: tuple[tuple[Any, tuple[LineItem, ...]], ...] = ()  # (new Invoice No, its lines copied from `Lines`)
 
 
 # ---- periods ------------------------------------------------------------------------------------
@@ -177,12 +180,15 @@ def plan_recurring(book: Book, config: Config, as_of: date) -> RecurringPlan:
         value: Any = upcoming.isoformat() if r.next_date_as_text else upcoming
         moves.append(NextDate(r.row, r.client_id, r.description, value))
     numbering = numbers(book.invoices)
-    added = []
+    added, lines = [], []
     for d, r in sorted(due, key=lambda x: (x[0], x[1].row)):  # numbers in the order of the issue dates
         client = book.clients[r.client_id]
-        added.append(Added(next(numbering), r.client_id, client.name, d, r.amount, r.currency, r.description,
-                           r.send, r.row))
-    return RecurringPlan(tuple(added), tuple(moves), tuple(problems), already)
+        number = next(numbering)
+        added.append(Added(number, r.client_id, client.name, d, r.amount, r.currency, r.description, r.send, r.row))
+        if r.lines:
+            no = str(number)
+            lines.append((number, tuple(replace(li, invoice_no=no, row=0) for li in r.lines)))
+    return RecurringPlan(tuple(added), tuple(moves), tuple(problems), already, tuple(lines))
 
 
 def with_added(book: Book, plan: RecurringPlan, config: Config) -> Book:
@@ -190,6 +196,8 @@ def with_added(book: Book, plan: RecurringPlan, config: Config) -> Book:
     plan's problems. Their Due Date is the Issue Date plus the client's terms, as the next run reads it."""
     if not plan.added and not plan.problems:
         return book
+    line_items = dict(book.line_items)
+    line_items.update((str(no), items) for no, items in plan.lines)  # the PDF of this run shows them
     row = max((inv.row for inv in book.invoices), default=1)
     ready = cells.parse_status("Ready")[0]  # what the loader makes of the Status the row will have
     invoices, problems = list(book.invoices), list(book.problems) + list(plan.problems)
@@ -203,7 +211,7 @@ def with_added(book: Book, plan: RecurringPlan, config: Config) -> Book:
                                     "write the terms there.", no))
         invoices.append(Invoice(no, a.client_id, row + i, a.issue_date, due, a.currency, a.amount,
                                 status=ready if a.ready else "", description=a.description))
-    return replace(book, invoices=tuple(invoices), problems=tuple(problems))
+    return replace(book, invoices=tuple(invoices), problems=tuple(problems), line_items=line_items)
 
 
 def rows_to_add(plan: RecurringPlan, config: Config) -> tuple[tuple[tuple[str, Any], ...], ...]:
@@ -220,10 +228,27 @@ def rows_to_add(plan: RecurringPlan, config: Config) -> tuple[tuple[tuple[str, A
     return tuple(out)
 
 
+def line_rows_to_add(plan: RecurringPlan, config: Config) -> tuple[tuple[tuple[str, Any, str | None], ...], ...]:
+    """The Line Items rows to append for the added invoices (lines copied from the invoice `Lines` names):
+    (owner's header, value, number format) per cell. The tax rate is written as the fraction it is, shown as
+    a percentage; the unit price in its currency's format."""
+    headers = [config.column_name(h) for h in ("Invoice No", "Description", "Quantity", "Unit Price", "Tax Rate")]
+    currency = {a.invoice_no: a.currency for a in plan.added}
+    rows = []
+    for number, items in plan.lines:
+        for li in items:
+            percent = "0%" if (li.tax_rate * 100) == (li.tax_rate * 100).to_integral_value() else "0.00%"
+            formats = (None, None, None, money_pattern(currency[number]), percent)
+            rows.append(tuple(zip(headers, (number, li.description, li.quantity, li.unit_price, li.tax_rate), formats)))
+    return tuple(rows)
+
+
 def write_fields(plan: RecurringPlan, config: Config) -> dict[str, Any]:
     """The WritePlan fields that carry `plan` (for `dataclasses.replace`)."""
     return {
         "invoice_rows_add": rows_to_add(plan, config),
+        "line_item_rows_add": line_rows_to_add(plan, config),
+        "line_items_sheet": config.sheet_name(LINE_ITEMS),
         "recurring_sheet": config.sheet_name(RECURRING),
         "next_dates": plan.next_dates,
         "next_date_header": config.column_name("Next Date"),

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Mapping
+from decimal import Decimal
+from typing import Mapping, Sequence
 
 from babel.numbers import list_currencies
 
 from sheet_sync import cells
 from sheet_sync.config import Config
-from sheet_sync.model import CellRef, Client, Problem, Recurring, invoice_key
-from sheet_sync.money import parse_money
+from sheet_sync.model import CellRef, Client, Invoice, LineItem, Problem, Recurring, invoice_key
+from sheet_sync.money import format_money, parse_money
 from sheet_sync.raw import RawSheet
 
 _CURRENCIES = frozenset(list_currencies())
@@ -70,10 +71,18 @@ def parse_send(value: object) -> tuple[bool, str]:
     return False, f"{cells.quoted(cells.text(value), 40)} should be 'yes' or blank; the invoices are added without Status."
 
 
-def load_recurring(sheet: RawSheet, clients: Mapping[str, Client], config: Config,
-                   problems: list[Problem]) -> tuple[Recurring, ...]:
-    """The Recurring rows that can be used; every bad cell a Problem naming its cell (its row left out)."""
-    missing = [h for h in ("Client ID", "Amount", "Every", "Next Date") if h not in sheet.columns]
+def load_recurring(sheet: RawSheet, clients: Mapping[str, Client], config: Config, problems: list[Problem],
+                   line_items: Mapping[str, tuple[LineItem, ...]] | None = None,
+                   invoices: Sequence[Invoice] = ()) -> tuple[Recurring, ...]:
+    """The Recurring rows that can be used; every bad cell a Problem naming its cell (its row left out).
+
+    `Lines` names an invoice whose lines on the Line Items sheet each new invoice gets a copy of: they must
+    be in the row's currency and add up to its Amount (a blank Amount is their total)."""
+    line_items = line_items or {}
+    currency_of = {inv.invoice_no: inv.currency for inv in invoices}
+    missing = [h for h in ("Client ID", "Every", "Next Date") if h not in sheet.columns]
+    if "Amount" not in sheet.columns and "Lines" not in sheet.columns:
+        missing.append("Amount")
     if missing:
         names = ", ".join(f"'{config.column_name(h)}'" for h in missing)
         problems.append(Problem(CellRef(sheet.title, sheet.header_row), f"the {sheet.title} sheet has no {names} "
@@ -104,6 +113,21 @@ def load_recurring(sheet: RawSheet, clients: Mapping[str, Client], config: Confi
             bad("Currency", f"{cells.quoted(cells.text(v.get('Currency')), 40)} is not a currency code; write one "
                 "like USD, KRW or CNY.")
         amount, err = parse_money(v.get("Amount"), currency) if currency in _CURRENCIES else (None, "")
+        template = invoice_key(v.get("Lines"))
+        lines = line_items.get(template, ()) if template else ()
+        if template and not lines:
+            bad("Lines", f"invoice '{cells.visible(template)[:60]}' has no lines on the {config.sheet_name('Line Items')} "
+                "sheet to copy; write the Invoice No of an invoice whose lines each new invoice should have.")
+        elif lines and currency_of.get(template) != currency:
+            bad("Lines", f"invoice {template}'s lines are in {currency_of.get(template) or 'another currency'}, and this "
+                f"row is in {currency}; name lines in {currency}.")
+        elif lines and not err and currency in _CURRENCIES:
+            total = sum((li.net + li.tax for li in lines), Decimal(0))
+            if amount is None:
+                amount = total
+            elif total != amount:
+                err = (f"the lines of invoice {template} add up to {format_money(total, currency, 'en')}, not this "
+                       f"Amount {format_money(amount, currency, 'en')}; correct one of them, or leave the Amount blank.")
         if err:
             bad("Amount", err)
         elif amount is None and currency in _CURRENCIES:
@@ -131,7 +155,8 @@ def load_recurring(sheet: RawSheet, clients: Mapping[str, Client], config: Confi
         out.append(Recurring(row=row, client_id=cid, description=description, amount=amount, currency=currency,
                              months=period[0], days=period[1], next_date=next_date, end_date=end_date, send=send,
                              next_date_as_text=isinstance(raw_next, str),
-                             next_date_cell=CellRef(sheet.title, row, sheet.column_of("Next Date"))))
+                             next_date_cell=CellRef(sheet.title, row, sheet.column_of("Next Date")),
+                             lines=lines))
     return tuple(out)
 
 

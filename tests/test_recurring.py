@@ -378,3 +378,67 @@ def test_next_date_finds_its_row_again_after_a_sort_and_with_odd_spacing(tmp_pat
     assert [(c.row, c.column, c.value) for c in writes.cells] == [(3, 6, date(2028, 2, 7)), (2, 6, date(2028, 3, 1))]
     twice = RecurringShape("Recurring", 1, tuple(REC_HEADERS), ((2, "C2", "Retainer"), (3, "C2", "retainer")))
     assert _recurring_writes(plan, twice) is None  # two rows now: neither is guessed
+
+
+# ---- Lines: the new invoices' lines copied from a template invoice -----------------------------------------
+
+LINE_HEADERS = ["Invoice No", "Description", "Quantity", "Unit Price", "Tax Rate"]
+TEMPLATE = ["TPL-HOSTING", "C1", date(2027, 12, 1), date(2027, 12, 1), "USD", "220.00", "Draft", "Hosting template"]
+TEMPLATE_LINES = [["TPL-HOSTING", "Server", 2, 50, "10%"], ["TPL-HOSTING", "Backups", 1, 100, None]]
+
+
+def test_lines_are_copied_for_each_new_invoice_and_must_add_up(tmp_path):
+    config = write_config(tmp_path, tmp_path / "book.xlsx")
+    book = memory_book(config, [TEMPLATE[:6]], extra={
+        "Line Items": [LINE_HEADERS, *TEMPLATE_LINES],
+        "Recurring": [REC_HEADERS + ["Lines"],
+                      ["C1", "Hosting", None, "USD", "1 month", date(2028, 1, 7), None, "", "TPL-HOSTING"],
+                      ["C1", "Support", 999, "USD", "1 month", date(2028, 1, 7), None, "", "TPL-HOSTING"],
+                      ["C2", "Retainer", 1000, "KRW", "1 month", date(2028, 1, 7), None, "", "TPL-HOSTING"],
+                      ["C3", "Other", 10, "CNY", "1 month", date(2028, 1, 7), None, "", "NOPE"]]})
+    problems = {str(p.cell): p.message for p in book.problems}
+    assert "add up to $210.00, not this Amount $999.00" in problems["Recurring!C3"]
+    assert "lines are in USD, and this row is in KRW" in problems["Recurring!I4"]
+    assert "invoice 'NOPE' has no lines" in problems["Recurring!I5"]
+    plan = plan_recurring(book, config, date(2028, 2, 7))
+    assert [(a.invoice_no, a.amount) for a in plan.added] == [("INV-0001", Decimal("210.00")),
+                                                            ("INV-0002", Decimal("210.00"))]
+    book = with_added(book, plan, config)
+    assert [(li.invoice_no, li.description, li.net, li.tax) for li in book.line_items["INV-0002"]] == [
+        ("INV-0002", "Server", Decimal("100.00"), Decimal("10.00")), ("INV-0002", "Backups", Decimal("100.00"), Decimal(0))]
+
+
+@pytest.mark.parametrize("backend", ["excel", "google"])
+def test_the_copied_lines_land_on_the_line_items_sheet_and_read_back_the_same(tmp_path, backend, request):
+    sheets = {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS], "Invoices": [INV_HEADERS, FIRST, TEMPLATE],
+              "Line Items": [LINE_HEADERS, *TEMPLATE_LINES],
+              "Recurring": [REC_HEADERS + ["Lines"],
+                            ["C1", "Hosting", None, "USD", "1 month", date(2028, 1, 7), None, "yes", "TPL-HOSTING"]]}
+    if backend == "excel":
+        path = make_workbook(tmp_path / "book.xlsx", sheets)
+        wb = openpyxl.load_workbook(path)
+        wb["Line Items"]["E2"] = 0.1
+        for ref in ("E2", "E3"):  # the owner's percent format down the column
+            wb["Line Items"][ref].number_format = "0.0%"
+        wb.save(path)
+        config = write_config(tmp_path, path)
+    else:
+        emulator = request.getfixturevalue("emulator")
+        for name, rows in sheets.items():
+            emulator.add_sheet(name, [list(r) for r in rows], grid_rows=len(rows))
+        config = sheet_config(tmp_path, emulator)
+    result = api.sync(config, as_of=date(2028, 2, 7))
+    assert [(a.invoice_no, a.amount) for a in result.recurring_added] == [
+        ("INV-2028-0008", Decimal("210.00")), ("INV-2028-0009", Decimal("210.00"))]
+    assert not [p for p in result.problems if "Line Items" in str(p.cell) or "INV-2028-00" in p.invoice_no]
+    book, _ = api.load(config)
+    assert [(li.description, li.quantity, li.unit_price, li.tax_rate) for li in book.line_items["INV-2028-0009"]] == [
+        ("Server", 2, Decimal("50.00"), Decimal("0.1")), ("Backups", 1, Decimal("100.00"), Decimal(0))]
+    assert [inv.amount for inv in book.invoices if inv.invoice_no.startswith("INV-2028-0009")] == [Decimal("210.00")]
+    if backend == "excel":
+        ws = openpyxl.load_workbook(path)["Line Items"]
+        assert [ws.cell(r, 1).value for r in range(4, 8)] == ["INV-2028-0008"] * 2 + ["INV-2028-0009"] * 2
+        assert ws["E4"].number_format == "0.0%"  # the owner's format, from the row above
+    assert api.sync(config, as_of=date(2028, 2, 7)).recurring_added == ()
+    book, _ = api.load(config)
+    assert len([li for items in book.line_items.values() for li in items]) == 6

@@ -24,7 +24,7 @@ from sheet_sync.backends.xlsx_zip import refuse_if_open
 from sheet_sync.cells import ooxml_text
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.layout import (
-    HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, RecurringShape, LogShape, LogWrites, Shape, ToolSheet, Writes, header_row,
+    HEADER_FILL, HEADER_TEXT, AppendShape, Cell, InvoicesShape, RecurringShape, LogShape, LogWrites, Shape, ToolSheet, Writes, header_row,
     is_formula_like, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
@@ -109,7 +109,13 @@ def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
             if any(c - 1 < len(row) and row[c - 1] not in (None, "") for c in cols):
                 last = r
         log = LogShape(ls.title, hrow, headers, tuple("" if v is None else str(v) for v in ids), last)
-    return Shape(invoices, log, tuple(wb.sheetnames), _recurring_shape(wb, plan))
+    line_items = None
+    li = _worksheet(wb, plan.line_items_sheet) if plan.line_item_rows_add else None
+    if li is not None:
+        hrow, headers = _header_row(li, plan.invoice_no_header)
+        last_row = max([r for (r, _), cell in li._cells.items() if cell.value not in (None, "")], default=0)
+        line_items = AppendShape(li.title, hrow, headers, last_row)
+    return Shape(invoices, log, tuple(wb.sheetnames), _recurring_shape(wb, plan), line_items)
 
 
 def _recurring_shape(wb: openpyxl.Workbook, plan: WritePlan) -> RecurringShape | None:
@@ -175,14 +181,9 @@ def apply_writes(wb: openpyxl.Workbook, writes: Writes) -> None:
             _set_widths(ws, inv.new_widths)
         for c in inv.cells:
             _put(ws, c)
-        for c in inv.added:  # recurring invoices: each cell styled as the one above it (the owner's formats)
-            above = ws._cells.get((inv.added_like, c.column)) if inv.added_like else None
-            fmt = c.number_format
-            if above is not None and above.has_style and (fmt is None or above.number_format != "General"):
-                fmt = None
-            if above is not None and above.has_style:
-                ws.cell(c.row, c.column)._style = copy(above._style)
-            _put(ws, c._replace(number_format=fmt))
+        _add_rows(ws, inv.added, inv.added_like)  # recurring invoices, styled as the owner's last invoice row
+    if writes.line_items is not None:
+        _add_rows(wb[writes.line_items.title], writes.line_items.cells, writes.line_items.like)
     if writes.recurring is not None:
         ws = wb[writes.recurring.title]
         for c in writes.recurring.cells:
@@ -191,6 +192,19 @@ def apply_writes(wb: openpyxl.Workbook, writes: Writes) -> None:
         _replace_sheet(wb, sheet)
     if writes.log is not None:
         _write_log(wb, writes.log)
+
+
+def _add_rows(ws: Worksheet, cells, like: int) -> None:
+    """Added owner rows: each cell in the style of the cell of row `like` in its column (the owner's number
+    or date format); with no such style, or a General one, the cell's own format."""
+    for c in cells:
+        above = ws._cells.get((like, c.column)) if like else None
+        fmt = c.number_format
+        if above is not None and above.has_style and (fmt is None or above.number_format != "General"):
+            fmt = None
+        if above is not None and above.has_style:
+            ws.cell(c.row, c.column)._style = copy(above._style)
+        _put(ws, c._replace(number_format=fmt))
 
 
 def _replace_sheet(wb: openpyxl.Workbook, sheet: ToolSheet) -> None:

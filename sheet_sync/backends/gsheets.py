@@ -48,7 +48,7 @@ from sheet_sync.backends.sheets_requests import (
 from sheet_sync.config import Config
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
-    LOG_WIDTHS, Cell, InvoicesShape, LogShape, LogWrites, RecurringShape, Shape, ToolSheet, Writes, lay_out,
+    LOG_WIDTHS, AppendShape, Cell, InvoicesShape, LogShape, LogWrites, RecurringShape, Shape, ToolSheet, Writes, lay_out,
     log_columns, place_rows,
 )
 from sheet_sync.model import (
@@ -175,6 +175,8 @@ class GoogleSheetsBackend(Backend):
                 self._log_rows = len(rows)
             if canonical == "Invoices":
                 self._invoice_rows = len(rows)  # the last row holding anything: added rows go below it
+            if canonical == "Line Items":
+                self._line_item_rows = len(rows)
             if canonical == "Invoices" and rows:
                 keep = [self.config.column_name(c) for c in (*TOOL_COLUMNS, "Amount Paid")]
                 sheet = out[canonical]
@@ -405,14 +407,16 @@ class GoogleSheetsBackend(Backend):
             recurring = RecurringShape(rec.title, rec.header_row, tuple(rec.headers), tuple(
                 (rec.header_row + 1 + i, cids[i] if i < len(cids) else None,
                  descriptions[i] if i < len(descriptions) else None) for i in range(n)))
+        li = self.raw.get("Line Items") if plan.line_item_rows_add else None
+        line_items = AppendShape(li.title, li.header_row, tuple(li.headers), self._line_item_rows) if li else None
         if inv is None:
-            return Shape(None, log, titles, recurring)
+            return Shape(None, log, titles, recurring, line_items)
         # The header row comes back with one value per column (majorDimension COLUMNS: one list each).
         header_cols = ranges.get("headers", [])
         now = tuple("" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols)
         now_keys = [normalize_name(h) for h in now]
         if no_key not in now_keys:  # renamed or deleted meanwhile: no row can be matched this time
-            return Shape(None, log, titles, recurring)
+            return Shape(None, log, titles, recurring, line_items)
         numbers = answers.get("numbers", [])
         moved_to = now_keys.index(no_key) + 1
         if moved_to != no_col:
@@ -422,7 +426,8 @@ class GoogleSheetsBackend(Backend):
         still = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == cur_key
         currencies = answers.get("currencies", []) if still else []
         return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies),
-                                   max(inv.width, len(now)), getattr(self, "_invoice_rows", 0)), log, titles, recurring)
+                                   max(inv.width, len(now)), getattr(self, "_invoice_rows", 0)), log, titles, recurring,
+                     line_items)
 
     def apply(self, plan: WritePlan) -> WriteReport:
         shape = self._shape(plan)
@@ -435,6 +440,14 @@ class GoogleSheetsBackend(Backend):
             self._tool_sheet(sheet, requests, data)
         if writes.log is not None:
             self._log(writes.log, requests, data)
+        if writes.line_items is not None:  # the recurring invoices' lines, below the last row (the grid grown first)
+            props = self._sheets()[writes.line_items.title]
+            last_row = max(c.row for c in writes.line_items.cells)
+            if last_row > props["gridProperties"]["rowCount"]:
+                requests.append({"appendDimension": {"sheetId": props["sheetId"], "dimension": "ROWS",
+                                                     "length": last_row - props["gridProperties"]["rowCount"]}})
+            _put(writes.line_items.title, props["sheetId"], writes.line_items.cells, writes.line_items.cells, requests,
+                 data)
         if writes.recurring is not None:  # the Recurring sheet's Next Date: values only, the owner's formats kept
             rec_id = self._sheets()[writes.recurring.title]["sheetId"]
             _put(writes.recurring.title, rec_id, writes.recurring.cells, (), requests, data)

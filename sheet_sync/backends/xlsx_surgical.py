@@ -37,8 +37,8 @@ from sheet_sync.backends.xlsx_zip import (
     Unsupported, ZipSink, ZipSource, backup_path_of, file_signature, refuse_if_open, replace_atomically,
 )
 from sheet_sync.layout import (
-    InvoicesShape, InvoiceWrites, LogShape, LogWrites, OwnerCells, RecurringShape, Shape, ToolSheet, header_row,
-    lay_out, log_columns,
+    AppendShape, Cell, InvoicesShape, InvoiceWrites, LogShape, LogWrites, OwnerCells, OwnerRows, RecurringShape, Shape,
+    ToolSheet, header_row, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, column_letter, column_number, normalize_name
 from sheet_sync.raw import find_sheet
@@ -149,7 +149,13 @@ class _Edit:
         if invoices is not None and inv_sheet is not None and plan.invoice_rows_add:  # added rows go below the last
             invoices = replace(invoices, last_row=inv_sheet.last_value_row())
         recurring = self._recurring_shape(plan, titles)
-        return Shape(invoices, log, titles, recurring), inv_sheet, log_sheet
+        line_items = None
+        entry = self.entry(find_sheet(titles, plan.line_items_sheet)) if plan.line_item_rows_add else None
+        if entry is not None:
+            sheet = self.sheet(entry)
+            hrow, headers = self.header_row(sheet, plan.invoice_no_header)
+            line_items = AppendShape(entry.name, hrow, headers, sheet.last_value_row())
+        return Shape(invoices, log, titles, recurring, line_items), inv_sheet, log_sheet
 
     def _recurring_shape(self, plan: WritePlan, titles: tuple[str, ...]) -> RecurringShape | None:
         entry = self.entry(find_sheet(titles, plan.recurring_sheet)) if plan.next_dates else None
@@ -179,6 +185,8 @@ class _Edit:
             self._log(writes.log, log_sheet)
         if writes.recurring is not None:
             self._owner_cells(writes.recurring)
+        if writes.line_items is not None:
+            self._owner_rows(writes.line_items)
         self._finish()
         return WriteReport(writes.cells_written, inv.rows_matched, inv.unmatched, tuple(c.value for c in inv.new_headers))
 
@@ -225,16 +233,8 @@ class _Edit:
         puts: dict[int, dict[int, Put]] = {}
         for c in inv.cells:
             puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
-        if inv.added:  # recurring invoices: each cell styled as the one above it (the owner's formats)
-            above = sheet.styles_of_row(inv.added_like) if inv.added_like else {}
-            for c in inv.added:
-                style = above.get(c.column)
-                fmt = c.number_format
-                if style is not None and not 0 <= style < len(self.styles.xfs):
-                    style = None
-                if style is not None and (fmt is None or self.styles.xfs[style].get("numFmtId", "0") != "0"):
-                    fmt = None  # the owner's own number or date format, from the cell above
-                puts.setdefault(c.row, {})[c.column] = Put(c.value, fmt, style)
+        if inv.added:  # recurring invoices: each cell styled as the one of the owner's last invoice row
+            self._styled_like(inv.added, sheet, inv.added_like, puts)
         if inv.new_headers:
             template = _last_filled(sheet, inv.header_row, self.strings)
             for c in inv.new_headers:
@@ -243,6 +243,28 @@ class _Edit:
         data = _with_widths(data, sheet.p, inv.new_widths)
         data = _with_dimension(data, sheet.p, puts)
         if data != sheet.data:  # a re-run that changes nothing keeps the part's stored bytes
+            self.changed[sheet.name] = data
+
+    def _styled_like(self, cells: Sequence[Cell], sheet: SheetXml, like: int, puts: dict[int, dict[int, Put]]) -> None:
+        """Puts for added owner rows: each cell in the style of the cell of row `like` in its column (the
+        owner's number or date format); with no such style, or a General one, the cell's own format."""
+        above = sheet.styles_of_row(like) if like else {}
+        for c in cells:
+            style = above.get(c.column)
+            fmt = c.number_format
+            if style is not None and not 0 <= style < len(self.styles.xfs):
+                style = None
+            if style is not None and (fmt is None or self.styles.xfs[style].get("numFmtId", "0") != "0"):
+                fmt = None
+            puts.setdefault(c.row, {})[c.column] = Put(c.value, fmt, style)
+
+    def _owner_rows(self, rows: OwnerRows) -> None:
+        """Rows appended to an owner's sheet (Line Items): the owner's formats from the row above."""
+        sheet = self.sheet(self.entry(rows.title))
+        puts: dict[int, dict[int, Put]] = {}
+        self._styled_like(rows.cells, sheet, rows.like, puts)
+        data = _with_dimension(sheet.patch(puts, self._render(sheet)), sheet.p, puts)
+        if data != sheet.data:
             self.changed[sheet.name] = data
 
     def _owner_cells(self, owner: OwnerCells) -> None:
