@@ -544,6 +544,8 @@ def lay_out(plan: WritePlan, shape: Shape) -> Writes:
         invoices=_invoice_writes(plan, shape.invoices) if shape.invoices is not None else None,
         sheets=tuple(sheets),
         log=_log_writes(plan, shape.log),
-        recurring=_recurring_writes(plan, shape.recurring),
-        line_items=_line_item_writes(plan, shape.line_items),
+        # Next Date moves, and lines are added, only with the invoice rows they go with: an Invoices sheet that
+        # cannot be matched now (its Invoice No header renamed meanwhile) adds nothing, so nothing moves
+        recurring=_recurring_writes(plan, shape.recurring) if shape.invoices is not None else None,
+        line_items=_line_item_writes(plan, shape.line_items) if shape.invoices is not None else None,
     )

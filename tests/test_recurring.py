@@ -449,3 +449,13 @@ def test_the_copied_lines_land_on_the_line_items_sheet_and_read_back_the_same(tm
     assert api.sync(config, as_of=date(2028, 2, 7)).recurring_added == ()
     book, _ = api.load(config)
     assert len([li for items in book.line_items.values() for li in items]) == 6
+
+
+def test_nothing_moves_when_the_invoices_sheet_cannot_be_matched_at_write_time():
+    from sheet_sync.layout import LogShape, RecurringShape, Shape, lay_out
+    from sheet_sync.model import NextDate, WritePlan
+
+    plan = WritePlan("Invoices", "Invoice No", (), {}, {}, next_dates=(NextDate(2, "C1", "Hosting", date(2028, 2, 7)),),
+                     invoice_rows_add=((("Invoice No", "INV-0001"), ("Client ID", "C1")),))
+    recurring = RecurringShape("Recurring", 1, tuple(REC_HEADERS), ((2, "C1", "Hosting"),))
+    assert lay_out(plan, Shape(None, LogShape(), ("Recurring",), recurring)).recurring is None
