@@ -25,6 +25,7 @@ from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
 from sheet_sync.model import INVOICE, OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
 from sheet_sync.policy import Calendar, Decision, make_calendar, plan
+from sheet_sync.recurring import plan_recurring, with_added, write_fields
 from sheet_sync.replies import apply_bounces
 from sheet_sync import tables
 from sheet_sync.result import CheckResult, Preview, Sent, SyncResult
@@ -230,6 +231,9 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     stages.done("read")
     book = load_book(raw, config)
     del raw  # the sheets as read are in the book now: their cells need not stay in memory until the write
+    # the Recurring sheet's due invoices join the book now: they age, and a Ready one is sent, on this run
+    recurring = plan_recurring(book, config, as_of)
+    book = with_added(book, recurring, config)
     stages.done("load")
     heard, mailbox = listen(config, book)  # before planning: a client who replied is not chased
     if heard:
@@ -263,8 +267,11 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written, writer = False, ""
     if not dry_run:
-        writer = backend.apply(build_write_plan(config, run.book, run.report, run.decisions, statuses, problems,
-                                                results, log_rows, rows_of, run.stale)).writer
+        write_plan = build_write_plan(config, run.book, run.report, run.decisions, statuses, problems,
+                                      results, log_rows, rows_of, run.stale)
+        if recurring.next_dates:
+            write_plan = replace(write_plan, **write_fields(recurring, config))
+        writer = backend.apply(write_plan).writer
         log.done()
         written = True
         stages.done("write")
@@ -293,6 +300,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         writer=writer,
         stage_seconds=stages.seconds,
         pdf_warnings=tuple(pdf_warnings),
+        recurring_added=recurring.added,
+        recurring_already=recurring.already,
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))

@@ -21,6 +21,7 @@ from sheet_sync import api
 from sheet_sync.cells import FIRST_YEAR, LAST_YEAR
 from sheet_sync.config import load_config
 from sheet_sync.errors import SheetSyncError
+from sheet_sync.recurring import summary_line
 
 DEFAULT_CONFIG = "sheet-sync.toml"
 
@@ -300,6 +301,11 @@ def render_summary(r: api.SyncResult) -> str:
         lines.append(f"  {what} {verb}: {sum(stages.values())}"
                      + (" (" + ", ".join(f"{s} {n}" for s, n in stages.items()) + ")" if stages else "")
                      + (f" in {messages} message{'s' if messages != 1 else ''}" if messages != sum(stages.values()) else ""))
+    if r.recurring_added:
+        lines.append("  " + summary_line(r.recurring_added, r.dry_run))
+    if r.recurring_already:
+        lines.append(f"  recurring: {r.recurring_already} period{'s' if r.recurring_already != 1 else ''} already on "
+                     "the Invoices sheet (a run stopped before it moved Next Date): not added again")
     for m in r.failed:
         lines.append(f"  FAILED {m.invoice_no} {m.stage} to {m.to}: {m.detail}")
     for p in r.pdf_warnings:

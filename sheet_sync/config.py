@@ -26,13 +26,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    AGING, AGING_SUMMARY, CLIENTS, INVOICE_SENT, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, TOOL_COLUMNS,
+    AGING, AGING_SUMMARY, CLIENTS, INVOICE_SENT, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, RECURRING, REMINDER_LOG,
+    SHEET_HEADERS, TOOL_COLUMNS,
     normalize_name,
 )
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
-SHEETS = (CLIENTS, INVOICES, PAYMENTS, LINE_ITEMS, AGING, AGING_SUMMARY, REMINDER_LOG)
+SHEETS = (CLIENTS, INVOICES, PAYMENTS, LINE_ITEMS, RECURRING, AGING, AGING_SUMMARY, REMINDER_LOG)
 
 Check = Callable[[Any], str]  # a value -> '' when it is good, else the rest of a sentence after the key
 

@@ -29,7 +29,8 @@ Data = Mapping[str, Any]  # SyncResult.to_dict()
 
 def wanted(data: Data) -> bool:
     """A digest is worth sending when the run did something or something waits for the owner."""
-    return bool(data["sent"] or data["failed"] or data["attention"] or data.get("replied"))
+    return bool(data["sent"] or data["failed"] or data["attention"] or data.get("replied")
+                or data.get("recurring_added"))
 
 
 def digest_context(data: Data, config: Config) -> dict:
@@ -60,6 +61,7 @@ def digest_context(data: Data, config: Config) -> dict:
         "problems": [problem_line(p) for p in blocking[:MAX_PROBLEMS]],
         "problem_count": len(blocking),
         "unconfirmed": data["unconfirmed"],
+        "recurring": data.get("recurring_summary", ""),  # "added 2 recurring invoices: …"
     }
 
 

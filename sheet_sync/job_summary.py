@@ -73,6 +73,9 @@ def markdown_summary(result: SyncResult) -> str:
         facts.append(f"**{len(r['failed'])}** failed to send")
     lines.append(" · ".join(facts))
     lines.append("")
+    if r.get("recurring_summary"):
+        lines.append(cell(r["recurring_summary"][0].upper() + r["recurring_summary"][1:]))
+        lines.append("")
 
     if r["failed"]:
         lines.append("### ⚠️ Not sent")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable, NamedTuple, Sequence
 
-from sheet_sync.cells import has_control, paragraphs, visible
+from sheet_sync.cells import has_control, one_line, paragraphs, text, visible
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 from sheet_sync.raw import HEADER_SEARCH_ROWS, find_sheet
@@ -41,6 +41,17 @@ class InvoicesShape:
     numbers: tuple[Any, ...]  # the Invoice No column below the header (may stop at the last filled cell)
     currencies: tuple[Any, ...] = ()  # the Currency column below the header; () when there is none
     last_column: int = 0  # the right-most column holding anything in any row (new tool columns go after it)
+    last_row: int = 0  # the last row holding anything in any column (added rows go below it); 0: the numbers' end
+
+
+@dataclass(frozen=True)
+class RecurringShape:
+    """The Recurring sheet as it stands now: its headers, and each row's Client ID and Description."""
+
+    title: str
+    header_row: int
+    headers: tuple[str, ...]
+    keys: tuple[tuple[int, Any, Any], ...]  # (row, Client ID, Description) below the header
 
 
 @dataclass(frozen=True)
@@ -55,10 +66,22 @@ class LogShape:
 
 
 @dataclass(frozen=True)
+class AppendShape:
+    """An owner's sheet that rows are appended to (Line Items, for the recurring invoices' lines)."""
+
+    title: str
+    header_row: int
+    headers: tuple[str, ...]
+    last_row: int  # the last row holding anything
+
+
+@dataclass(frozen=True)
 class Shape:
     invoices: InvoicesShape | None  # None: no Invoices sheet or no Invoice No column now (left alone)
     log: LogShape
     titles: tuple[str, ...]  # every sheet's title, in order
+    recurring: RecurringShape | None = None  # read only when the plan moves a Next Date
+    line_items: AppendShape | None = None  # read only when the plan adds lines
 
 
 # ---- what the backend applies ----------------------------------------------------------------------
@@ -81,6 +104,29 @@ class InvoiceWrites:
     cells: tuple[Cell, ...]
     rows_matched: int
     unmatched: tuple[str, ...]  # invoice numbers no longer on the sheet
+    # owner rows added (recurring invoices): their cells carry the format to use when the writer cannot copy
+    # the one of the owner's last invoice row (`added_like`; 0: none)
+    added: tuple[Cell, ...] = ()
+    added_like: int = 0
+
+
+@dataclass(frozen=True)
+class OwnerRows:
+    """Rows appended to an owner's sheet: each cell styled as the one above it in row `like` (0: none) where
+    the writer can, else with its own number format."""
+
+    title: str
+    cells: tuple[Cell, ...]
+    like: int = 0
+
+
+@dataclass(frozen=True)
+class OwnerCells:
+    """Cells of an owner's sheet the tool sets (the Recurring sheet's Next Date): values only, each cell's
+    own format kept."""
+
+    title: str
+    cells: tuple[Cell, ...]
 
 
 @dataclass(frozen=True)
@@ -128,11 +174,14 @@ class Writes:
     invoices: InvoiceWrites | None
     sheets: tuple[ToolSheet, ...]
     log: LogWrites | None
+    recurring: OwnerCells | None = None
+    line_items: OwnerRows | None = None
 
     @property
     def cells_written(self) -> int:
-        return (len(self.invoices.cells) if self.invoices else 0) + (len(self.log.cells) if self.log else 0) \
-            + sum(len(s.cells) for s in self.sheets)
+        return (len(self.invoices.cells) + len(self.invoices.added) if self.invoices else 0) \
+            + (len(self.log.cells) if self.log else 0) + sum(len(s.cells) for s in self.sheets) \
+            + (len(self.recurring.cells) if self.recurring else 0) + (len(self.line_items.cells) if self.line_items else 0)
 
 
 # ---- values ------------------------------------------------------------------------------------------
@@ -225,6 +274,7 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
         i = row - hrow - 1
         return row > hrow and (i >= len(shape.numbers) or not invoice_key(shape.numbers[i]))
 
+    new_rows, like = _added_rows(plan, shape, keys, rows_by_no)
     cells: list[Cell] = []
     matched = 0
 
@@ -252,7 +302,76 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
         cells=tuple(cells),
         rows_matched=matched,
         unmatched=tuple(no for no in plan.invoice_updates if no not in rows_by_no),
+        added=new_rows,
+        added_like=like,
     )
+
+
+def _added_rows(plan: WritePlan, shape: InvoicesShape, keys: list[str], rows_by_no: dict[str, list[int]],
+                ) -> tuple[tuple[Cell, ...], int]:
+    """The owner rows a run adds (recurring invoices), below the last row holding anything, in the owner's
+    columns found by name now; their numbers join `rows_by_no`, so their tool columns are written too.
+    A row whose number stands on the sheet already is not added again."""
+    if not plan.invoice_rows_add:
+        return (), 0
+    last = max(shape.last_row, shape.header_row + len(shape.numbers))
+    # the owner's last invoice row is the model of a new one: its cells' formats are copied where the writer can
+    like = max((r for rows in rows_by_no.values() for r in rows), default=0)
+    cells: list[Cell] = []
+    row = last
+    for values in plan.invoice_rows_add:
+        number = invoice_key(dict(values).get(plan.invoice_no_header))
+        if number in rows_by_no:
+            continue
+        row += 1
+        currency = next((str(v).strip().upper() for h, v in values if normalize_name(h) == normalize_name(
+            plan.currency_header) and v), plan.default_currency)
+        for header, value in values:
+            key = normalize_name(header)
+            if key not in keys:  # the owner has no such column: nothing to put there
+                continue
+            money = money_pattern(currency) if isinstance(value, Decimal) else None  # the Amount
+            cells.append(_cell(row, keys.index(key) + 1, value, money))
+        rows_by_no[number] = [row]
+    return tuple(cells), like
+
+
+def _line_item_writes(plan: WritePlan, shape: AppendShape | None) -> OwnerRows | None:
+    """The added invoices' lines, below the Line Items sheet's last row, in its columns found by name now."""
+    if not plan.line_item_rows_add or shape is None:
+        return None
+    keys = [normalize_name(h) for h in shape.headers]
+    last = max(shape.last_row, shape.header_row)
+    cells = []
+    for row, values in enumerate(plan.line_item_rows_add, start=last + 1):
+        for header, value, pattern in values:
+            if normalize_name(header) in keys:
+                cells.append(_cell(row, keys.index(normalize_name(header)) + 1, value, pattern))
+    return OwnerRows(shape.title, tuple(cells), last if last > shape.header_row else 0)
+
+
+def _recurring_writes(plan: WritePlan, shape: RecurringShape | None) -> OwnerCells | None:
+    """The Next Date cells, on the rows that hold the same Client ID and Description now (the row read first,
+    another when the owner sorted meanwhile); a row no longer found is left alone (the next run finds its
+    invoices on the sheet and moves Next Date then)."""
+    if not plan.next_dates or shape is None:
+        return None
+    keys = [normalize_name(h) for h in shape.headers]
+    key = normalize_name(plan.next_date_header)
+    if key not in keys:
+        return None
+    column = keys.index(key) + 1
+    where: dict[tuple[str, str], list[int]] = {}
+    for row, cid, description in shape.keys:
+        where.setdefault((invoice_key(cid), one_line(text(description)).casefold()), []).append(row)
+    cells = []
+    for move in plan.next_dates:
+        rows = where.get((move.client_id, move.description.casefold()), [])
+        if len(rows) != 1:  # gone, or two rows now: left alone
+            continue
+        value = plain(move.value)
+        cells.append(Cell(rows[0], column, value))  # no format: the owner's own date format stays
+    return OwnerCells(shape.title, tuple(cells)) if cells else None
 
 
 # ---- the tool sheets ---------------------------------------------------------------------------------
@@ -425,4 +544,8 @@ def lay_out(plan: WritePlan, shape: Shape) -> Writes:
         invoices=_invoice_writes(plan, shape.invoices) if shape.invoices is not None else None,
         sheets=tuple(sheets),
         log=_log_writes(plan, shape.log),
+        # Next Date moves, and lines are added, only with the invoice rows they go with: an Invoices sheet that
+        # cannot be matched now (its Invoice No header renamed meanwhile) adds nothing, so nothing moves
+        recurring=_recurring_writes(plan, shape.recurring) if shape.invoices is not None else None,
+        line_items=_line_item_writes(plan, shape.line_items) if shape.invoices is not None else None,
     )

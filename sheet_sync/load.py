@@ -15,12 +15,13 @@ from babel.numbers import list_currencies
 
 from sheet_sync import cells
 from sheet_sync.line_items import check_totals, load_line_items
+from sheet_sync.recurring_load import load_recurring
 from sheet_sync.money import parse_money
 from sheet_sync.raw import RawBook, RawSheet
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.model import (
-    CLIENTS, INVOICES, LINE_ITEMS, PAYMENTS, REMINDER_LOG, SHEET_HEADERS, Book, CellRef, Client, Invoice, LogEntry,
+    CLIENTS, INVOICES, LINE_ITEMS, PAYMENTS, RECURRING, REMINDER_LOG, SHEET_HEADERS, Book, CellRef, Client, Invoice, LogEntry,
     Payment, Problem, invoice_key,
 )
 
@@ -90,7 +91,11 @@ def load_book(raw: RawBook, config: Config) -> Book:
         line_items = load_line_items(raw[LINE_ITEMS], invoices, config, problems)
         problems.extend(check_totals(line_items, invoices, raw[INVOICES].column_of("Amount"), raw[INVOICES].title,
                                      raw[LINE_ITEMS].title))
-    return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw, line_items)
+    # the invoices to add once per period (recurring.py plans them against the as-of date)
+    recurring = (load_recurring(raw[RECURRING], clients, config, problems, line_items, invoices)
+                 if RECURRING in raw else ())
+    return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw, line_items, recurring,
+                frozenset(raw[INVOICES].columns))
 
 
 def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:

@@ -21,6 +21,7 @@ LINE_ITEMS = "Line Items"
 AGING = "Aging"
 AGING_SUMMARY = "Aging Summary"
 REMINDER_LOG = "Reminder Log"
+RECURRING = "Recurring"
 
 # Columns the tool owns on the Invoices sheet, in the order they are added at the right end.
 TOOL_COLUMNS = (
@@ -59,8 +60,9 @@ INVOICE_HEADERS = (
 )
 PAYMENT_HEADERS = ("Invoice No", "Date", "Amount", "Method", "Reference")
 LINE_ITEM_HEADERS = ("Invoice No", "Description", "Quantity", "Unit Price", "Tax Rate")
+RECURRING_HEADERS = ("Client ID", "Description", "Amount", "Currency", "Every", "Next Date", "End Date", "Send", "Lines")
 SHEET_HEADERS = {CLIENTS: CLIENT_HEADERS, INVOICES: INVOICE_HEADERS, PAYMENTS: PAYMENT_HEADERS, REMINDER_LOG: LOG_COLUMNS,
-                 LINE_ITEMS: LINE_ITEM_HEADERS}
+                 LINE_ITEMS: LINE_ITEM_HEADERS, RECURRING: RECURRING_HEADERS}
 
 
 class Status(StrEnum):
@@ -310,6 +312,30 @@ class Book:
     problems: tuple[Problem, ...]
     has_payments_sheet: bool = False
     line_items: Mapping[str, tuple[LineItem, ...]] = field(default_factory=dict)  # Invoice No -> its lines, in order
+    recurring: tuple[Recurring, ...] = ()  # the Recurring sheet's readable rows (recurring.py plans from them)
+    invoice_columns: frozenset[str] | None = None  # the Invoices sheet's canonical headers (None: not known)
+
+    def has_invoice_column(self, canonical: str) -> bool:
+        return self.invoice_columns is None or canonical in self.invoice_columns
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """One row of the optional Recurring sheet: an invoice added to Invoices once per period."""
+
+    row: int
+    client_id: str
+    description: str
+    amount: Decimal
+    currency: str
+    months: int  # the period: months, or (when 0) days
+    days: int
+    next_date: date
+    end_date: date | None
+    send: bool  # add the invoice as `Ready`
+    next_date_as_text: bool = False  # the owner typed Next Date as text: it is written back as text
+    next_date_cell: CellRef | None = None
+    lines: tuple[LineItem, ...] = ()  # copied for each new invoice from the invoice that `Lines` names
 
 
 # ---- what the write-back edge receives -------------------------------------------------------
@@ -338,6 +364,16 @@ class SummaryTable:
 
 
 @dataclass(frozen=True)
+class NextDate:
+    """A Recurring row's `Next Date` moved on, found again at write time by its Client ID and Description."""
+
+    row: int  # the row it stood on at the read
+    client_id: str
+    description: str
+    value: Any  # a date, or ISO text when the owner typed the date as text
+
+
+@dataclass(frozen=True)
 class WritePlan:
     """Everything a sync writes, addressed by Invoice No, never by row position."""
 
@@ -357,4 +393,13 @@ class WritePlan:
     log_sheet: str = REMINDER_LOG
     log_append: tuple[tuple[Any, ...], ...] = ()  # rows in LOG_COLUMNS order
     log_updates: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)  # log row -> new values (LOG_COLUMNS order)
+    # recurring invoices: the only owner rows the tool adds (owner's header -> value), after the last used row
+    invoice_rows_add: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    recurring_sheet: str = RECURRING
+    # the added invoices' lines: (owner's header, value, number format or None) for each cell of each row
+    line_item_rows_add: tuple[tuple[tuple[str, Any, str | None], ...], ...] = ()
+    line_items_sheet: str = LINE_ITEMS
+    next_dates: tuple[NextDate, ...] = ()  # Recurring `Next Date` cells moved on
+    next_date_header: str = "Next Date"
+    recurring_key_headers: tuple[str, str] = ("Client ID", "Description")
 

@@ -23,6 +23,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Mapping
 
 from sheet_sync.model import NOT_DELIVERED, Problem, SendState
+from sheet_sync.recurring import Added, summary_line
 
 if TYPE_CHECKING:
     from sheet_sync.compose import Outgoing
@@ -87,6 +88,9 @@ class SyncResult:
     # invoices whose send a stopped run left `pending`, found by this run: their outcome is unknown, now
     # `unconfirmed` in the Reminder Log, and not sent again unless the owner sets `retry`
     found_unconfirmed: tuple[str, ...] = ()
+    # recurring invoices added to Invoices by this run (in a dry run: that it would add), numbered
+    recurring_added: tuple[Added, ...] = ()
+    recurring_already: int = 0  # periods found on the sheet already (a run stopped before it moved Next Date)
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:
@@ -134,6 +138,7 @@ class SyncResult:
             "failed": self.failed,
             "skipped": self.skipped,
             "blocking_problems": self.blocking_problems,
+            "recurring_summary": summary_line(self.recurring_added, self.dry_run),
         })
 
 

@@ -13,7 +13,7 @@ LAYERS = [
     {"errors", "model", "cells", "demo_data", "mail.message", "backends.xlsx_cache", "templates"},
     {"money", "raw", "config", "journal"},
     # the pure core: load, age, plan, compose/render, layout
-    {"load", "line_items", "aging", "render", "layout", "replies"},
+    {"load", "line_items", "recurring_load", "recurring", "aging", "render", "layout", "replies"},
     {"policy", "compose", "invoice_doc"},
     {"result", "tables", "writeplan", "sendlog"},
     # the edges: workbook backends, mail transports

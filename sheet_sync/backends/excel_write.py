@@ -24,7 +24,7 @@ from sheet_sync.backends.xlsx_zip import refuse_if_open
 from sheet_sync.cells import ooxml_text
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.layout import (
-    HEADER_FILL, HEADER_TEXT, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, header_row,
+    HEADER_FILL, HEADER_TEXT, AppendShape, Cell, InvoicesShape, RecurringShape, LogShape, LogWrites, Shape, ToolSheet, Writes, header_row,
     is_formula_like, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, normalize_name
@@ -95,8 +95,9 @@ def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
             cur_col = keys.index(cur_key) + 1 if cur_key in keys else 0
             last_used = max([col for (_, col), cell in ws._cells.items() if cell.value not in (None, "")]
                             + [m.max_col for m in ws.merged_cells.ranges])
+            last_row = max([r for (r, _), cell in ws._cells.items() if cell.value not in (None, "")], default=0)
             invoices = InvoicesShape(ws.title, hrow, headers, _column(ws, no_col, hrow + 1),
-                                     _column(ws, cur_col, hrow + 1) if cur_col else (), last_used)
+                                     _column(ws, cur_col, hrow + 1) if cur_col else (), last_used, last_row)
     log = LogShape()
     ls = _worksheet(wb, plan.log_sheet)
     if ls is not None:
@@ -108,7 +109,28 @@ def shape_of(wb: openpyxl.Workbook, plan: WritePlan) -> Shape:
             if any(c - 1 < len(row) and row[c - 1] not in (None, "") for c in cols):
                 last = r
         log = LogShape(ls.title, hrow, headers, tuple("" if v is None else str(v) for v in ids), last)
-    return Shape(invoices, log, tuple(wb.sheetnames))
+    line_items = None
+    li = _worksheet(wb, plan.line_items_sheet) if plan.line_item_rows_add else None
+    if li is not None:
+        hrow, headers = _header_row(li, plan.invoice_no_header)
+        last_row = max([r for (r, _), cell in li._cells.items() if cell.value not in (None, "")], default=0)
+        line_items = AppendShape(li.title, hrow, headers, last_row)
+    return Shape(invoices, log, tuple(wb.sheetnames), _recurring_shape(wb, plan), line_items)
+
+
+def _recurring_shape(wb: openpyxl.Workbook, plan: WritePlan) -> RecurringShape | None:
+    ws = _worksheet(wb, plan.recurring_sheet) if plan.next_dates else None
+    if ws is None:
+        return None
+    hrow, headers = _header_row(ws, plan.next_date_header)
+    keys = [normalize_name(h) for h in headers]
+    cols = [keys.index(normalize_name(h)) + 1 if normalize_name(h) in keys else 0 for h in plan.recurring_key_headers]
+    rows = []
+    for r in range(hrow + 1, ws.max_row + 1):
+        cid, desc = (ws.cell(r, c).value if c else None for c in cols)
+        if cid not in (None, "") or desc not in (None, ""):
+            rows.append((r, cid, desc))
+    return RecurringShape(ws.title, hrow, headers, tuple(rows))
 
 
 # ---- applying -----------------------------------------------------------------------------------------
@@ -159,10 +181,30 @@ def apply_writes(wb: openpyxl.Workbook, writes: Writes) -> None:
             _set_widths(ws, inv.new_widths)
         for c in inv.cells:
             _put(ws, c)
+        _add_rows(ws, inv.added, inv.added_like)  # recurring invoices, styled as the owner's last invoice row
+    if writes.line_items is not None:
+        _add_rows(wb[writes.line_items.title], writes.line_items.cells, writes.line_items.like)
+    if writes.recurring is not None:
+        ws = wb[writes.recurring.title]
+        for c in writes.recurring.cells:
+            _put(ws, c)
     for sheet in writes.sheets:
         _replace_sheet(wb, sheet)
     if writes.log is not None:
         _write_log(wb, writes.log)
+
+
+def _add_rows(ws: Worksheet, cells, like: int) -> None:
+    """Added owner rows: each cell in the style of the cell of row `like` in its column (the owner's number
+    or date format); with no such style, or a General one, the cell's own format."""
+    for c in cells:
+        above = ws._cells.get((like, c.column)) if like else None
+        fmt = c.number_format
+        if above is not None and above.has_style and (fmt is None or above.number_format != "General"):
+            fmt = None
+        if above is not None and above.has_style:
+            ws.cell(c.row, c.column)._style = copy(above._style)
+        _put(ws, c._replace(number_format=fmt))
 
 
 def _replace_sheet(wb: openpyxl.Workbook, sheet: ToolSheet) -> None:

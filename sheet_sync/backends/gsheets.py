@@ -48,7 +48,8 @@ from sheet_sync.backends.sheets_requests import (
 from sheet_sync.config import Config
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
-    LOG_WIDTHS, Cell, InvoicesShape, LogShape, LogWrites, Shape, ToolSheet, Writes, lay_out, log_columns, place_rows,
+    LOG_WIDTHS, AppendShape, Cell, InvoicesShape, LogShape, LogWrites, RecurringShape, Shape, ToolSheet, Writes, lay_out,
+    log_columns, place_rows,
 )
 from sheet_sync.model import (
     AGING, AGING_SUMMARY, INVOICE_SENT, LOG_COLUMNS, TOOL_COLUMNS, LogEntry, WritePlan, column_letter, invoice_key, normalize_name,
@@ -172,6 +173,10 @@ class GoogleSheetsBackend(Backend):
             out[canonical] = raw_sheet(title, grid, wanted[canonical][1])
             if canonical == "Reminder Log":
                 self._log_rows = len(rows)
+            if canonical == "Invoices":
+                self._invoice_rows = len(rows)  # the last row holding anything: added rows go below it
+            if canonical == "Line Items":
+                self._line_item_rows = len(rows)
             if canonical == "Invoices" and rows:
                 keep = [self.config.column_name(c) for c in (*TOOL_COLUMNS, INVOICE_SENT, "Amount Paid")]
                 sheet = out[canonical]
@@ -382,6 +387,12 @@ class GoogleSheetsBackend(Backend):
         asked = {"headers": f"{sheet}!{header_row}:{header_row}" if inv else "",
                  "numbers": column_range(no_col) if no_col else "",
                  "currencies": column_range(cur_col) if cur_col else "", "log": self._message_id_range()}
+        rec = self.raw.get("Recurring") if plan.next_dates else None
+        rec_cols = [rec.column_of(h) for h in ("Client ID", "Description")] if rec else []
+        for name, col in zip(("rec_ids", "rec_descriptions"), rec_cols):
+            if col:  # the Recurring rows' keys again: a Next Date goes to the row that holds its row's keys now
+                asked[name] = (f"{quote_sheet_always(rec.title)}!{column_letter(col)}{rec.header_row + 1}:"
+                               f"{column_letter(col)}")
         asked = {name: a1 for name, a1 in asked.items() if a1}
         resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, list(asked.values()),
                           params=params) if asked else {}
@@ -389,14 +400,23 @@ class GoogleSheetsBackend(Backend):
         answers = {name: (values or [[]])[0] for name, values in ranges.items()}
         ids = self._remember_log_rows(answers.get("log", [])) if "log" in asked else ()
         log = LogShape(log_title, 1, log_headers, ids, max(self._log_rows, 1)) if log_title else LogShape()
+        recurring = None
+        if rec is not None:
+            cids, descriptions = answers.get("rec_ids", []), answers.get("rec_descriptions", [])
+            n = max(len(cids), len(descriptions))
+            recurring = RecurringShape(rec.title, rec.header_row, tuple(rec.headers), tuple(
+                (rec.header_row + 1 + i, cids[i] if i < len(cids) else None,
+                 descriptions[i] if i < len(descriptions) else None) for i in range(n)))
+        li = self.raw.get("Line Items") if plan.line_item_rows_add else None
+        line_items = AppendShape(li.title, li.header_row, tuple(li.headers), self._line_item_rows) if li else None
         if inv is None:
-            return Shape(None, log, titles)
+            return Shape(None, log, titles, recurring, line_items)
         # The header row comes back with one value per column (majorDimension COLUMNS: one list each).
         header_cols = ranges.get("headers", [])
         now = tuple("" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols)
         now_keys = [normalize_name(h) for h in now]
         if no_key not in now_keys:  # renamed or deleted meanwhile: no row can be matched this time
-            return Shape(None, log, titles)
+            return Shape(None, log, titles, recurring, line_items)
         numbers = answers.get("numbers", [])
         moved_to = now_keys.index(no_key) + 1
         if moved_to != no_col:
@@ -406,7 +426,8 @@ class GoogleSheetsBackend(Backend):
         still = cur_col and len(now_keys) >= cur_col and now_keys[cur_col - 1] == cur_key
         currencies = answers.get("currencies", []) if still else []
         return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies),
-                                   max(inv.width, len(now))), log, titles)
+                                   max(inv.width, len(now)), getattr(self, "_invoice_rows", 0)), log, titles, recurring,
+                     line_items)
 
     def apply(self, plan: WritePlan) -> WriteReport:
         shape = self._shape(plan)
@@ -419,6 +440,17 @@ class GoogleSheetsBackend(Backend):
             self._tool_sheet(sheet, requests, data)
         if writes.log is not None:
             self._log(writes.log, requests, data)
+        if writes.line_items is not None:  # the recurring invoices' lines, below the last row (the grid grown first)
+            props = self._sheets()[writes.line_items.title]
+            last_row = max(c.row for c in writes.line_items.cells)
+            if last_row > props["gridProperties"]["rowCount"]:
+                requests.append({"appendDimension": {"sheetId": props["sheetId"], "dimension": "ROWS",
+                                                     "length": last_row - props["gridProperties"]["rowCount"]}})
+            _put(writes.line_items.title, props["sheetId"], writes.line_items.cells, writes.line_items.cells, requests,
+                 data)
+        if writes.recurring is not None:  # the Recurring sheet's Next Date: values only, the owner's formats kept
+            rec_id = self._sheets()[writes.recurring.title]["sheetId"]
+            _put(writes.recurring.title, rec_id, writes.recurring.cells, (), requests, data)
         # 5. structure and formats (and the run's mark cleared), then 6. every value, RAW.
         requests += self._clear_mark_request()
         if requests:
@@ -445,7 +477,14 @@ class GoogleSheetsBackend(Backend):
         if before is not None and "Invoices" in self.raw and self.raw["Invoices"].title == inv.title:
             diff = invoice_diff(inv.cells, shape, before, self._aging_currencies(), default_currency)
             values, formats = diff.values, diff.formats
+        if inv.added:  # recurring invoices, below the last row: the grid grows first (values never grow it)
+            last_row = max(c.row for c in inv.added)
+            if last_row > props["gridProperties"]["rowCount"]:
+                requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                     "length": last_row - props["gridProperties"]["rowCount"]}})
         _put(inv.title, sheet_id, inv.new_headers + values, formats, requests, data)
+        if inv.added:  # the owner's columns of the added rows, with date and money formats
+            _put(inv.title, sheet_id, inv.added, inv.added, requests, data)
 
     def _aging_currencies(self) -> dict[str, str]:
         """Invoice No -> the Currency the Aging sheet showed for it at the read (what its Balance was

@@ -207,6 +207,18 @@ class SheetXml:
                     break
         return last
 
+    def last_value_row(self) -> int:
+        """The last row with a value in any cell (formatting alone does not count); 0 for none."""
+        for row in reversed(self.rows):
+            if any(c.inner and (self._v_re.search(c.inner) or self._is_re.search(c.inner)) for c in self.cells(row)):
+                return row.number
+        return 0
+
+    def styles_of_row(self, number: int) -> dict[int, int | None]:
+        """column -> the style of each cell of row `number` (none when the row is not there)."""
+        row = next((r for r in self.rows if r.number == number), None)
+        return {c.column: c.style for c in self.cells(row)} if row is not None else {}
+
     def row_values(self, row: Row, strings: Callable[[], Sequence[str]]) -> list[Any]:
         values: list[Any] = []
         for cell in self.cells(row):

@@ -38,7 +38,8 @@ from sheet_sync.backends.xlsx_zip import (
 )
 from sheet_sync.errors import ErrorKind, SheetSyncError
 from sheet_sync.layout import (
-    InvoicesShape, InvoiceWrites, LogShape, LogWrites, Shape, ToolSheet, header_row, lay_out, log_columns,
+    AppendShape, Cell, InvoicesShape, InvoiceWrites, LogShape, LogWrites, OwnerCells, OwnerRows, RecurringShape, Shape,
+    ToolSheet, header_row, lay_out, log_columns,
 )
 from sheet_sync.model import LOG_COLUMNS, WritePlan, column_letter, column_number, normalize_name
 from sheet_sync.raw import find_sheet
@@ -150,7 +151,29 @@ class _Edit:
             id_col = found[cols[LOG_COLUMNS.index("Message ID")]]
             ids = tuple("" if id_col.get(r) is None else str(id_col[r]) for r in range(hrow + 1, last + 1))
             log = LogShape(entry.name, hrow, headers, ids, last)
-        return Shape(invoices, log, titles), inv_sheet, log_sheet
+        if invoices is not None and inv_sheet is not None and plan.invoice_rows_add:  # added rows go below the last
+            invoices = replace(invoices, last_row=inv_sheet.last_value_row())
+        recurring = self._recurring_shape(plan, titles)
+        line_items = None
+        entry = self.entry(find_sheet(titles, plan.line_items_sheet)) if plan.line_item_rows_add else None
+        if entry is not None:
+            sheet = self.sheet(entry)
+            hrow, headers = self.header_row(sheet, plan.invoice_no_header)
+            line_items = AppendShape(entry.name, hrow, headers, sheet.last_value_row())
+        return Shape(invoices, log, titles, recurring, line_items), inv_sheet, log_sheet
+
+    def _recurring_shape(self, plan: WritePlan, titles: tuple[str, ...]) -> RecurringShape | None:
+        entry = self.entry(find_sheet(titles, plan.recurring_sheet)) if plan.next_dates else None
+        if entry is None:
+            return None
+        sheet = self.sheet(entry)
+        hrow, headers = self.header_row(sheet, plan.next_date_header)
+        keys = [normalize_name(h) for h in headers]
+        cols = [keys.index(normalize_name(h)) + 1 if normalize_name(h) in keys else 0 for h in plan.recurring_key_headers]
+        found = sheet.column_values(cols, hrow + 1, self.strings)
+        rows = sorted({r for c in found.values() for r in c})
+        return RecurringShape(entry.name, hrow, headers, tuple(
+            (r, found.get(cols[0], {}).get(r), found.get(cols[1], {}).get(r)) for r in rows))
 
     # ---- changing ----
 
@@ -165,6 +188,10 @@ class _Edit:
             self._tool_sheet(sheet)
         if writes.log is not None:
             self._log(writes.log, log_sheet)
+        if writes.recurring is not None:
+            self._owner_cells(writes.recurring)
+        if writes.line_items is not None:
+            self._owner_rows(writes.line_items)
         self._finish()
         return WriteReport(writes.cells_written, inv.rows_matched, inv.unmatched, tuple(c.value for c in inv.new_headers))
 
@@ -211,6 +238,8 @@ class _Edit:
         puts: dict[int, dict[int, Put]] = {}
         for c in inv.cells:
             puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
+        if inv.added:  # recurring invoices: each cell styled as the one of the owner's last invoice row
+            self._styled_like(inv.added, sheet, inv.added_like, puts)
         if inv.new_headers:
             template = _last_filled(sheet, inv.header_row, self.strings)
             for c in inv.new_headers:
@@ -219,6 +248,38 @@ class _Edit:
         data = _with_widths(data, sheet.p, inv.new_widths)
         data = _with_dimension(data, sheet.p, puts)
         if data != sheet.data:  # a re-run that changes nothing keeps the part's stored bytes
+            self.changed[sheet.name] = data
+
+    def _styled_like(self, cells: Sequence[Cell], sheet: SheetXml, like: int, puts: dict[int, dict[int, Put]]) -> None:
+        """Puts for added owner rows: each cell in the style of the cell of row `like` in its column (the
+        owner's number or date format); with no such style, or a General one, the cell's own format."""
+        above = sheet.styles_of_row(like) if like else {}
+        for c in cells:
+            style = above.get(c.column)
+            fmt = c.number_format
+            if style is not None and not 0 <= style < len(self.styles.xfs):
+                style = None
+            if style is not None and (fmt is None or self.styles.xfs[style].get("numFmtId", "0") != "0"):
+                fmt = None
+            puts.setdefault(c.row, {})[c.column] = Put(c.value, fmt, style)
+
+    def _owner_rows(self, rows: OwnerRows) -> None:
+        """Rows appended to an owner's sheet (Line Items): the owner's formats from the row above."""
+        sheet = self.sheet(self.entry(rows.title))
+        puts: dict[int, dict[int, Put]] = {}
+        self._styled_like(rows.cells, sheet, rows.like, puts)
+        data = _with_dimension(sheet.patch(puts, self._render(sheet)), sheet.p, puts)
+        if data != sheet.data:
+            self.changed[sheet.name] = data
+
+    def _owner_cells(self, owner: OwnerCells) -> None:
+        """The Recurring sheet's Next Date cells: values only, each cell's style kept."""
+        sheet = self.sheet(self.entry(owner.title))
+        puts: dict[int, dict[int, Put]] = {}
+        for c in owner.cells:
+            puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
+        data = _with_dimension(sheet.patch(puts, self._render(sheet)), sheet.p, puts)
+        if data != sheet.data:
             self.changed[sheet.name] = data
 
     def _log(self, log: LogWrites, sheet: SheetXml | None) -> None:
