@@ -131,14 +131,18 @@ def plan(report: AgingReport, book: Book, config: Config, calendar: Calendar) ->
             invoice, client, r.status, r.days_overdue, r.balance, r.currency, history.get(r.invoice_no, {}), stages,
             config, calendar, as_of, sending_day, replies.get(r.invoice_no),
         )
-    return defer_for_invoices(decisions, invoices, calendar, as_of)
+    # an invoice that an earlier run of today already sent counts as today's too (a second run the same morning)
+    sent_today = {invoices[no].client_id for no, records in history.items()
+                  if no in invoices and INVOICE in records and records[INVOICE].day == as_of}
+    return defer_for_invoices(decisions, invoices, calendar, as_of, sent_today)
 
 
 def defer_for_invoices(decisions: Mapping[str, Decision], invoices: Mapping[str, Invoice], calendar: Calendar,
-                       as_of: date) -> dict[str, Decision]:
-    """A client who gets a new invoice today gets no reminder on the same morning (a friendly invoice and a
-    final notice side by side read badly): their reminders due today wait for the next sending day."""
-    getting = {invoices[no].client_id for no, d in decisions.items() if d.send == INVOICE}
+                       as_of: date, sent_today: Iterable[str] = ()) -> dict[str, Decision]:
+    """A client who gets a new invoice today (in this run, or `sent_today` by an earlier run of the same day)
+    gets no reminder on the same morning (a friendly invoice and a final notice side by side read badly): their
+    reminders due today wait for the next sending day."""
+    getting = {invoices[no].client_id for no, d in decisions.items() if d.send == INVOICE} | set(sent_today)
     if not getting:
         return dict(decisions)
     out = dict(decisions)

@@ -459,3 +459,32 @@ def test_nothing_moves_when_the_invoices_sheet_cannot_be_matched_at_write_time()
                      invoice_rows_add=((("Invoice No", "INV-0001"), ("Client ID", "C1")),))
     recurring = RecurringShape("Recurring", 1, tuple(REC_HEADERS), ((2, "C1", "Hosting"),))
     assert lay_out(plan, Shape(None, LogShape(), ("Recurring",), recurring)).recurring is None
+
+
+def test_a_recurring_row_with_send_yes_is_added_as_ready_and_its_invoice_goes_once_with_its_pdf(tmp_path):
+    """Recurring and Ready together: each month's run adds the invoice (Status Ready) and sends the invoice
+    itself with its PDF, once; a re-run that day adds and sends nothing."""
+    import email
+    from email import policy
+
+    path = book_file(tmp_path / "book.xlsx", [["C1", "Hosting", 1200, "USD", "1 month", date(2028, 1, 31), None, "yes"]])
+    config = write_config(tmp_path, path, '[reminders]\nattach_invoice = ["gentle"]')
+    outbox = tmp_path / "outbox"
+    for day in (date(2028, 1, 31), date(2028, 2, 29)):
+        result = api.sync(config, as_of=day)
+        added = [a.invoice_no for a in result.recurring_added]
+        assert len(added) == 1
+        assert [(m.invoice_no, m.stage) for m in result.sent] == [(added[0], "invoice")]
+        again = api.sync(config, as_of=day)
+        assert again.recurring_added == () and again.sent == ()
+    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(outbox.glob("*.eml"))]
+    assert [m["X-Sheet-Sync-Stage"] for m in messages] == ["invoice", "invoice"]
+    for m in messages:
+        pdfs = [part.get_filename() for part in m.iter_attachments() if part.get_content_type() == "application/pdf"]
+        assert len(pdfs) == 1 and pdfs[0].startswith("INV-2028-")
+    rows = invoice_rows(path)[1:]
+    assert [(r[0], r[6]) for r in rows] == [("INV-2028-0008", "Ready"), ("INV-2028-0009", "Ready")]
+    ws = openpyxl.load_workbook(path)["Invoices"]
+    headers = [c.value for c in ws[1]]
+    sent_col = headers.index("Invoice Sent") + 1
+    assert [as_date(ws.cell(r, sent_col).value) for r in (3, 4)] == [date(2028, 1, 31), date(2028, 2, 29)]
