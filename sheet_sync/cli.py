@@ -151,21 +151,44 @@ def _progress(done: int, total: int, what: str) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
     report = Path(args.report) if args.report else None
-    if report is not None and (report.is_dir() or not report.parent.is_dir()):  # before anything is sent
-        raise SheetSyncError(f"--report {report} is {'a folder' if report.is_dir() else 'in a folder that does not exist'}; "
-                             "name a file to write the run's JSON to.")
-    result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
+    config = None
+    try:
+        config = load_config(args.config)
+        if report is not None and (report.is_dir() or not report.parent.is_dir()):  # before anything is sent
+            bad, report = report, None
+            raise SheetSyncError(f"--report {bad} is {'a folder' if bad.is_dir() else 'in a folder that does not exist'}; "
+                                 "name a file to write the run's JSON to.")
+        result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
+    except Exception as exc:
+        # A run that could not run still leaves its report, so that a portfolio of many runs can say why.
+        if report is not None:
+            _write_report(report, _failed_report(exc, config, args))
+        raise
     print(to_json(result, for_stdout=True) if args.json else render_summary(result))
     if report is not None:
-        try:
-            report.write_text(to_json(result) + "\n", encoding="utf-8")
-        except OSError as exc:
-            print(f"sheet-sync: could not write the report {report} ({exc.strerror}); the run itself is done.",
-                  file=sys.stderr)
+        _write_report(report, result.to_dict(), "; the run itself is done")
     _job_summary(result)
     return result.exit_code
+
+
+def _failed_report(exc: Exception, config, args: argparse.Namespace) -> dict:
+    from sheet_sync.result import failed_run_dict
+
+    error = str(exc) if isinstance(exc, SheetSyncError) else f"unexpected error ({type(exc).__name__}: {exc})"
+    if config is None:
+        return failed_run_dict(error, workbook=str(args.config), as_of=args.as_of, dry_run=args.dry_run)
+    return failed_run_dict(error, business=config.business.name,
+                           workbook=str(config.workbook.path or config.workbook.google_sheet),
+                           workbook_name=api.workbook_name(config), as_of=args.as_of, dry_run=args.dry_run)
+
+
+def _write_report(report: Path, data: dict, after: str = "") -> None:
+    """A --report file: always UTF-8, letters unescaped."""
+    try:
+        report.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"sheet-sync: could not write the report {report} ({exc.strerror}){after}.", file=sys.stderr)
 
 
 def _job_summary(result: api.SyncResult) -> None:
