@@ -82,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "INV-2026-0042.pdf, in the current folder)")
     p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
 
+    p = sub.add_parser("portfolio", parents=[common], help="one table of many runs' --report files",
+                       description="Read the --report JSON of many runs (one per workbook) and show one row per "
+                                   "workbook: business, as-of date, open balances per currency and bucket, reminders "
+                                   "sent, failed and unconfirmed, decisions, problems and the run's outcome; the "
+                                   "workbooks that need you first. A missing or broken report is a row that says so. "
+                                   "In a GitHub Actions run the Markdown also goes into the job summary.")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json", help="the reports, e.g. reports/*/sheet-sync-report.json")
+    p.add_argument("--xlsx", metavar="FILE", help="write the portfolio as an Excel workbook to FILE")
+    p.add_argument("--markdown", metavar="FILE", help="write the portfolio as Markdown to FILE")
+
     p = sub.add_parser("doctor", parents=[common, with_config], help="check the whole set-up; sends and writes nothing",
                        description="Check the set-up end to end without sending or writing anything: the config, the "
                                    "credentials, the workbook, the mail login, the templates, the time zone and the "
@@ -193,16 +203,22 @@ def _write_report(report: Path, data: dict, after: str = "") -> None:
 
 def _job_summary(result: api.SyncResult) -> None:
     """In a GitHub Actions run, add the run's Markdown summary to the job's page."""
-    import os
-
     target = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not target:
         return
     from sheet_sync.job_summary import markdown_summary
 
+    _append_job_summary(markdown_summary(result))
+
+
+def _append_job_summary(md: str) -> None:
+    """In a GitHub Actions run ($GITHUB_STEP_SUMMARY set), add Markdown to the job's page."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    if not target:
+        return
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(markdown_summary(result))
+            fh.write(md)
     except OSError as exc:
         print(f"sheet-sync: could not write the job summary ({exc.strerror}).", file=sys.stderr)
 
@@ -280,7 +296,51 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.exit_code(checks)
 
 
-COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    from sheet_sync import portfolio
+
+    outputs = [Path(f) for f in (args.xlsx, args.markdown) if f]
+    for out in outputs:  # before reading anything: a typo in a path is one sentence, not a half-done job
+        if out.is_dir() or not out.parent.is_dir():
+            raise SheetSyncError(f"{out} is {'a folder' if out.is_dir() else 'in a folder that does not exist'}; "
+                                 "name the file to write the portfolio to.")
+    rows = []
+    for name in args.reports:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            rows.append(portfolio.read_report(name, None, f"no report at {name}: the run may not have started, "
+                                                           "or its report was not kept"))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            rows.append(portfolio.read_report(name, None, f"{name} cannot be read ({why})"))
+            continue
+        rows.append(portfolio.read_report(name, text))
+    rows = portfolio.build(rows)
+    md = portfolio.markdown(rows)
+    if args.xlsx:
+        from sheet_sync.portfolio_xlsx import write_xlsx
+
+        try:
+            write_xlsx(rows, Path(args.xlsx))
+        except OSError as exc:
+            raise SheetSyncError(f"Cannot write {args.xlsx}: {exc.strerror}.") from None
+    if args.markdown:
+        try:
+            Path(args.markdown).write_text(md, encoding="utf-8")
+        except OSError as exc:
+            raise SheetSyncError(f"Cannot write {args.markdown}: {exc.strerror}.") from None
+    if not outputs:
+        print(portfolio.text(rows))
+    else:
+        print(f"Portfolio of {len(rows)} workbook{'s' if len(rows) != 1 else ''} written to "
+              + " and ".join(str(o) for o in outputs) + ".")
+    _append_job_summary(md)
+    return 0
+
+
+COMMANDS = {"sync": cmd_sync, "portfolio": cmd_portfolio, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
             "doctor": cmd_doctor}
 
 
