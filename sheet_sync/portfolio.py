@@ -28,6 +28,9 @@ from typing import Any, Iterable, Mapping, Sequence
 from sheet_sync.job_summary import cell, money, table
 from sheet_sync.result import REPORT_FORMAT
 
+# Every workbook gets its row (a job summary holds 1 MiB: 1,000 rows of about 300 bytes fit). A run's own
+# summary stops at 50 rows of a kind; a portfolio of 300 books must not hide the 51st.
+MAX_BOOKS = 1000
 OUTCOMES = {0: "done", 1: "done, some rows have problems", 2: "could not run", 3: "some messages failed to send"}
 GROUPS = ("could not run", "sends to check", "owner's decisions", "all well")
 
@@ -179,7 +182,7 @@ def markdown(rows: Sequence[PortfolioRow]) -> str:
     lines += table(["Book", "Business", "As of", "Outcome", "Open", "Sent", "Failed", "Unconfirmed", "Decisions",
                     "Problems"],
                    [(r.label, r.business, _as_of(r), _outcome(r), _open(r), *counts(r)) for r in rows],
-                   "llll" + "r" * 6)
+                   "llll" + "r" * 6, limit=MAX_BOOKS)
     balances = [(r, currency, buckets) for r in rows for currency, buckets in r.totals.items()]
     if balances:
         labels = all_labels(rows)
@@ -187,7 +190,7 @@ def markdown(rows: Sequence[PortfolioRow]) -> str:
         lines += table(["Book", "Currency", *labels, "Total"],
                        [(r.label, currency, *(money(buckets.get(label), currency) for label in labels),
                          money(buckets.get("Total"), currency)) for r, currency, buckets in balances],
-                       "ll" + "r" * (len(labels) + 1))
+                       "ll" + "r" * (len(labels) + 1), limit=MAX_BOOKS)
     return "\n".join(lines) + "\n"
 
 

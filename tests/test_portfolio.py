@@ -128,6 +128,14 @@ def test_markdown_has_a_row_each_escaped_and_no_sum_across_currencies():
     assert "**1** could not run" in md and "**1** all well" in md
 
 
+def test_markdown_shows_every_workbook_of_a_big_portfolio():
+    rows = portfolio.build(portfolio.read_report(f"book{i:03d}.json", report(0, f"Business {i:03d}"))
+                           for i in range(120))
+    md = portfolio.markdown(rows)
+    assert sum(1 for line in md.splitlines() if line.startswith("| book")) == 120
+    assert "| book119 |" in md and "more." not in md
+
+
 def test_xlsx_frozen_filtered_money_per_currency_and_text_stays_text(tmp_path):
     rows = portfolio.build([
         portfolio.read_report("acme.json", report(0, "=HYPERLINK(\"x\")", {"USD": usd(Current="1250.50"),
