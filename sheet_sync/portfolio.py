@@ -32,7 +32,8 @@ from sheet_sync.result import REPORT_FORMAT
 # summary stops at 50 rows of a kind; a portfolio of 300 books must not hide the 51st.
 MAX_BOOKS = 1000
 OUTCOMES = {0: "done", 1: "done, some rows have problems", 2: "could not run", 3: "some messages failed to send"}
-GROUPS = ("could not run", "sends to check", "owner's decisions", "all well")
+# What each group asks of the bookkeeper; numbered, so that a filtered or sorted sheet keeps the order.
+GROUPS = ("1 check the run", "2 check the sends", "3 rows and decisions", "4 nothing to do")
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,11 @@ def counts(r: PortfolioRow) -> tuple[int | str, ...]:
     return (r.sent, r.failed, r.unconfirmed, r.decisions, r.problems)
 
 
+def open_text(r: PortfolioRow) -> str:
+    """The open balance per currency as one text, `$1,250.00; ₩800,000`: side by side, never added up."""
+    return _open(r)
+
+
 def _open(r: PortfolioRow) -> str:
     return "; ".join(money(total, currency) for currency, total in r.open_total.items())
 
@@ -178,7 +184,7 @@ def markdown(rows: Sequence[PortfolioRow]) -> str:
     """The portfolio as Markdown for a job summary; every value from a report is escaped."""
     per_group = [sum(1 for r in rows if r.group == g) for g in range(4)]
     lines = [f"## sheet-sync portfolio: {len(rows)} workbook{'s' if len(rows) != 1 else ''}",
-             " · ".join(f"**{n}** {name}" for n, name in zip(per_group, GROUPS)), ""]
+             " · ".join(f"**{n}** {name[2:]}" for n, name in zip(per_group, GROUPS)), ""]
     lines += table(["Book", "Business", "As of", "Outcome", "Open", "Sent", "Failed", "Unconfirmed", "Decisions",
                     "Problems"],
                    [(r.label, r.business, _as_of(r), _outcome(r), _open(r), *counts(r)) for r in rows],

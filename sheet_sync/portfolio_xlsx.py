@@ -1,7 +1,8 @@
 """The portfolio as a new .xlsx workbook (openpyxl): the edge that writes `sheet-sync portfolio --xlsx`.
 
 Two sheets, each with a frozen header and a filter on:
-    Workbooks      one row per workbook, in the portfolio's order (those that need the bookkeeper first)
+    Workbooks      one row per workbook, in the portfolio's order (those that need the bookkeeper first),
+                   `Needs` numbered by that order, the open balances per currency as text
     Open balances  one row per workbook and currency: the buckets and the total, as numbers in the
                    currency's own number format; never a total across currencies
 
@@ -14,10 +15,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sheet_sync.money import money_pattern
-from sheet_sync.portfolio import GROUPS, PortfolioRow, all_labels, counts
+from sheet_sync.portfolio import GROUPS, PortfolioRow, all_labels, counts, open_text
 
-WORKBOOKS = ["Book", "Business", "Workbook", "As of", "Dry run", "Needs", "Outcome", "Note", "Exit code", "Sent",
-             "Failed", "Unconfirmed", "Decisions", "Problems", "Report"]
+WORKBOOKS = ["Book", "Business", "Workbook", "As of", "Dry run", "Needs", "Outcome", "Note", "Exit code", "Open",
+             "Sent", "Failed", "Unconfirmed", "Decisions", "Problems", "Report"]
 
 
 def number_format(currency: str) -> str:
@@ -38,10 +39,10 @@ def write_xlsx(rows: Sequence[PortfolioRow], path: Path) -> None:
     _header(ws, WORKBOOKS, Font)
     for r in rows:
         _append(ws, [r.label, r.business, r.workbook, r.as_of, "yes" if r.dry_run else "", GROUPS[r.group],
-                     r.outcome, r.note, r.exit_code, *(n if n != "" else None for n in counts(r)), r.source])
+                     r.outcome, r.note, r.exit_code, open_text(r), *(n if n != "" else None for n in counts(r)), r.source])
         if r.as_of:
             ws.cell(ws.max_row, 4).number_format = "yyyy-mm-dd"
-    _finish(ws, [12, 24, 24, 11, 8, 18, 28, 60, 9, 7, 7, 12, 10, 9, 40])
+    _finish(ws, [12, 24, 24, 11, 8, 20, 28, 60, 9, 36, 7, 7, 12, 10, 9, 40])
 
     labels = all_labels(rows)
     bal = wb.create_sheet("Open balances")

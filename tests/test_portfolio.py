@@ -125,7 +125,7 @@ def test_markdown_has_a_row_each_escaped_and_no_sum_across_currencies():
     assert table[1].startswith("| b |") and table[2].startswith("| a |")
     assert "Evil \\| \\[click\\](https:\u200b//x.example.com) &lt;b&gt;" in md
     assert "$10.00; €7.00" in md and "$17.00" not in md and "17" not in md
-    assert "**1** could not run" in md and "**1** all well" in md
+    assert "**1** check the run" in md and "**1** nothing to do" in md
 
 
 def test_markdown_shows_every_workbook_of_a_big_portfolio():
@@ -146,13 +146,15 @@ def test_xlsx_frozen_filtered_money_per_currency_and_text_stays_text(tmp_path):
     write_xlsx(rows, path)
     wb = openpyxl.load_workbook(path)
     ws = wb["Workbooks"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:O3"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:P3"
     header = [c.value for c in ws[1]]
     got = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=2)]
     assert [g["Book"] for g in got] == ["broken", "acme"]
     assert got[0]["Outcome"] == "could not run" and got[0]["Note"] == "No workbook." and got[0]["Sent"] is None
     assert got[1]["Business"] == '=HYPERLINK("x")' and ws["B3"].data_type == "s"
     assert got[1]["As of"].date() == AS_OF and got[1]["Sent"] == 0
+    assert (got[0]["Needs"], got[1]["Needs"]) == ("1 check the run", "4 nothing to do")
+    assert got[1]["Open"] == "$1,250.50; ₩800,000" and got[0]["Open"] is None
 
     bal = wb["Open balances"]
     assert bal.freeze_panes == "A2" and bal.auto_filter.ref == "A1:I3"
