@@ -295,6 +295,18 @@ def test_the_emulators_quota_counts_per_user_in_a_sliding_window():
     assert (quota.admitted, quota.refused) == (4, 1)
 
 
+def test_a_retry_waits_what_google_asks_and_up_to_half_as_much_again_at_random():
+    from sheet_sync.backends.google_client import MAX_WAIT, retry_delay
+
+    assert retry_delay(10.0, 1, draw=lambda lo, hi: lo) == 10.0
+    assert retry_delay(10.0, 1, draw=lambda lo, hi: hi) == 15.0
+    assert retry_delay(0.0, 3, draw=lambda lo, hi: hi) == 0.0  # "now" stays now
+    assert retry_delay(60.0, 1, draw=lambda lo, hi: hi) == MAX_WAIT
+    assert [retry_delay(None, n) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]  # no Retry-After: doubling
+    waits = {round(retry_delay(20.0, 1), 3) for _ in range(50)}
+    assert len(waits) > 40 and min(waits) >= 20.0 and max(waits) <= 30.0  # spread, so runs do not return together
+
+
 def test_with_the_quota_on_a_sync_is_answered_429_and_waits_out_retry_after(tmp_path, emulator):
     google_book(emulator, [invoice("Q-1", due=AS_OF - timedelta(days=2))])
     config = sheet_config(tmp_path, emulator)
