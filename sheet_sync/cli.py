@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import traceback
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -186,11 +186,13 @@ def _failed_report(exc: Exception, config, args: argparse.Namespace) -> dict:
     from sheet_sync.result import failed_run_dict
 
     error = str(exc) if isinstance(exc, SheetSyncError) else f"unexpected error ({type(exc).__name__}: {exc})"
-    if config is None:
-        return failed_run_dict(error, workbook=str(args.config), as_of=args.as_of, dry_run=args.dry_run)
+    if config is None:  # the day the run stood on: in UTC, when the config (and its time zone) is unreadable
+        return failed_run_dict(error, workbook=str(args.config), dry_run=args.dry_run,
+                               as_of=args.as_of or datetime.now(timezone.utc).date())
     return failed_run_dict(error, business=config.business.name,
                            workbook=str(config.workbook.path or config.workbook.google_sheet),
-                           workbook_name=api.workbook_name(config), as_of=args.as_of, dry_run=args.dry_run)
+                           workbook_name=api.workbook_name(config), as_of=args.as_of or api.today(config),
+                           dry_run=args.dry_run)
 
 
 def _write_report(report: Path, data: dict, after: str = "") -> None:

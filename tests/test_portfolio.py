@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import openpyxl
@@ -196,6 +196,8 @@ def test_a_run_that_cannot_run_still_writes_its_report(tmp_path):
     assert done.returncode == 2
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["exit_code"] == 2 and data["business"] == "Gone Ltd" and data["workbook_name"] == "gone.xlsx"
+    assert date.fromisoformat(data["as_of"]) - datetime.now(timezone.utc).date() in (timedelta(0), timedelta(days=1),
+                                                                                     timedelta(days=-1))
     assert data["error"] == done.stderr.strip().removeprefix("sheet-sync: ")
 
     (tmp_path / "sheet-sync.toml").write_text('[workbook]\npath = 3\n', encoding="utf-8")  # a bad config
