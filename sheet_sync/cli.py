@@ -311,7 +311,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
         try:
             text = Path(name).read_text(encoding="utf-8")
         except FileNotFoundError:
-            rows.append(portfolio.read_report(name, None, f"no report at {name}: the run may not have started, "
+            rows.append(portfolio.read_report(name, None, f"nothing at {name}: the run may not have started, "
                                                            "or its report was not kept"))
             continue
         except (OSError, UnicodeDecodeError) as exc:

@@ -214,7 +214,7 @@ def test_portfolio_command_prints_writes_and_fills_the_job_summary(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "sheet-sync portfolio: 3 workbooks"
-    assert lines[1].startswith("  gone, as of ?: no report: no report at gone.json")
+    assert lines[1].startswith("  gone, as of ?: no report: nothing at gone.json: the run may not have started")
     assert lines[2] == "  latin1, as of ?: no report: latin1.json cannot be read (not UTF-8 text)"
     assert lines[3] == "  ok (Fine Ltd), as of 2026-11-23: done"
 
