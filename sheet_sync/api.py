@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -280,6 +282,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     result = SyncResult(
         as_of=as_of,
         workbook=str(config.workbook.path or config.workbook.google_sheet),
+        business=config.business.name,
+        workbook_name=workbook_name(config),
         invoices_read=len(rows),
         problems=problems,
         totals=totals_by_currency(run.report),
@@ -306,6 +310,15 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))
     return result
+
+
+def workbook_name(config: Config) -> str:
+    """The workbook as a person names it: its file name, or "Google Sheet <key>" (the key from its URL)."""
+    if config.workbook.path:
+        return Path(config.workbook.path).name
+    sheet = config.workbook.google_sheet.strip()
+    found = re.search(r"/spreadsheets/d/([a-zA-Z0-9-_]+)", sheet)
+    return f"Google Sheet {found.group(1) if found else sheet}" if sheet else ""
 
 
 def _clock(config: Config, as_of: date) -> Callable[[], datetime]:

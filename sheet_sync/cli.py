@@ -13,7 +13,7 @@ import os
 import shlex
 import sys
 import traceback
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -85,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "INV-2026-0042.pdf, in the current folder)")
     p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
 
+    p = sub.add_parser("portfolio", parents=[common], help="one table of many runs' --report files",
+                       description="Read the --report JSON of many runs (one per workbook) and show one row per "
+                                   "workbook: business, as-of date, open balances per currency and bucket, reminders "
+                                   "sent, failed and unconfirmed, decisions, problems and the run's outcome; the "
+                                   "workbooks that need you first. A missing or broken report is a row that says so. "
+                                   "In a GitHub Actions run the Markdown also goes into the job summary.")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json", help="the reports, e.g. reports/*/sheet-sync-report.json")
+    p.add_argument("--xlsx", metavar="FILE", help="write the portfolio as an Excel workbook to FILE")
+    p.add_argument("--markdown", metavar="FILE", help="write the portfolio as Markdown to FILE")
+
     p = sub.add_parser("doctor", parents=[common, with_config], help="check the whole set-up; sends and writes nothing",
                        description="Check the set-up end to end without sending or writing anything: the config, the "
                                    "credentials, the workbook, the mail login, the templates, the time zone and the "
@@ -154,35 +164,66 @@ def _progress(done: int, total: int, what: str) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
     report = Path(args.report) if args.report else None
-    if report is not None and (report.is_dir() or not report.parent.is_dir()):  # before anything is sent
-        raise SheetSyncError(f"--report {report} is {'a folder' if report.is_dir() else 'in a folder that does not exist'}; "
-                             "name a file to write the run's JSON to.")
-    result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
+    config = None
+    try:
+        config = load_config(args.config)
+        if report is not None and (report.is_dir() or not report.parent.is_dir()):  # before anything is sent
+            bad, report = report, None
+            raise SheetSyncError(f"--report {bad} is {'a folder' if bad.is_dir() else 'in a folder that does not exist'}; "
+                                 "name a file to write the run's JSON to.")
+        result = api.sync(config, as_of=args.as_of, dry_run=args.dry_run, progress=_progress)
+    except Exception as exc:
+        # A run that could not run still leaves its report, so that a portfolio of many runs can say why.
+        if report is not None:
+            _write_report(report, _failed_report(exc, config, args))
+        raise
     print(to_json(result, for_stdout=True) if args.json else render_summary(result))
     if report is not None:
-        try:
-            report.write_text(to_json(result) + "\n", encoding="utf-8", newline="\n")  # data: LF on every system
-        except OSError as exc:
-            print(f"sheet-sync: could not write the report {report} ({exc.strerror}); the run itself is done.",
-                  file=sys.stderr)
+        _write_report(report, result.to_dict(), "; the run itself is done")
     _job_summary(result)
     return result.exit_code
 
 
+def _failed_report(exc: Exception, config, args: argparse.Namespace) -> dict:
+    from sheet_sync.result import failed_run_dict
+
+    error = str(exc) if isinstance(exc, SheetSyncError) else f"unexpected error ({type(exc).__name__}: {exc})"
+    if config is None:  # the day the run stood on: in UTC, when the config (and its time zone) is unreadable
+        return failed_run_dict(error, workbook=str(args.config), dry_run=args.dry_run,
+                               as_of=args.as_of or datetime.now(timezone.utc).date())
+    return failed_run_dict(error, business=config.business.name,
+                           workbook=str(config.workbook.path or config.workbook.google_sheet),
+                           workbook_name=api.workbook_name(config), as_of=args.as_of or api.today(config),
+                           dry_run=args.dry_run)
+
+
+def _write_report(report: Path, data: dict, after: str = "") -> None:
+    """A --report file: always UTF-8, letters unescaped; data, so LF on every system."""
+    try:
+        report.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        print(f"sheet-sync: could not write the report {report} ({exc.strerror}){after}.", file=sys.stderr)
+
+
 def _job_summary(result: api.SyncResult) -> None:
     """In a GitHub Actions run, add the run's Markdown summary to the job's page."""
-    import os
-
     target = os.environ.get("GITHUB_STEP_SUMMARY", "")
     if not target:
         return
     from sheet_sync.job_summary import markdown_summary
 
+    _append_job_summary(markdown_summary(result))
+
+
+def _append_job_summary(md: str) -> None:
+    """In a GitHub Actions run ($GITHUB_STEP_SUMMARY set), add Markdown to the job's page."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    if not target:
+        return
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(markdown_summary(result))
+            fh.write(md)
     except OSError as exc:
         print(f"sheet-sync: could not write the job summary ({exc.strerror}).", file=sys.stderr)
 
@@ -262,7 +303,51 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.exit_code(checks)
 
 
-COMMANDS = {"sync": cmd_sync, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    from sheet_sync import portfolio
+
+    outputs = [Path(f) for f in (args.xlsx, args.markdown) if f]
+    for out in outputs:  # before reading anything: a typo in a path is one sentence, not a half-done job
+        if out.is_dir() or not out.parent.is_dir():
+            raise SheetSyncError(f"{out} is {'a folder' if out.is_dir() else 'in a folder that does not exist'}; "
+                                 "name the file to write the portfolio to.")
+    rows = []
+    for name in args.reports:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            rows.append(portfolio.read_report(name, None, f"nothing at {name}: the run may not have started, "
+                                                           "or its report was not kept"))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            rows.append(portfolio.read_report(name, None, f"{name} cannot be read ({why})"))
+            continue
+        rows.append(portfolio.read_report(name, text))
+    rows = portfolio.build(rows)
+    md = portfolio.markdown(rows)
+    if args.xlsx:
+        from sheet_sync.portfolio_xlsx import write_xlsx
+
+        try:
+            write_xlsx(rows, Path(args.xlsx))
+        except OSError as exc:
+            raise SheetSyncError(f"Cannot write {args.xlsx}: {exc.strerror}.") from None
+    if args.markdown:
+        try:
+            Path(args.markdown).write_text(md, encoding="utf-8")
+        except OSError as exc:
+            raise SheetSyncError(f"Cannot write {args.markdown}: {exc.strerror}.") from None
+    if not outputs:
+        print(portfolio.text(rows))
+    else:
+        print(f"Portfolio of {len(rows)} workbook{'s' if len(rows) != 1 else ''} written to "
+              + " and ".join(str(o) for o in outputs) + ".")
+    _append_job_summary(md)
+    return 0
+
+
+COMMANDS = {"sync": cmd_sync, "portfolio": cmd_portfolio, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
             "doctor": cmd_doctor}
 
 

@@ -36,13 +36,13 @@ def money(amount: Decimal | str | None, currency: str) -> str:
     return "" if amount is None else format_money(amount, currency, "en")
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str = "") -> list[str]:
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str = "", limit: int = MAX_ROWS) -> list[str]:
     rows = list(rows)
     out = ["| " + " | ".join(cell(h) for h in headers) + " |",
            "|" + "|".join(("---:" if a == "r" else "---") for a in (align or "l" * len(headers)).ljust(len(headers), "l")) + "|"]
-    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows[:MAX_ROWS]]
-    if len(rows) > MAX_ROWS:
-        out.append(f"\n… and {len(rows) - MAX_ROWS} more.")
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows[:limit]]
+    if len(rows) > limit:
+        out.append(f"\n… and {len(rows) - limit} more.")
     return out
 
 

@@ -4,11 +4,16 @@
                                      reminders by stage, the sent / failed / skipped messages, the
                                      blocking problems
     CheckResult.to_dict()  -> dict   every field, plus the exit code
+    failed_run_dict(...)   -> dict   the report of a run that could not run (exit code 2): the sentence why
     problem_line(problem)  -> str    a problem from such a dict as one line, `Invoices!F4: sentence`
 
 The dicts are JSON-ready (Decimal as a string, dates in ISO 8601, a Problem as {cell, message, invoice_no,
 blocking}) and are what every renderer reads: `--json` and `--report`, the job summary and the digest.
 They are built by walking the dataclass fields, so a field added to a result shows up in all of them.
+
+A `--report` file carries `format_version` (REPORT_FORMAT): 2 added it, with `business` and
+`workbook_name`, and the report of a run that could not run; a report without it is of format 1. The
+portfolio (`sheet-sync portfolio`) reads every version it knows and says so of one it does not.
 """
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from sheet_sync.model import NOT_DELIVERED, Problem, SendState
 from sheet_sync.recurring import Added, summary_line
+
+REPORT_FORMAT = 2  # the `format_version` of what to_dict() returns; raise it when a field changes meaning
 
 if TYPE_CHECKING:
     from sheet_sync.compose import Outgoing
@@ -91,6 +98,8 @@ class SyncResult:
     # recurring invoices added to Invoices by this run (in a dry run: that it would add), numbered
     recurring_added: tuple[Added, ...] = ()
     recurring_already: int = 0  # periods found on the sheet already (a run stopped before it moved Next Date)
+    business: str = ""  # business.name: who sends, the first thing a bookkeeper with many workbooks reads
+    workbook_name: str = ""  # the workbook's file name, or "Google Sheet <key>"
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:
@@ -131,6 +140,7 @@ class SyncResult:
     def to_dict(self) -> dict[str, Any]:
         """Every field and every derived value, JSON-ready: what `--json` prints and the renderers read."""
         return _with_derived(self, {
+            "format_version": REPORT_FORMAT,
             "exit_code": self.exit_code,
             "reminders_by_stage": self.by_stage(),
             "reminders": self.reminders,
@@ -156,6 +166,14 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         """Every field and the exit code, JSON-ready: what `check --json` prints."""
         return _with_derived(self, {"exit_code": self.exit_code})
+
+
+def failed_run_dict(error: str, *, business: str = "", workbook: str = "", workbook_name: str = "",
+                    as_of: date | None = None, dry_run: bool = False) -> dict[str, Any]:
+    """The report of a run that could not run (exit code 2): what is known of the workbook, and the one
+    sentence that said why. No figures: nothing was read (or nothing can be trusted)."""
+    return {"format_version": REPORT_FORMAT, "exit_code": 2, "error": error, "business": business,
+            "workbook": workbook, "workbook_name": workbook_name, "as_of": plain(as_of), "dry_run": dry_run}
 
 
 def problem_line(problem: Mapping[str, Any]) -> str:

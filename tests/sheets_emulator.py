@@ -15,13 +15,18 @@ signature against the key `service_account_key()` made, and issues an access tok
 Test knobs: `requests` (every Sheets request, in order), `request_bytes` (their body sizes), `bodies`
 (their bodies, once set to a list), `before_request` (a hook called before each request
 is handled, so a test can edit the sheet between two requests), `fail_next` (answer the next requests
-with these status codes), `shared_with` (None = anyone; else only that service account email, or bare token, may open it).
+with these status codes), `shared_with` (None = anyone; else only that service account email, or bare token, may open it),
+`quota` (None = off, the default; a `Quota` = Google's per-user rate limit: past it a 429 with Retry-After;
+one Quota may be shared by many emulators, as one service account's quota is shared by many sheets).
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,8 +91,35 @@ class Sheet:
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, message: str):
-        self.code, self.message = code, message
+    def __init__(self, code: int, message: str, retry_after: str | None = None):
+        self.code, self.message, self.retry_after = code, message, retry_after
+
+
+class Quota:
+    """Google's per-user quota on the Sheets API: at most `limit` requests in any `window` seconds per user
+    (60 a minute by default); a request past it is answered 429 RESOURCE_EXHAUSTED with `Retry-After`, the
+    whole seconds until the user's oldest request in the window leaves it. Counts what it admits and refuses."""
+
+    def __init__(self, limit: int = 60, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self.admitted = 0
+        self.refused = 0
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, user: str) -> float | None:
+        """None when the request may go ahead; else the seconds until it could."""
+        with self._lock:
+            now = self.clock()
+            seen = self._seen.setdefault(user, deque())
+            while seen and seen[0] <= now - self.window:
+                seen.popleft()
+            if len(seen) < self.limit:
+                seen.append(now)
+                self.admitted += 1
+                return None
+            self.refused += 1
+            return seen[0] + self.window - now
 
 
 @dataclass
@@ -111,6 +143,7 @@ class Emulator:
         self.fail_next: list[int] = []
         self.retry_after: str | None = None
         self.shared_with: str | None = None
+        self.quota: Quota | None = None  # off by default
         self.service_accounts: dict[str, Any] = {}  # email -> public key that signs its JWTs
         self.tokens: dict[str, str] = {}  # access token -> service account email
         self.scopes_asked: list[str] = []
@@ -194,11 +227,17 @@ class Emulator:
                 code = self.fail_next.pop(0)
                 raise ApiError(code, "Quota exceeded for quota metric 'Read requests'." if code == 429 else "Backend error.")
             token = (h.headers.get("Authorization") or "").removeprefix("Bearer ")
+            if self.quota is not None:
+                wait = self.quota.admit(self.tokens.get(token, token))
+                if wait is not None:
+                    raise ApiError(429, "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute per "
+                                        "user' of service 'sheets.googleapis.com'.", str(max(1, math.ceil(wait))))
             with self.lock:
                 result = self._route(method, path, query, body, self.tokens.get(token, token))
             self._send(h, 200, result)
         except ApiError as exc:
-            headers = {"Retry-After": self.retry_after} if exc.code in (429, 503) and self.retry_after else {}
+            retry_after = exc.retry_after or self.retry_after
+            headers = {"Retry-After": retry_after} if exc.code in (429, 503) and retry_after else {}
             self._send(h, exc.code, {"error": {"code": exc.code, "message": exc.message,
                                                "status": STATUS.get(exc.code, "UNKNOWN")}}, headers)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ import pytest
 from sheet_sync import api
 from sheet_sync.cli import main
 from sheet_sync.errors import SheetSyncError
-from sheets_emulator import EPOCH, Emulator, service_account_key, serial
+from sheets_emulator import EPOCH, Emulator, Quota, service_account_key, serial
 from smtp_server import PASSWORD as SMTP_PASSWORD, mail_toml
 from workbooks import (
     CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, many_invoices, sheet_config, simple_book,
@@ -280,6 +281,46 @@ def test_quota_429_is_retried_honouring_retry_after(tmp_path, emulator):
     assert [m.state for m in result.messages] == ["sent"]
     assert len(emulator.requests) == 6 + 3
     assert records(emulator.values("Invoices"))["Q-1"]["Sync Status"] == "Overdue"
+
+
+def test_the_emulators_quota_counts_per_user_in_a_sliding_window():
+    now = [0.0]
+    quota = Quota(limit=2, window=60.0, clock=lambda: now[0])
+    assert quota.admit("a") is None and quota.admit("a") is None
+    now[0] = 10.0
+    assert quota.admit("a") == 50.0  # until the first request leaves the window
+    assert quota.admit("b") is None  # another user has a quota of their own
+    now[0] = 60.0
+    assert quota.admit("a") is None
+    assert (quota.admitted, quota.refused) == (4, 1)
+
+
+def test_a_retry_waits_what_google_asks_and_up_to_half_as_much_again_at_random():
+    from sheet_sync.backends.google_client import MAX_WAIT, retry_delay
+
+    assert retry_delay(10.0, 1, draw=lambda lo, hi: lo) == 10.0
+    assert retry_delay(10.0, 1, draw=lambda lo, hi: hi) == 15.0
+    assert retry_delay(0.0, 3, draw=lambda lo, hi: hi) == 0.0  # "now" stays now
+    assert retry_delay(60.0, 1, draw=lambda lo, hi: hi) == MAX_WAIT
+    assert [retry_delay(None, n) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]  # no Retry-After: doubling
+    waits = {round(retry_delay(20.0, 1), 3) for _ in range(50)}
+    assert len(waits) > 40 and min(waits) >= 20.0 and max(waits) <= 30.0  # spread, so runs do not return together
+
+
+def test_with_the_quota_on_a_sync_is_answered_429_and_waits_out_retry_after(tmp_path, emulator):
+    google_book(emulator, [invoice("Q-1", due=AS_OF - timedelta(days=2))])
+    config = sheet_config(tmp_path, emulator)
+    assert emulator.quota is None  # off unless a test switches it on
+    calls = iter(range(1000))
+    # the quota's clock: the first five requests come at 0 s (the fifth is one too many), the rest after 1 s,
+    # however fast or slow this machine is
+    emulator.quota = Quota(limit=4, window=1.0, clock=lambda: 0.0 if next(calls) < 5 else 1.0)
+    started = time.monotonic()
+    result = api.sync(config, as_of=AS_OF)
+    assert [m.state for m in result.messages] == ["sent"]
+    assert (emulator.quota.admitted, emulator.quota.refused) == (6, 1)
+    assert len(emulator.requests) == 7
+    assert time.monotonic() - started >= 0.9  # Retry-After: 1, waited
 
 
 def test_a_persistent_429_gives_up_with_a_sentence_and_sends_nothing(tmp_path, emulator, capsys):

@@ -22,7 +22,7 @@ LAYERS = [
      "backends.sheets_diff", "backends.gsheets", "backends.xlsx_zip", "backends.xlsx_package", "backends.xlsx_styles",
      "backends.xlsx_sheet", "backends.xlsx_tool_sheets", "backends.xlsx_surgical"},
     # the send loop and the renderers of a result
-    {"send", "attach", "digest", "job_summary"},
+    {"send", "attach", "digest", "job_summary", "portfolio", "portfolio_xlsx"},
     {"api"},
     {"demo", "doctor", "cli", "__main__"},
 ]

@@ -11,7 +11,9 @@ cannot pass for a clean one:
 Then the scripts inside the YAML are executed with bash/python exactly as a runner would: the action's
 sync step against a fake `sheet-sync` (exit codes 0-3 -> the step's result and its `exit-code`
 output), and the example workflow's steps that read the config and commit the workbook back, against
-real git repositories in a temporary folder.
+real git repositories in a temporary folder. The many-workbooks example is run end to end: its list
+step, the action's sync step for three books (Excel, Google on the Sheets emulator, broken) with the
+real sheet-sync, and its portfolio step on their reports.
 
 Tools: `check-jsonschema` and `zizmor` come from the test extra; Node.js and npm from the machine (the
 npm package is installed from tests/lint/package-lock.json on first use). A missing tool fails the
@@ -39,7 +41,8 @@ LINT_DIR = ROOT / "tests" / "lint"
 ACTION = ROOT / "action.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 EXAMPLE = ROOT / "examples" / "github-actions" / "sheet-sync.yml"
-WORKFLOWS = [CI, EXAMPLE]
+MANY = ROOT / "examples" / "github-actions" / "many-workbooks.yml"
+WORKFLOWS = [CI, EXAMPLE, MANY]
 ALL_FILES = [ACTION, *WORKFLOWS]
 
 # GitHub runs a `shell: bash` step as this command.
@@ -294,6 +297,7 @@ def test_action_inputs_and_outputs():
     inputs = {name: spec.get("default") for name, spec in action["inputs"].items()}
     assert inputs == {
         "config": "sheet-sync.toml", "dry-run": "false", "as-of": "", "outbox": "outbox", "python-version": "3.12",
+        "artifact-suffix": "",
     }
     assert action["outputs"]["exit-code"]["value"] == "${{ steps.sync.outputs.exit-code }}"
     # Secrets come from the calling step's environment, never as inputs.
@@ -706,3 +710,205 @@ def test_ci_lists_the_skipped_tests_in_the_job_summary(tmp_path):
     out.unlink()
     assert subprocess.run(["bash", str(tmp_path / "step.sh")], cwd=tmp_path, env=env, timeout=60).returncode == 0
     assert out.read_text(encoding="utf-8").splitlines()[-1] == "None."
+
+
+# --- the many-workbooks example -----------------------------------------------------------------------
+
+
+def _many_step(job: str, name: str) -> dict:
+    return next(s for s in _load(MANY)["jobs"][job]["steps"] if s.get("name") == name)
+
+
+def test_many_workbooks_matrix_shape():
+    wf = _load(MANY)
+    assert wf["permissions"] == {"contents": "read"}
+    assert wf["concurrency"] == {"group": "sheet-sync-many", "cancel-in-progress": False}
+    jobs = wf["jobs"]
+    sync = jobs["sync"]
+    assert sync["needs"] == "list"
+    assert sync["strategy"]["fail-fast"] is False and sync["strategy"]["max-parallel"] == 8
+    assert sync["strategy"]["matrix"] == {"book": "${{ fromJSON(needs.list.outputs.books) }}"}
+    assert jobs["list"]["outputs"]["books"] == "${{ steps.list.outputs.books }}"
+    # each book's own secrets: its environment, never a secret chosen by a computed name
+    assert sync["environment"] == "${{ matrix.book.name }}"
+    assert "secrets[" not in MANY.read_text(encoding="utf-8").split("\nname:", 1)[1]
+    run = next(s for s in sync["steps"] if s.get("id") == "sync")
+    assert run["uses"].startswith("your-github-user/sheet-sync@")
+    assert run["with"]["config"] == "${{ matrix.book.config }}"
+    assert run["with"]["artifact-suffix"] == "${{ matrix.book.name }}"
+    assert set(run["env"]) == {"GMAIL_APP_PASSWORD", "SMTP_PASSWORD", "IMAP_PASSWORD", "GOOGLE_SERVICE_ACCOUNT_JSON"}
+    portfolio = jobs["portfolio"]
+    assert portfolio["needs"] == ["list", "sync"] and portfolio["if"].startswith("always()")
+    assert "permissions" not in portfolio and "permissions" not in jobs["list"]
+    download = _many_step("portfolio", "Download the reports")
+    assert download["with"] == {"pattern": "sheet-sync-report-*", "path": "reports"}
+    # the action names the report artifact after the suffix: what the portfolio step looks for
+    upload = [s for s in _load(ACTION)["runs"]["steps"] if s.get("name") == "Keep the report"][0]
+    assert upload["with"]["name"] == "sheet-sync-report-${{ inputs.artifact-suffix || github.job }}"
+    for job in jobs.values():
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def _list_books(root: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    step = _many_step("list", "Find books/*/sheet-sync.toml")
+    assert step["shell"] == "python"
+    (root.parent / "list.py").write_text(step["run"], encoding="utf-8")
+    output = root.parent / "list_output"
+    output.write_text("", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(root.parent / "list.py")], cwd=root, capture_output=True, text=True,
+                          timeout=30, env={**os.environ, "GITHUB_OUTPUT": str(output)})
+    outputs = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if line)
+    return done, json.loads(outputs["books"]) if "books" in outputs else []
+
+
+def test_many_workbooks_list_refuses_names_two_books_would_share(tmp_path):
+    root = tmp_path / "repo"
+    for name in ("acme-x", "ACME_X", "bad name"):
+        (root / "books" / name).mkdir(parents=True)
+        (root / "books" / name / "sheet-sync.toml").write_text("[workbook]\npath = 'a.xlsx'\n", encoding="utf-8")
+    done, books = _list_books(root)
+    assert done.returncode == 1
+    assert [b["name"] for b in books] == ["ACME_X"]
+    assert "::error::books/acme-x and books/ACME_X would share an environment and secrets" in done.stdout
+    assert "::error::books/bad name: a book's folder name may hold only letters, digits, - and _" in done.stdout
+
+    (tmp_path / "empty").mkdir()
+    done, books = _list_books(tmp_path / "empty")  # no books at all
+    assert done.returncode == 1 and "::error::No books/*/sheet-sync.toml" in done.stdout
+
+
+@pytest.fixture
+def sheets_emulator():
+    from sheets_emulator import Emulator
+
+    em = Emulator().start()
+    yield em
+    em.stop()
+
+
+@needs.bash_steps
+def test_many_workbooks_three_books_then_the_portfolio(tmp_path, sheets_emulator):
+    """The workflow as a runner runs it: the list step, the action's sync step once per book (a matrix
+    job each: its own RUNNER_TEMP and outputs), the report artifacts, then the portfolio step."""
+    from datetime import date, timedelta
+
+    from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, sheet_config, simple_book, write_config
+
+    as_of = date(2026, 11, 23)
+    late = [invoice("INV-1", due=as_of - timedelta(days=10), amount=1250),
+            invoice("INV-2", "C2", due=as_of + timedelta(days=20), amount=800000, currency="KRW")]
+    root = tmp_path / "repo"
+    excel, google, broken = (root / "books" / n for n in ("maple-pine", "hanbit", "broken"))
+    for folder in (excel, google, broken):
+        folder.mkdir(parents=True)
+    write_config(excel, simple_book(excel / "invoices.xlsx", late))
+    (excel / "sheet-sync.toml").write_text((excel / "sheet-sync.toml").read_text(encoding="utf-8").replace(
+        'name = "Test Studio"', 'name = "Maple & Pine"'), encoding="utf-8")
+    sheets_emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+    sheets_emulator.add_sheet("Invoices", [INVOICE_HEADERS, *late])
+    sheet_config(google, sheets_emulator)
+    (broken / "invoices.xlsx").write_bytes(b"this is not a workbook")
+    write_config(broken, broken / "invoices.xlsx")
+
+    done, books = _list_books(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    by_name = {b["name"]: b for b in books}
+    assert sorted(by_name) == ["broken", "hanbit", "maple-pine"]
+    assert by_name["maple-pine"] == {"name": "maple-pine", "config": "books/maple-pine/sheet-sync.toml",
+                                     "secret": "MAPLE_PINE", "workbook": "books/maple-pine/invoices.xlsx",
+                                     "outbox": "books/maple-pine/outbox"}
+    assert by_name["hanbit"]["workbook"] == ""  # a Google Sheet: nothing to commit back
+
+    bin_dir = tmp_path / "bin"  # `sheet-sync` and `python` as the runner has them after the install
+    bin_dir.mkdir()
+    (bin_dir / "sheet-sync").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m sheet_sync "$@"\n', encoding="utf-8")
+    (bin_dir / "sheet-sync").chmod(0o755)
+    (bin_dir / "python").symlink_to(sys.executable)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "SHEET_SYNC_", "GITHUB_"))}
+    sync_script = tmp_path / "sync.sh"
+    sync_script.write_text(next(s for s in _load(ACTION)["runs"]["steps"] if s.get("id") == "sync")["run"],
+                           encoding="utf-8")
+    downloaded = tmp_path / "portfolio-runner" / "reports"
+    codes = {}
+    for book in books:  # one matrix job each
+        job = tmp_path / "jobs" / book["name"]
+        (job / "temp").mkdir(parents=True)
+        env = {**clean, "PATH": path, "RUNNER_TEMP": str(job / "temp"), "GITHUB_OUTPUT": str(job / "output"),
+               "GITHUB_STEP_SUMMARY": str(job / "summary.md"),
+               # the action's inputs, from the matrix (a scheduled run has no dry-run input: empty)
+               "SHEET_SYNC_CONFIG": book["config"], "SHEET_SYNC_DRY_RUN": "", "SHEET_SYNC_AS_OF": as_of.isoformat()}
+        done = subprocess.run([*BASH_STEP, str(sync_script)], cwd=root, env=env, capture_output=True, text=True,
+                              timeout=120)
+        outputs = dict(line.split("=", 1) for line in (job / "output").read_text(encoding="utf-8").splitlines())
+        codes[book["name"]] = (done.returncode, outputs["exit-code"])
+        # upload-artifact (sheet-sync-report-<artifact-suffix>), then download-artifact with a pattern:
+        # one folder per artifact, named after it
+        (downloaded / f"sheet-sync-report-{book['name']}").mkdir(parents=True)
+        shutil.copy(outputs["report"], downloaded / f"sheet-sync-report-{book['name']}" / "sheet-sync-report.json")
+    assert codes == {"maple-pine": (0, "0"), "hanbit": (0, "0"), "broken": (2, "2")}
+    assert len(list((excel / "outbox").glob("*.eml"))) == 1  # the action's `outbox` input: matrix.book.outbox
+    assert "Sync Status" in sheets_emulator.values("Invoices")[0]  # the Google Sheet was written back
+
+    step = _many_step("portfolio", "Write the portfolio")
+    (tmp_path / "portfolio.sh").write_text(step["run"], encoding="utf-8")
+    runner = downloaded.parent
+    summary = runner / "summary.md"
+    env = {**clean, "PATH": path, "BOOKS": json.dumps(books), "GITHUB_STEP_SUMMARY": str(summary)}
+    done = subprocess.run([*BASH_STEP, str(tmp_path / "portfolio.sh")], cwd=runner, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(runner / "portfolio.xlsx")["Workbooks"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=2)]
+    assert [(r["Book"], r["Outcome"], r["Exit code"]) for r in rows] == [
+        ("broken", "could not run", 2), ("maple-pine", "done", 0), ("hanbit", "done", 0)]  # then by business
+    assert "invoices.xlsx" in rows[0]["Note"]
+    assert rows[2]["Workbook"] == f"Google Sheet {sheets_emulator.key}"
+    assert (rows[1]["Business"], rows[1]["Sent"], rows[2]["Sent"]) == ("Maple & Pine", 1, 1)
+    balances = {(r[0].value, r[2].value): r[-1].value for r in openpyxl.load_workbook(runner / "portfolio.xlsx")[
+        "Open balances"].iter_rows(min_row=2)}
+    assert balances == {("hanbit", "KRW"): 800000, ("hanbit", "USD"): 1250, ("maple-pine", "KRW"): 800000,
+                        ("maple-pine", "USD"): 1250}
+
+    md = (runner / "portfolio.md").read_text(encoding="utf-8")
+    table = [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("| Book")]
+    assert [line.split(" | ")[0] for line in table[:3]] == ["| broken", "| maple-pine", "| hanbit"]
+    assert "Maple &amp; Pine" in md
+    assert summary.read_text(encoding="utf-8") == md  # the job summary shows the same
+
+
+@needs.bash_steps
+def test_many_workbooks_save_step_puts_each_books_commit_after_the_others(tmp_path):
+    """Two books' jobs save their workbooks to the same branch at once: the second rebases onto the first."""
+    origin = tmp_path / "origin.git"
+    _git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    seed = tmp_path / "seed"
+    _git(tmp_path, "clone", "--quiet", str(origin), str(seed))
+    for book in ("a", "b"):
+        (seed / "books" / book).mkdir(parents=True)
+        (seed / "books" / book / "invoices.xlsx").write_bytes(b"v1")
+    _git(seed, "add", ".")
+    _git(seed, "commit", "--quiet", "-m", "start")
+    _git(seed, "push", "--quiet", "origin", "HEAD:main")
+    runners = {book: tmp_path / f"runner-{book}" for book in ("a", "b")}
+    for book, work in runners.items():  # both jobs check out before either saves
+        _git(tmp_path, "clone", "--quiet", str(origin), str(work))
+        (work / "books" / book / "invoices.xlsx").write_bytes(f"{book} after its sync".encode())
+    script = tmp_path / "save.sh"
+    script.write_text(_many_step("sync", "Save the updated workbook in the repository")["run"], encoding="utf-8")
+    for book, work in runners.items():
+        env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path),
+               "WORKBOOK": f"books/{book}/invoices.xlsx", "BRANCH": "main", "GITHUB_TOKEN": "not-a-real-token",
+               "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "7"}
+        done = subprocess.run([*BASH_STEP, str(script)], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"Saved books/{book}/invoices.xlsx to main." in done.stdout
+    assert _git(origin, "show", "main:books/a/invoices.xlsx") == "a after its sync"
+    assert _git(origin, "show", "main:books/b/invoices.xlsx") == "b after its sync"
+    assert len(_git(origin, "log", "--format=%H", "main").split()) == 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import time
 from urllib.parse import urlparse
@@ -99,12 +100,20 @@ def make_client(endpoint: str, credentials, counter: list | None = None):
                     code = exc.response.status_code
                     if code not in RETRY_STATUSES or attempt == MAX_TRIES:
                         raise
-                    asked = _retry_after(exc.response)
-                    delay = min(asked if asked is not None else 2 ** (attempt - 1), MAX_WAIT)
-                    time.sleep(delay)
+                    time.sleep(retry_delay(_retry_after(exc.response), attempt))
             raise AssertionError("unreachable")
 
     return gspread.Client(credentials, http_client=BoundedHTTPClient)
+
+
+def retry_delay(asked: float | None, attempt: int, draw=random.uniform) -> float:
+    """How long to wait before try `attempt + 1`: what Google asked (Retry-After) and up to half as much
+    again at random, else 1, 2, 4 ... seconds; at most MAX_WAIT. The random part matters when many runs
+    share one service account's quota: told the same Retry-After, they would all come back in the same
+    second and most be refused again (bench/many_books.py: 27 of 100 runs, 8 at a time, gave up)."""
+    if asked is None:
+        return min(2.0 ** (attempt - 1), MAX_WAIT)
+    return min(asked + draw(0.0, asked / 2), MAX_WAIT)
 
 
 def _retry_after(response) -> float | None:
