@@ -40,6 +40,8 @@ def _decimal(value: object) -> Decimal | None:
 
 
 def parse_quantity(value: object) -> tuple[Decimal | None, str]:
+    if value.__class__ is int and 0 <= value < MAX_QUANTITY:  # the common cell: a whole number
+        return Decimal(value), ""
     if cells.is_blank(value):
         return Decimal(1), ""
     number = _decimal(value)
@@ -52,14 +54,17 @@ def parse_tax_rate(value: object) -> tuple[Decimal | None, str]:
     """A tax rate as a fraction (0.1 for 10 %): from `10%`, a percent cell (0.1) or a bare 10."""
     if cells.is_blank(value):
         return Decimal(0), ""
-    raw = cells.text(value)
-    percent = raw.endswith("%")
-    number = _decimal(raw[:-1] if percent else value)
+    if value.__class__ in (int, float):  # a number cell (a percent-formatted one holds 0.1): no text to read
+        raw, percent, number = "", False, _decimal(value)
+    else:
+        raw = cells.text(value)
+        percent = raw.endswith("%")
+        number = _decimal(raw[:-1] if percent else value)
     if number is not None and not percent and number >= 1:
         percent = True
     rate = None if number is None else (number / 100 if percent else number)
     if rate is None or not Decimal(0) <= rate < 1:
-        return None, f"{cells.quoted(raw, 40)} is not a tax rate; write it like 10% (or 0 for none)."
+        return None, f"{cells.quoted(raw or cells.text(value), 40)} is not a tax rate; write it like 10% (or 0 for none)."
     return rate, ""
 
 
