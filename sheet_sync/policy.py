@@ -12,8 +12,6 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Iterable, Mapping
 
-import numpy as np
-
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
 from sheet_sync.model import (
@@ -32,26 +30,45 @@ AFTER_INVOICE_BUSDAYS = 3
 
 @dataclass(frozen=True)
 class Calendar:
-    """Sending days: a weekmask and public holidays, as numpy's business-day functions take them."""
+    """Sending days: a weekmask (Monday first, "1111100") and public holidays. The same answers as numpy's
+    business-day functions with that weekmask and those holidays (tests/test_policy.py checks them against
+    numpy), without importing numpy into every run."""
 
     weekmask: str
     holidays: tuple[date, ...] = ()
 
     @cached_property
-    def _cal(self) -> np.busdaycalendar:
-        return np.busdaycalendar(weekmask=self.weekmask, holidays=list(self.holidays))
+    def _off(self) -> frozenset[date]:
+        return frozenset(self.holidays)
 
     def is_sending_day(self, day: date) -> bool:
-        return bool(np.is_busday(np.datetime64(day, "D"), busdaycal=self._cal))
+        return self.weekmask[day.weekday()] == "1" and day not in self._off
 
     def busdays_between(self, start: date, end: date) -> int:
-        """Sending days in [start, end): numpy.busday_count."""
-        return int(np.busday_count(np.datetime64(start, "D"), np.datetime64(end, "D"), busdaycal=self._cal))
+        """Sending days in [start, end) (negative, counted in (end, start], when end comes first):
+        numpy.busday_count."""
+        if end < start:
+            return -self.busdays_between(end + timedelta(days=1), start + timedelta(days=1))
+        days = (end - start).days
+        weeks, rest = divmod(days, 7)
+        count = weeks * self.weekmask.count("1")
+        count += sum(self.weekmask[(start.weekday() + i) % 7] == "1" for i in range(rest))
+        return count - sum(1 for h in self._off if start <= h < end and self.weekmask[h.weekday()] == "1")
 
     def add_busdays(self, start: date, n: int) -> date:
-        """The first day d >= start with busdays_between(start, d) >= n, rolled onto a sending day."""
-        d = np.busday_offset(np.datetime64(start, "D"), n, roll="forward", busdaycal=self._cal)
-        return d.astype(object)
+        """The first day d >= start with busdays_between(start, d) >= n, rolled onto a sending day:
+        numpy.busday_offset(start, n, roll="forward")."""
+        if "1" not in self.weekmask:
+            raise ValueError("a week without sending days")
+        day = start
+        while not self.is_sending_day(day):
+            day += timedelta(days=1)
+        step = 1 if n >= 0 else -1
+        for _ in range(abs(n)):
+            day += timedelta(days=step)
+            while not self.is_sending_day(day):
+                day += timedelta(days=step)
+        return day
 
     def next_sending_day(self, day: date) -> date:
         return self.add_busdays(day, 0)

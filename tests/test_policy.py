@@ -197,3 +197,31 @@ def test_hold_until_set_after_a_reply_is_the_owners_decision(tmp_path, config_fo
     paid = memory_book(config, [invoice("P", due=START - timedelta(days=40), amount=100, paid=100)])
     d = plan(age(paid, config, START), replace(paid, log=(reply_entry("P", START),)), config, make_calendar(config, START))
     assert not d["P"].replied  # a paid invoice is Paid, whatever the client wrote
+
+
+# ---- the sending calendar: numpy's business-day answers, without numpy in every run ------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(start=st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)),
+       span=st.integers(min_value=-400, max_value=400), n=st.integers(min_value=-30, max_value=60),
+       mask=st.lists(st.booleans(), min_size=7, max_size=7).filter(any),
+       holidays=st.lists(st.dates(min_value=date(2023, 12, 1), max_value=date(2030, 3, 31)), max_size=12))
+def test_the_calendar_answers_as_numpy_does(start, span, n, mask, holidays):
+    import numpy as np
+
+    from sheet_sync.policy import Calendar
+
+    weekmask = "".join("1" if m else "0" for m in mask)
+    cal = Calendar(weekmask, tuple(holidays))
+    ref = np.busdaycalendar(weekmask=weekmask, holidays=holidays)
+    end = start + timedelta(days=span)
+    assert cal.is_sending_day(start) == bool(np.is_busday(np.datetime64(start, "D"), busdaycal=ref))
+    assert cal.busdays_between(start, end) == int(np.busday_count(np.datetime64(start, "D"), np.datetime64(end, "D"),
+                                                                  busdaycal=ref))
+    expected = np.busday_offset(np.datetime64(start, "D"), n, roll="forward", busdaycal=ref).astype(object)
+    assert cal.add_busdays(start, n) == expected
+    assert cal.next_sending_day(start) == np.busday_offset(np.datetime64(start, "D"), 0, roll="forward",
+                                                           busdaycal=ref).astype(object)

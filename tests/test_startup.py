@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 from workbooks import invoice, simple_book, write_config
 
-HEAVY = ("pandas", "jinja2", "openpyxl", "yagmail", "gspread", "google.auth", "babel.dates", "imapclient", "email.policy")
+HEAVY = ("pandas", "jinja2", "openpyxl", "yagmail", "gspread", "google.auth", "babel.dates", "imapclient", "email.policy",
+         "numpy")
 
 
 def test_a_sync_that_sends_nothing_loads_no_heavy_library(tmp_path):
