@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
 
-from sheet_sync.job_summary import cell, money, table
+from sheet_sync.job_summary import money, table
 from sheet_sync.result import REPORT_FORMAT
 
 # Every workbook gets its row (a job summary holds 1 MiB: 1,000 rows of about 300 bytes fit). A run's own

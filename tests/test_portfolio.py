@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from sheet_sync import api, portfolio
+from sheet_sync import portfolio
 from sheet_sync.portfolio_xlsx import write_xlsx
 from sheet_sync.result import REPORT_FORMAT
 from workbooks import invoice, simple_book, write_config

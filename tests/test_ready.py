@@ -15,7 +15,6 @@ import pytest
 
 from sheet_sync import api
 from sheet_sync.aging import age
-from sheet_sync.config import load_config
 from sheet_sync.model import LogEntry, SendState
 from sheet_sync.policy import make_calendar, plan
 from smtp_server import PASSWORD, mail_toml

@@ -8,7 +8,6 @@ from datetime import date, datetime
 import pytest
 
 import mail_samples as ms
-from sheet_sync.model import Status
 from sheet_sync.replies import (
     Bounce, Incoming, Reply, apply_bounces, classify, first_line, latest_replies, log_entries, mail_index, since, wanted,
 )
