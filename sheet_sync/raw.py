@@ -6,7 +6,7 @@ matched case- and space-insensitively, through the config's renames.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sheet_sync.cells import is_blank
 from sheet_sync.model import normalize_name
@@ -46,22 +46,29 @@ def _present(value: Any) -> bool:
     return value is not None and value == value
 
 
-def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, str]) -> RawSheet:
+def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, str],
+              cell: Callable[[Any], Any] | None = None) -> RawSheet:
     """Build a RawSheet from a grid of cells (row 0 = sheet row 1, column 0 = column A), rows of equal length
     (or a pandas frame of them).
 
     `wanted` maps canonical headers to the names the owner uses (after config renames).
     The header row is the first row, within the first ten, that names any wanted header.
+    `cell` turns a cell as the reader gave it into its value; it is applied only to the cells used (the
+    header rows, the wanted columns, and each row's last cells while looking for its end), not to every cell.
     """
     if hasattr(grid, "to_numpy"):  # a pandas frame (the Google backend hands one)
         grid = grid.to_numpy(dtype=object).tolist()
+    if cell is not None:
+        top = [[cell(v) for v in line] for line in grid[:HEADER_SEARCH_ROWS]]
+    else:
+        top = grid
     keys = {normalize_name(owner): canonical for canonical, owner in wanted.items()}
     header_idx = 0
     for i in range(min(HEADER_SEARCH_ROWS, len(grid))):
-        if any(normalize_name(v) in keys for v in grid[i] if not is_blank(v)):
+        if any(normalize_name(v) in keys for v in top[i] if not is_blank(v)):
             header_idx = i
             break
-    header_values = list(grid[header_idx]) if len(grid) else []
+    header_values = list(top[header_idx]) if len(grid) else []
     columns: dict[str, int] = {}
     for j, value in enumerate(header_values):
         canonical = keys.get(normalize_name(value)) if not is_blank(value) else None
@@ -71,13 +78,14 @@ def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, st
     at = [j - 1 for j in columns.values()]
     rows = []
     for number, line in enumerate(grid[header_idx + 1:], start=header_idx + 2):
-        values = [line[j] for j in at]
+        values = [line[j] for j in at] if cell is None else [cell(line[j]) for j in at]
         # Rows where every recognised cell is blank are left out (owners leave gaps).
         if not names or not all(is_blank(v) for v in values):
             rows.append((number, dict(zip(names, values))))
     headers = tuple("" if is_blank(v) else str(v).strip() for v in header_values)
-    width = max((next((j + 1 for j in range(len(line) - 1, -1, -1) if _present(line[j])), 0) for line in grid),
-                default=0)
+    convert = cell or (lambda v: v)
+    width = max((next((j + 1 for j in range(len(line) - 1, -1, -1) if _present(convert(line[j]))), 0)
+                 for line in grid), default=0)
     return RawSheet(title, header_idx + 1, columns, tuple(rows), headers, width)
 
 

@@ -65,7 +65,7 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
             raise SheetSyncError(f"Cannot read the {title} sheet of {path.name} ({type(exc).__name__}: {exc}); open "
                                  "the workbook in Excel and save it again.", kind=ErrorKind.WORKBOOK_UNREADABLE,
                                  fix=f"open {path.name} in Excel and save it again") from None
-        found[canonical] = raw_sheet(title, [[_cell(v) for v in row] for row in grid], headers)
+        found[canonical] = raw_sheet(title, grid, headers, _cell)
     return found
 
 
