@@ -18,12 +18,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "tests"))
 
 from sheet_sync.attach import render_pdf  # noqa: E402
 from sheet_sync.config import load_config  # noqa: E402
 from sheet_sync.invoice_doc import invoice_context, render_invoice_html  # noqa: E402
-from sheet_sync.load import load_book, wanted_sheets  # noqa: E402
-from sheet_sync.raw import grid_from_rows, raw_sheet  # noqa: E402
+from workbooks import sheets_book  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 CLIENTS = [
@@ -67,10 +67,7 @@ def book(n: int, config):
         invoices.append([no, f"C-{lang}", due - timedelta(days=30), due, currency, amount, None, f"PO-{i}",
                          f"https://pay.example.com/{no}", "Website work"])
         lines += [[no, d.format(i=i % 5 + 1), q, p, t] for d, q, p, t in LINES[lang]]
-    sheets = {"Clients": CLIENTS, "Invoices": invoices, "Line Items": lines}
-    raw = {c: raw_sheet(owner, grid_from_rows(sheets[owner]), headers)
-           for c, (owner, headers) in wanted_sheets(config).items() if owner in sheets}
-    loaded = load_book(raw, config)
+    loaded = sheets_book(config, {"Clients": CLIENTS, "Invoices": invoices, "Line Items": lines})
     assert not [p for p in loaded.problems if p.blocking], loaded.problems[:3]
     return loaded
 

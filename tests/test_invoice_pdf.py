@@ -21,10 +21,8 @@ from sheet_sync.attach import invoice_pdf
 from sheet_sync.invoice_doc import (check_invoice_template, invoice_context, invoice_filename, required_texts,
                                     sample_invoice_context)
 from sheet_sync.line_items import parse_quantity, parse_tax_rate
-from sheet_sync.load import load_book, wanted_sheets
-from sheet_sync.raw import grid_from_rows, raw_sheet
 from smtp_server import PASSWORD, mail_toml
-from workbooks import make_workbook
+from workbooks import make_workbook, sheets_book
 import needs
 
 AS_OF = date(2026, 11, 23)  # a Monday
@@ -88,11 +86,8 @@ def write_book(folder: Path, invoices=INVOICES, lines=LINES) -> Path:
 
 def book_of(config, lines):
     """The book with these Line Items, typed in memory (the pure load, no .xlsx)."""
-    sheets = {"Clients": [CLIENT_HEADERS, *CLIENTS], "Invoices": [INVOICE_HEADERS, *INVOICES],
-              "Line Items": [LINE_HEADERS, *lines]}
-    raw = {c: raw_sheet(owner, grid_from_rows(sheets[owner]), headers)
-           for c, (owner, headers) in wanted_sheets(config).items() if owner in sheets}
-    return load_book(raw, config)
+    return sheets_book(config, {"Clients": [CLIENT_HEADERS, *CLIENTS], "Invoices": [INVOICE_HEADERS, *INVOICES],
+                                "Line Items": [LINE_HEADERS, *lines]})
 
 
 def pdftotext(data: bytes) -> str:

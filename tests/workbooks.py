@@ -112,8 +112,12 @@ payment_instructions = "Bank transfer to account 123."
 def memory_book(config, invoices: Sequence[Sequence[Any]], clients: Sequence[Sequence[Any]] | None = None,
                 extra: dict[str, Sequence[Sequence[Any]]] | None = None) -> Book:
     """The same book `simple_book` writes, typed in memory (no .xlsx): for the pure stages' tests."""
-    sheets = {"Clients": [CLIENT_HEADERS, *(clients if clients is not None else DEFAULT_CLIENTS)],
-              "Invoices": [INVOICE_HEADERS, *invoices], **(extra or {})}
+    return sheets_book(config, {"Clients": [CLIENT_HEADERS, *(clients if clients is not None else DEFAULT_CLIENTS)],
+                                "Invoices": [INVOICE_HEADERS, *invoices], **(extra or {})})
+
+
+def sheets_book(config, sheets: dict[str, Sequence[Sequence[Any]]]) -> Book:
+    """Sheets (name -> rows, the first row the headers) typed in memory as a backend's read would give them."""
     raw = {}
     for canonical, (owner_name, headers) in wanted_sheets(config).items():
         rows = next((r for name, r in sheets.items() if name.replace(" ", "").lower() == owner_name.replace(" ", "").lower()), None)
