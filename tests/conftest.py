@@ -12,6 +12,23 @@ from workbooks import write_config  # noqa: E402
 
 
 @pytest.fixture
+def emulator():
+    """The Sheets API emulator on 127.0.0.1 (the real gspread client talks to it)."""
+    from sheets_emulator import Emulator
+
+    em = Emulator().start()
+    yield em
+    em.stop()
+
+
+@pytest.fixture
+def no_google_credentials(monkeypatch):
+    """No credentials or endpoint from the developer's own environment: the tests name the emulator."""
+    for name in ("GOOGLE_SERVICE_ACCOUNT_JSON", "GOOGLE_APPLICATION_CREDENTIALS", "SHEET_SYNC_GOOGLE_API_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
 def config_for(tmp_path):
     """config_for(workbook_path, **toml_sections) -> Config, written to tmp_path/sheet-sync.toml."""
 

@@ -31,13 +31,6 @@ def clean_environment(monkeypatch):
 
 
 @pytest.fixture
-def emulator():
-    em = Emulator().start()
-    yield em
-    em.stop()
-
-
-@pytest.fixture
 def login_attempts(smtp_server):
     """The SMTP sessions in which a login was tried, accepted or refused (the server counts successes only).
 

@@ -28,18 +28,7 @@ PER_INVOICE = "\n[reminders]\none_email_per_client = false\n"
 TOOL = ["Balance", "Days Overdue", "Aging Bucket", "Sync Status", "Last Reminder", "Next Reminder", "Sync Notes"]
 
 
-@pytest.fixture
-def emulator():
-    em = Emulator().start()
-    yield em
-    em.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_google_credentials(monkeypatch):
-    monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_JSON", raising=False)
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    monkeypatch.delenv("SHEET_SYNC_GOOGLE_API_ENDPOINT", raising=False)
+pytestmark = pytest.mark.usefixtures("no_google_credentials")
 
 
 def google_book(emulator: Emulator, invoices, clients=None) -> None:

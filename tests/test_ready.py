@@ -218,17 +218,7 @@ def test_a_dry_run_sends_and_writes_nothing(tmp_path):
 
 # ---- Google Sheets --------------------------------------------------------------------------------
 
-@pytest.fixture
-def emulator(monkeypatch):
-    from sheets_emulator import Emulator
-
-    for name in ("GOOGLE_SERVICE_ACCOUNT_JSON", "GOOGLE_APPLICATION_CREDENTIALS", "SHEET_SYNC_GOOGLE_API_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-    em = Emulator().start()
-    yield em
-    em.stop()
-
-
+@pytest.mark.usefixtures("no_google_credentials")
 def test_invoice_sent_on_a_google_sheet(tmp_path, emulator):
     from sheets_emulator import serial
     from workbooks import sheet_config

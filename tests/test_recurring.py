@@ -16,7 +16,7 @@ from sheet_sync.cli import main, render_summary
 from sheet_sync.recurring import add_months, numbers, plan_recurring, summary_line, with_added
 from sheet_sync.recurring_load import parse_every
 from owner_snapshot import owner_snapshot
-from sheets_emulator import Emulator, serial
+from sheets_emulator import serial
 from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, make_workbook, memory_book, sheet_config, write_config
 
 REC_HEADERS = ["Client ID", "Description", "Amount", "Currency", "Every", "Next Date", "End Date", "Send"]
@@ -278,17 +278,7 @@ def test_json_and_summary_list_the_added_rows(tmp_path, capsys):
 
 # ---- the Google backend ------------------------------------------------------------------------------------
 
-@pytest.fixture
-def emulator():
-    em = Emulator().start()
-    yield em
-    em.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_google_credentials(monkeypatch):
-    for name in ("GOOGLE_SERVICE_ACCOUNT_JSON", "GOOGLE_APPLICATION_CREDENTIALS", "SHEET_SYNC_GOOGLE_API_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_google_credentials")
 
 
 def test_google_sheet_gets_the_rows_and_next_date_and_keeps_everything_else(tmp_path, emulator):

@@ -779,17 +779,8 @@ def test_many_workbooks_list_refuses_names_two_books_would_share(tmp_path):
     assert done.returncode == 1 and "::error::No books/*/sheet-sync.toml" in done.stdout
 
 
-@pytest.fixture
-def sheets_emulator():
-    from sheets_emulator import Emulator
-
-    em = Emulator().start()
-    yield em
-    em.stop()
-
-
 @needs.bash_steps
-def test_many_workbooks_three_books_then_the_portfolio(tmp_path, sheets_emulator):
+def test_many_workbooks_three_books_then_the_portfolio(tmp_path, emulator):
     """The workflow as a runner runs it: the list step, the action's sync step once per book (a matrix
     job each: its own RUNNER_TEMP and outputs), the report artifacts, then the portfolio step."""
     from datetime import date, timedelta
@@ -806,9 +797,9 @@ def test_many_workbooks_three_books_then_the_portfolio(tmp_path, sheets_emulator
     write_config(excel, simple_book(excel / "invoices.xlsx", late))
     (excel / "sheet-sync.toml").write_text((excel / "sheet-sync.toml").read_text(encoding="utf-8").replace(
         'name = "Test Studio"', 'name = "Maple & Pine"'), encoding="utf-8")
-    sheets_emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
-    sheets_emulator.add_sheet("Invoices", [INVOICE_HEADERS, *late])
-    sheet_config(google, sheets_emulator)
+    emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+    emulator.add_sheet("Invoices", [INVOICE_HEADERS, *late])
+    sheet_config(google, emulator)
     (broken / "invoices.xlsx").write_bytes(b"this is not a workbook")
     write_config(broken, broken / "invoices.xlsx")
 
@@ -850,7 +841,7 @@ def test_many_workbooks_three_books_then_the_portfolio(tmp_path, sheets_emulator
         shutil.copy(outputs["report"], downloaded / f"sheet-sync-report-{book['name']}" / "sheet-sync-report.json")
     assert codes == {"maple-pine": (0, "0"), "hanbit": (0, "0"), "broken": (2, "2")}
     assert len(list((excel / "outbox").glob("*.eml"))) == 1  # the action's `outbox` input: matrix.book.outbox
-    assert "Sync Status" in sheets_emulator.values("Invoices")[0]  # the Google Sheet was written back
+    assert "Sync Status" in emulator.values("Invoices")[0]  # the Google Sheet was written back
 
     step = _many_step("portfolio", "Write the portfolio")
     (tmp_path / "portfolio.sh").write_text(step["run"], encoding="utf-8")
@@ -869,7 +860,7 @@ def test_many_workbooks_three_books_then_the_portfolio(tmp_path, sheets_emulator
     assert [(r["Book"], r["Outcome"], r["Exit code"]) for r in rows] == [
         ("broken", "could not run", 2), ("maple-pine", "done", 0), ("hanbit", "done", 0)]  # then by business
     assert "invoices.xlsx" in rows[0]["Note"]
-    assert rows[2]["Workbook"] == f"Google Sheet {sheets_emulator.key}"
+    assert rows[2]["Workbook"] == f"Google Sheet {emulator.key}"
     assert (rows[1]["Business"], rows[1]["Sent"], rows[2]["Sent"]) == ("Maple & Pine", 1, 1)
     balances = {(r[0].value, r[2].value): r[-1].value for r in openpyxl.load_workbook(runner / "portfolio.xlsx")[
         "Open balances"].iter_rows(min_row=2)}
