@@ -43,7 +43,7 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              fix=f"remove the password from {path.name}")
     from python_calamine import SheetTypeEnum, load_workbook
 
-    _check_package(path)  # before calamine inflates anything
+    _check_package(path, [owner_name for owner_name, _ in sheets.values()])  # before calamine inflates anything
     try:
         with open(path, "rb") as fh:
             book = load_workbook(fh)
@@ -53,7 +53,6 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              "Excel Workbook (.xlsx)") from None
     titles = [s.name for s in book.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
     wanted = {canonical: find_sheet(titles, owner_name) for canonical, (owner_name, _) in sheets.items()}
-    _check_package(path, [t for t in wanted.values() if t is not None], sizes=False)
     found: dict[str, RawSheet] = {}
     for canonical, (owner_name, headers) in sheets.items():
         title = wanted[canonical]
@@ -115,21 +114,21 @@ def _too_many(first: str, last: str) -> bool:
     return bool(r2 and c2) and (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_CELLS
 
 
-def _check_package(path: Path, titles: Sequence[str] = (), sizes: bool = True) -> None:
-    """Refuse, in one sentence and before anything is sent or written, a package the tool could not read or
-    write back in bounded memory and time: with `sizes`, an XML part that inflates beyond MAX_PART_BYTES (a
-    1 MB file can hold a 1 GB sheet of blank space); for each of `titles`, a sheet whose values reach
-    absurdly far (see _check_extent)."""
+def _check_package(path: Path, wanted: Sequence[str] = ()) -> None:
+    """Refuse, in one sentence and before anything is sent or written (and before calamine inflates
+    anything), a package the tool could not read or write back in bounded memory and time: an XML part that
+    inflates beyond MAX_PART_BYTES (a 1 MB file can hold a 1 GB sheet of blank space); a sheet named in
+    `wanted` (as the owner names it) whose values reach absurdly far (see _check_extent)."""
     try:
         with zipfile.ZipFile(path) as z:
             try:
                 parts = sheet_parts(z)
             except (KeyError, etree.XMLSyntaxError):
                 parts = {}
-            if sizes:
-                _check_part_sizes(path, z, {part: title for title, part in parts.items()})
-            for title in titles:
-                if title in parts:
+            _check_part_sizes(path, z, {part: title for title, part in parts.items()})
+            for owner_name in wanted:
+                title = find_sheet(parts, owner_name)
+                if title is not None:
                     _check_extent(z, parts[title], title)
     except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return  # not a package we can look into this way: calamine says what is wrong with it
