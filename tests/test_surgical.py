@@ -383,3 +383,56 @@ def test_a_shared_formula_in_a_tool_column_falls_back(tmp_path, config_for):
     book.write_bytes(_zip(files))
     result = api.sync(config_for(book), as_of=AS_OF + timedelta(days=1))
     assert result.writer == "openpyxl"
+
+
+def _row_xml(xml: bytes, number: int) -> bytes:
+    found = re.search(rb'<row r="%d"[ >].*?</row>' % number, xml, re.S)
+    assert found, number
+    return found.group(0)
+
+
+def _set_cell(xml: bytes, ref: str, cell: bytes) -> bytes:
+    changed, n = re.subn(rb'<c r="%s"[^>]*?(?:/>|>.*?</c>)' % ref.encode(), cell, xml, flags=re.S)
+    assert n == 1, ref
+    return changed
+
+
+def test_a_rerun_keeps_the_rows_that_hold_their_values_and_patches_the_rest(tmp_path, config_for):
+    """A re-run leaves each row whose tool cells already hold what it would write byte for byte (most rows of a
+    daily run), and patches every other: a currency changed by the owner (the same balance, another format), a
+    tool cell typed over by hand, a formula put in a tool cell."""
+    book = simple_book(tmp_path / "book.xlsx", [
+        invoice("K-1", due=AS_OF - timedelta(days=40), paid=1000, paid_date=AS_OF - timedelta(days=3)),
+        invoice("K-2", due=AS_OF + timedelta(days=20)),
+        invoice("K-3", due=AS_OF + timedelta(days=25)),
+        invoice("K-4", due=AS_OF + timedelta(days=28)),
+        invoice("K-5", due=AS_OF + timedelta(days=29)),
+    ])
+    config = config_for(book)
+    api.sync(config, as_of=AS_OF)
+    part = sheet_parts(members(book))["Invoices"]
+    synced = members(book)[part]
+    assert api.sync(config, as_of=AS_OF).writer == "surgical"
+    assert members(book)[part] == synced  # nothing to change: every row kept, the part's bytes too
+
+    headers = [c.value for c in openpyxl.load_workbook(book)["Invoices"][1]]
+    col = {h: openpyxl.utils.get_column_letter(i + 1) for i, h in enumerate(headers)}
+    files = members(book)
+    xml = _set_cell(files[part], f"{col['Currency']}3", b'<c r="%s3" t="inlineStr"><is><t>KRW</t></is></c>' % col["Currency"].encode())
+    xml = _set_cell(xml, f"{col['Sync Status']}4", b'<c r="%s4" t="inlineStr"><is><t>typed by hand</t></is></c>' % col["Sync Status"].encode())
+    xml = _set_cell(xml, f"{col['Balance']}5", b'<c r="%s5"><f>500+500</f><v>1000</v></c>' % col["Balance"].encode())
+    files[part] = xml
+    book.write_bytes(_zip(files))
+    kept = {n: _row_xml(xml, n) for n in (2, 6)}
+
+    assert api.sync(config, as_of=AS_OF).writer == "surgical"
+    after = members(book)[part]
+    assert {n: _row_xml(after, n) for n in (2, 6)} == kept
+    ws = openpyxl.load_workbook(book)["Invoices"]
+    balance = ws[f"{col['Balance']}3"]
+    assert (balance.value, balance.number_format) == (1000, "#,##0")  # the won has no decimals
+    assert ws[f"{col['Sync Status']}4"].value == "Current"
+    assert ws[f"{col['Balance']}5"].value == 1000 and b"<f>" not in _row_xml(after, 5)
+    assert ws[f"{col['Balance']}6"].number_format == "#,##0.00"
+    assert api.sync(config, as_of=AS_OF).writer == "surgical"
+    assert members(book)[part] == after

@@ -109,7 +109,7 @@ class SheetXml:
         self._is_re = re.compile(rb"<" + p + rb"is(?:\s[^>]*)?>(.*?)</" + p + rb"is>", re.S)
         self._f_re = re.compile(rb"<" + p + rb"f[\s/>]")
         self.rows = list(self._rows())
-        self._cells_have_refs = re.compile(rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)").search(
+        self.cells_have_refs = re.compile(rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)").search(
             data, self.body_start, self.body_end) is None
 
     def _rows(self) -> Iterator[Row]:
@@ -156,7 +156,7 @@ class SheetXml:
     def _cells_from(self, row: Row, column: int) -> list[Existing]:
         """The row's cells from `column` on, found by the cell's address without reading the cells before
         it (every cell has its address); all of them when that cell is not there."""
-        if self._cells_have_refs and not row.self_closing:
+        if self.cells_have_refs and not row.self_closing:
             needle = b'r="' + column_letter(column).encode() + str(row.number).encode() + b'"'
             at = self.data.find(needle, row.tag_end, row.end)
             if at >= 0:
@@ -233,7 +233,7 @@ class SheetXml:
         if not out:
             return out
         rows = [r for r in self.rows if r.number >= first_row and not r.self_closing]
-        if self._cells_have_refs and rows:
+        if self.cells_have_refs and rows:
             letters = b"|".join(column_letter(c).encode() for c in out)
             p = re.escape(self.p)
             wanted = re.compile(rb"<" + p + rb"c(?=\s)([^>]*?\sr\s*=\s*[\"'](" + letters + rb")(\d+)[\"'][^>]*?)"
@@ -258,9 +258,9 @@ class SheetXml:
     # ---- writing ----
 
     def patch(self, puts: Mapping[int, Mapping[int, Put]], render: Callable[[int, int, Put, Existing | None], bytes | None],
-              ) -> bytes:
+              unchanged: Callable[[Row, Mapping[int, Put]], bool] | None = None) -> bytes:
         """The sheet with `puts` ({row: {column: Put}}) applied; `render(row, column, put, existing)` makes a
-        cell's XML (None: no cell)."""
+        cell's XML (None: no cell). A row for which `unchanged(row, its puts)` is true is kept as it is."""
         data = self.data
         kept = memoryview(data)  # the owner's bytes between the patched rows, joined without copies of their own
         pieces: list[bytes | memoryview] = [kept[:self.body_start]]
@@ -273,8 +273,9 @@ class SheetXml:
                 pos = row.start
                 at += 1
             if at < len(pending) and pending[at] == row.number:
-                pieces += [kept[pos:row.start], self._patch_row(row, puts[row.number], render)]
-                pos = row.end
+                if unchanged is None or not unchanged(row, puts[row.number]):
+                    pieces += [kept[pos:row.start], self._patch_row(row, puts[row.number], render)]
+                    pos = row.end
                 at += 1
         tail = b"".join(self._new_row(n, puts[n], render) for n in pending[at:])
         if self.empty_tag is not None:

@@ -23,14 +23,14 @@ import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Mapping, Sequence
 
 from sheet_sync.backends.base import WriteReport
 from sheet_sync.backends.xlsx_package import (
     CHART_CT, DRAWING_CT, REL_TYPE, WORKSHEET_CT, ContentTypes, SheetEntry, Workbook, free_part, read_rels,
     rels_name, rels_xml, shared_strings, with_count_reduced,
 )
-from sheet_sync.backends.xlsx_sheet import Existing, Put, SheetXml, cell_xml
+from sheet_sync.backends.xlsx_sheet import Existing, Put, Row, SheetXml, cell_xml
 from sheet_sync.backends.xlsx_styles import Styles
 from sheet_sync.backends.xlsx_tool_sheets import chart_xml, drawing_xml, filter_ref, sheet_xml
 from sheet_sync.backends.xlsx_zip import (
@@ -195,44 +195,8 @@ class _Edit:
         self._finish()
         return WriteReport(writes.cells_written, inv.rows_matched, inv.unmatched, tuple(c.value for c in inv.new_headers))
 
-    def _render(self, sheet: SheetXml) -> Callable[[int, int, Put, Existing | None], bytes | None]:
-        p = sheet.p.decode()
-        date1904 = self.workbook.date1904
-        formula_tag = b"<" + sheet.p + b"f"
-        tails: dict[tuple, bytes | None] = {}  # the same value in the same style is written the same way
-        heads: dict[int, bytes] = {}  # column -> the cell's start tag up to its row number
-        styles_in: dict[bytes, int | None] = {}  # a cell's attributes -> its style (a sheet has few variants)
-
-        def render(row: int, column: int, put: Put, existing: Existing | None) -> bytes | None:
-            style = put.style
-            if existing is not None:
-                inner = existing.inner
-                if inner is not None and formula_tag in inner and sheet.has_formula(existing):
-                    if re.search(rb"\st\s*=\s*[\"'](shared|array)[\"']", inner):
-                        raise Unsupported(f"{sheet.name}: a shared or array formula in a tool-owned cell")
-                    self.formulas_dropped = True
-                if existing.kind == b"s":
-                    self.shared_refs_dropped += 1
-                if style is None:
-                    style = styles_in.get(existing.attrs, -1)
-                    if style == -1:
-                        style = styles_in[existing.attrs] = existing.style
-            value = put.value
-            key = (value.__class__, str(value) if isinstance(value, Decimal) else value, put.number_format, style)
-            if key not in tails:
-                if put.number_format is not None and value is not None:
-                    style = self.styles.with_format(style or 0, put.number_format)
-                xml = cell_xml(p, "\0", value, style, date1904)
-                tails[key] = xml.split("\0", 1)[1].encode("utf-8") if xml is not None else None
-            tail = tails[key]
-            if tail is None:
-                return None
-            head = heads.get(column)
-            if head is None:
-                head = heads[column] = b"<" + sheet.p + b'c r="' + column_letter(column).encode()
-            return head + str(row).encode() + tail
-
-        return render
+    def _render(self, sheet: SheetXml) -> _CellWriter:
+        return _CellWriter(self, sheet)
 
     def _invoices(self, inv: InvoiceWrites, sheet: SheetXml) -> None:
         puts: dict[int, dict[int, Put]] = {}
@@ -244,7 +208,9 @@ class _Edit:
             template = _last_filled(sheet, inv.header_row, self.strings)
             for c in inv.new_headers:
                 puts.setdefault(c.row, {})[c.column] = Put(c.value, None, template)
-        data = sheet.patch(puts, self._render(sheet))
+        cells = self._render(sheet)
+        # a re-run leaves alone each row whose tool cells already hold what would be written (most of them)
+        data = sheet.patch(puts, cells, None if inv.new_headers else cells.unchanged)
         data = _with_widths(data, sheet.p, inv.new_widths)
         data = _with_dimension(data, sheet.p, puts)
         if data != sheet.data:  # a re-run that changes nothing keeps the part's stored bytes
@@ -509,3 +475,86 @@ def _with_dimension(data: bytes, p: bytes, puts: dict[int, dict[int, Put]]) -> b
     if len(refs) == 1 and (lo_col, lo_row, hi_col, hi_row) == (cols[0], rows[0], cols[0], rows[0]):
         ref = m.group(1)
     return data[:m.start(1)] + ref + data[m.end(1):]
+
+
+class _CellWriter:
+    """How the cells this writer puts into one sheet are written: each cell's XML (`__call__`, the `render`
+    of `SheetXml.patch`), and whether a row already holds exactly that (`unchanged`)."""
+
+    def __init__(self, writer: _Edit, sheet: SheetXml) -> None:
+        self.writer, self.sheet = writer, sheet
+        self._p = sheet.p.decode()
+        self._formula_tag = b"<" + sheet.p + b"f"
+        self._tails: dict[tuple, bytes | None] = {}  # the same value in the same style is written the same way
+        self._heads: dict[int, bytes] = {}  # column -> the cell's start tag up to its row number
+        self._styles_in: dict[bytes, int | None] = {}  # a cell's attributes -> its style (a sheet has few variants)
+        self._seen: dict[int, int | None] = {}  # column -> the style its last existing cell had
+
+    def _head(self, column: int) -> bytes:
+        head = self._heads.get(column)
+        if head is None:
+            head = self._heads[column] = b"<" + self.sheet.p + b'c r="' + column_letter(column).encode()
+        return head
+
+    def _tail(self, put: Put, style: int | None) -> bytes | None:
+        """The cell's XML after its row number (`"` and the rest), for `put` in a cell of style `style`."""
+        value = put.value  # the key as `unchanged` makes it
+        key = (value.__class__, str(value) if value.__class__ is Decimal else value, put.number_format, style)
+        tail = self._tails.get(key, b"")
+        if tail == b"":
+            if put.number_format is not None and value is not None:
+                style = self.writer.styles.with_format(style or 0, put.number_format)
+            xml = cell_xml(self._p, "\0", value, style, self.writer.workbook.date1904)
+            tail = self._tails[key] = xml.split("\0", 1)[1].encode("utf-8") if xml is not None else None
+        return tail
+
+    def __call__(self, row: int, column: int, put: Put, existing: Existing | None) -> bytes | None:
+        style = put.style
+        if existing is not None:
+            inner = existing.inner
+            if inner is not None and self._formula_tag in inner and self.sheet.has_formula(existing):
+                if re.search(rb"\st\s*=\s*[\"'](shared|array)[\"']", inner):
+                    raise Unsupported(f"{self.sheet.name}: a shared or array formula in a tool-owned cell")
+                self.writer.formulas_dropped = True
+            if existing.kind == b"s":
+                self.writer.shared_refs_dropped += 1
+            if style is None:
+                style = self._styles_in.get(existing.attrs, -1)
+                if style == -1:
+                    style = self._styles_in[existing.attrs] = existing.style
+                self._seen[column] = style
+        tail = self._tail(put, style)
+        if tail is None:
+            return None
+        return self._head(column) + str(row).encode() + tail
+
+    def unchanged(self, row: Row, puts: Mapping[int, Put]) -> bool:
+        """Does `row` already hold exactly the cells `puts` would write (and no cell where a blank goes)? Then
+        patching it would write the same bytes again. Each cell is found by its address (every cell of the
+        sheet has one) and compared byte for byte. The cells' styles are taken to be those of the same
+        columns' cells in the rows patched before; the bytes compared prove it (a wrong guess only means the
+        row is patched as usual: `with_format` keeps a style that has the format already)."""
+        sheet = self.sheet
+        if row.self_closing or not sheet.cells_have_refs:
+            return False
+        data, number, tag = sheet.data, str(row.number).encode(), b"<" + sheet.p + b"c "
+        start, end, skip = row.tag_end, row.end, len(tag)
+        seen, heads, tails = self._seen, self._heads, self._tails
+        for column, put in puts.items():
+            head = heads.get(column) or self._head(column)
+            at = data.find(head[skip:] + number + b'"', start, end)
+            value = put.value
+            key = (value.__class__, str(value) if value.__class__ is Decimal else value, put.number_format)
+            if at < 0:  # no cell there: right when none is written
+                if (tails[key + (put.style,)] if key + (put.style,) in tails else self._tail(put, put.style)) is not None:
+                    return False
+                continue
+            style = put.style
+            if style is None:
+                if column not in seen:
+                    return False
+                style = seen[column]
+            tail = tails[key + (style,)] if key + (style,) in tails else self._tail(put, style)
+            if tail is None or not data.startswith(head + number + tail, at - skip):
+                return False
+        return True
