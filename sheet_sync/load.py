@@ -300,7 +300,8 @@ def _apply_payments(invoices: list[Invoice], payments: tuple[Payment, ...]) -> l
         paid_date = inv.paid_date
         if paid_date is None and inv.amount is not None and paid >= inv.amount and paid > 0:
             paid_date = last.get(inv.invoice_no)
-        out.append(replace(inv, amount_paid=paid, paid_date=paid_date))
+        same = paid == inv.amount_paid and paid_date == inv.paid_date  # (the sum the last run wrote)
+        out.append(inv if same else replace(inv, amount_paid=paid, paid_date=paid_date))
     return out
 
 
