@@ -25,8 +25,8 @@ from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
-from sheet_sync.model import INVOICE, OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
-from sheet_sync.policy import Calendar, Decision, make_calendar, plan
+from sheet_sync.model import INVOICE, OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
+from sheet_sync.policy import Calendar, Decision, make_calendar, message_groups, plan
 from sheet_sync.recurring import plan_recurring, with_added, write_fields
 from sheet_sync.replies import apply_bounces
 from sheet_sync import tables
@@ -189,19 +189,10 @@ def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Dec
 
     invoices = {inv.invoice_no: inv for inv in book.invoices}
     aged = report.by_invoice()
-    groups: dict[str, list[Due]] = {}
-    for no, d in decisions.items():
-        if d.send:
-            inv = invoices[no]
-            key = inv.client_id if config.reminders.one_email_per_client else f"{inv.client_id}\0{no}"
-            if d.send in (THANKS, INVOICE):  # a thank-you, and the invoice itself, are messages of their own
-                key = f"{key}\0{d.send}"
-            groups.setdefault(key, []).append(Due(inv, d.send, aged[no].balance, aged[no].days_overdue or 0,
-                                                  d.references))
-    # No thank-you on a morning the client also gets a reminder: it goes on the next sending day.
-    chased = {items[0].invoice.client_id for items in groups.values() if items[0].stage != THANKS}
-    return [(items[0].invoice.client_id, items) for items in groups.values()
-            if items[0].stage != THANKS or items[0].invoice.client_id not in chased]
+    # the grouping is policy's (the forecast groups the same way)
+    return [(client_id, [Due(invoices[no], decisions[no].send, aged[no].balance, aged[no].days_overdue or 0,
+                             decisions[no].references) for no in numbers])
+            for client_id, numbers in message_groups(decisions, invoices, config.reminders.one_email_per_client)]
 
 
 def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
