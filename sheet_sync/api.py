@@ -4,6 +4,7 @@
     sync(config, as_of, dry_run)      -> SyncResult
     check(config)                     -> CheckResult
     preview(config, invoice_no, ...)  -> Outgoing
+    forecast(config, days, as_of)     -> Forecast
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # compose (Jinja2, Babel) and send load only when a reminder 
     from sheet_sync.compose import Due, Outgoing  # nothing starts faster
     from sheet_sync.attach import InvoicePdf
     from sheet_sync.send import Progress
+    from sheet_sync.forecast import Forecast
 
 
 def today(config: Config) -> date:
@@ -378,3 +380,25 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
     if day != as_of:
         return Preview(o, day, f"not due yet: rendered as of {day.isoformat()}, the day it would go out")
     return Preview(o, day, f"not due on {as_of.isoformat()}: rendered as if it went out that day")
+
+
+# ---- forecast ------------------------------------------------------------------------------------
+
+def forecast(config: Config, days: int = 30, as_of: date | None = None) -> Forecast:
+    """The messages the daily runs will send from `as_of` (today) for `days` days if nothing is paid, and the
+    cash expected per week by due date, per currency. It reads the workbook (and an Excel workbook's crash
+    journal, as a run does) and nothing else: it writes nothing, sends nothing, and reads no mailbox.
+
+    Raises:
+        SheetSyncError: `days` out of range, or the workbook cannot be read.
+    """
+    from sheet_sync.forecast import MAX_DAYS, forecast as simulate
+
+    if not 1 <= days <= MAX_DAYS:
+        raise SheetSyncError(f"--days {days} is out of range; give a number of days from 1 to {MAX_DAYS}.")
+    as_of = as_of or today(config)
+    book, backend = load(config)
+    recovered = backend.send_log(real_mail=False).earlier(book.log)
+    if recovered:
+        book = replace(book, log=book.log + tuple(recovered))
+    return simulate(book, config, as_of, days)
