@@ -210,10 +210,10 @@ def to_text(fc: Forecast) -> str:
     for d in fc.days:
         when, weekday = d.day.isoformat(), f"{d.day:%a}"
         for m in d.messages:
+            # a message about invoices at different stages speaks in the tone of the most advanced one
             mixed = len(set(m.stages)) > 1
-            stage = m.stage + (" (" + ", ".join(f"{no} {s}" for no, s in zip(m.invoices, m.stages)) + ")" if mixed else "")
-            rows.append((when, weekday, f"{m.client} ({m.client_id})" if m.client else m.client_id,
-                         ", ".join(m.invoices), stage))
+            numbers = ", ".join(f"{no} ({s})" if mixed else no for no, s in zip(m.invoices, m.stages))
+            rows.append((when, weekday, f"{m.client} ({m.client_id})" if m.client else m.client_id, numbers, m.stage))
             when = weekday = ""
         if not d.messages:
             rows.append((when, weekday, f"- {d.why_nothing}", "", ""))
@@ -232,7 +232,7 @@ def to_text(fc: Forecast) -> str:
     widths = [max(_width(r[i]) for r in rows if r[3] or i < 2) for i in range(4)]
     for i, r in enumerate(rows):
         if r[3] or i == 0:
-            lines.append("  ".join(_pad(c, w) for c, w in zip(r[:4], widths)).rstrip() + ("  " + r[4] if r[4] else ""))
+            lines.append("  ".join(_pad(c, w) for c, w in zip(r[:4], widths)) + "  " + r[4])
         else:
             lines.append(f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2]}")
         pad = " " * (widths[0] + widths[1] + 4)
