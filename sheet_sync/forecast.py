@@ -24,6 +24,7 @@ from sheet_sync.recurring import plan_recurring, with_added
 from sheet_sync.replies import apply_bounces
 
 MAX_DAYS = 366
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not the locale's: the output reads the same everywhere
 OVERDUE = "overdue now"
 LATER = "later"
 # a message about several invoices speaks in the tone of the most advanced stage (compose.lead_of's order)
@@ -67,7 +68,7 @@ class Day:
         return "nothing due"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"date": self.day.isoformat(), "weekday": f"{self.day:%a}", "sending_day": self.sending_day,
+        return {"date": self.day.isoformat(), "weekday": WEEKDAYS[self.day.weekday()], "sending_day": self.sending_day,
                 "holiday": self.holiday, "messages": [m.to_dict() for m in self.messages],
                 "left_over": [m.to_dict() for m in self.left_over], "needs_attention": list(self.attention),
                 "recurring_added": list(self.added), "nothing": self.why_nothing}
@@ -169,10 +170,12 @@ def _moved_on(book: Book, moves) -> Book:
 
 def cash_by_week(report: AgingReport, days: int) -> tuple[CashLine, ...]:
     """The open balances (the Aging tab's invoices) by due date: overdue now, per ISO week (Monday first) of the
-    span, and later; per currency, never summed across currencies."""
+    span (whole weeks: the first from its Monday, though only the days from `as_of` can fall due in it; the last
+    to its Sunday), and later; per currency, never summed across currencies."""
     as_of = report.as_of
     first = as_of - timedelta(days=as_of.weekday())
-    last = as_of + timedelta(days=max(days, 1) - 1)
+    end = as_of + timedelta(days=max(days, 1) - 1)
+    last = end + timedelta(days=6 - end.weekday())  # whole weeks: the span's last week up to its Sunday
     weeks = [first + timedelta(weeks=k) for k in range((last - first).days // 7 + 1)]
     sums: dict[tuple[str, str], list] = {}
     currencies = sorted({r.currency for r in report.rows if r.open})
@@ -208,7 +211,7 @@ def to_text(fc: Forecast) -> str:
     rows: list[tuple[str, ...]] = [("date", "day", "client", "invoices", "stage")]
     notes: dict[int, list[str]] = {}  # row index -> lines under it, outside the table's columns
     for d in fc.days:
-        when, weekday = d.day.isoformat(), f"{d.day:%a}"
+        when, weekday = d.day.isoformat(), WEEKDAYS[d.day.weekday()]
         for m in d.messages:
             # a message about invoices at different stages speaks in the tone of the most advanced one
             mixed = len(set(m.stages)) > 1

@@ -170,6 +170,11 @@ def test_cash_per_iso_week_and_currency(tmp_path):
     weeks = [c.week for c in fc.cash if c.currency == "USD" and c.week]
     assert weeks == [date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 22)] and all(w.weekday() == 0 for w in weeks)
     assert {c.currency for c in fc.cash} == {"USD", "KRW"}  # each currency apart, never a total across them
+    # one day's forecast still shows its whole week, to Sunday; the rest is later
+    short = {(c.currency, c.when): c.amount for c in forecast(book, config, as_of, 1).cash}
+    assert short == {("USD", OVERDUE): Decimal("100.10"), ("USD", "2027-03-08"): Decimal("450.45"),
+                     ("USD", LATER): Decimal("408.17"), ("KRW", OVERDUE): Decimal("1200000"),
+                     ("KRW", "2027-03-08"): Decimal("0"), ("KRW", LATER): Decimal("800000")}
     text = to_text(fc)
     assert "overdue now" in text and "$450.45" in text and "₩800,000" in text
 
