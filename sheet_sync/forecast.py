@@ -202,13 +202,14 @@ def cash_by_week(report: AgingReport, days: int) -> tuple[CashLine, ...]:
 # ---- text ------------------------------------------------------------------------------------------
 
 def to_text(fc: Forecast) -> str:
-    """The forecast as a readable table: one line per message (date, weekday, client, invoices, stage), the days
+    """The forecast as a readable table: one line per message (date, weekday, client, stage, invoices), the days
     that send nothing, when invoices turn Needs Attention; then the cash expected per week and currency."""
     lines = [f"Forecast {fc.as_of.isoformat()} to {fc.end.isoformat()} ({len(fc.days)} days), if nothing is paid "
              "and every message goes out on its day.",
              "Nothing was written or sent, and the mailbox was not read (a client's reply would pause reminders).",
              ""]
-    rows: list[tuple[str, ...]] = [("date", "day", "client", "invoices", "stage")]
+    # the stage before the invoices: a message about many invoices then widens only the last column
+    rows: list[tuple[str, ...]] = [("date", "day", "client", "stage", "invoices")]
     notes: dict[int, list[str]] = {}  # row index -> lines under it, outside the table's columns
     for d in fc.days:
         when, weekday = d.day.isoformat(), WEEKDAYS[d.day.weekday()]
@@ -216,7 +217,7 @@ def to_text(fc: Forecast) -> str:
             # a message about invoices at different stages speaks in the tone of the most advanced one
             mixed = len(set(m.stages)) > 1
             numbers = ", ".join(f"{no} ({s})" if mixed else no for no, s in zip(m.invoices, m.stages))
-            rows.append((when, weekday, f"{m.client} ({m.client_id})" if m.client else m.client_id, numbers, m.stage))
+            rows.append((when, weekday, f"{m.client} ({m.client_id})" if m.client else m.client_id, m.stage, numbers))
             when = weekday = ""
         if not d.messages:
             rows.append((when, weekday, f"- {d.why_nothing}", "", ""))
@@ -228,7 +229,7 @@ def to_text(fc: Forecast) -> str:
             extra.append("recurring invoice added: " + ", ".join(d.added))
         if d.attention:
             since = "already, or from this day" if d.day == fc.as_of else "from this day"
-            shown = ", ".join(d.attention[:10]) + (f" and {len(d.attention) - 10} more" if len(d.attention) > 10 else "")
+            shown = ", ".join(d.attention[:6]) + (f" and {len(d.attention) - 6} more" if len(d.attention) > 6 else "")
             extra.append(f"Needs Attention ({since}): {shown}")
         if extra:
             notes[len(rows) - 1] = extra
