@@ -21,7 +21,7 @@ from sheet_sync.demo_data import build_demo_workbook
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.forecast import LATER, OVERDUE, forecast, to_text
 from sheet_sync.model import LOG_COLUMNS
-from workbooks import invoice, memory_book, write_config
+from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, invoice, memory_book, sheet_config, write_config
 
 DEMO_DAY = date(2026, 11, 30)  # a Monday
 
@@ -216,3 +216,23 @@ def test_forecast_days_out_of_range_is_one_sentence(tmp_path, capsys):
     assert "'0' is not a number of days from 1 to 366" in capsys.readouterr().err
     with pytest.raises(SheetSyncError, match="--days 400 is out of range"):
         api.forecast(config, days=400)
+
+
+def test_forecast_of_a_google_sheet_reads_only_and_matches_its_daily_syncs(tmp_path, emulator, no_google_credentials):
+    """On a Google Sheet (the emulator on 127.0.0.1): the forecast makes read requests only, and twelve daily
+    syncs over Thanksgiving (a Thursday) and a weekend send exactly what it said."""
+    start = date(2026, 11, 23)  # a Monday
+    emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+    emulator.add_sheet("Invoices", [INVOICE_HEADERS,
+                                    invoice("G-1", "C1", due=start - timedelta(days=1)),
+                                    invoice("G-2", "C1", due=start + timedelta(days=5)),
+                                    invoice("G-3", "C2", due=start + timedelta(days=2), currency="KRW", amount=800000),
+                                    invoice("G-4", "C3", due=start - timedelta(days=20), currency="CNY", amount=4500)])
+    config = sheet_config(tmp_path, emulator, '[reminders]\nholidays = "US"\n')
+    fc = api.forecast(config, days=12, as_of=start)
+    assert {method for method, _ in emulator.requests} == {"GET"}
+    assert not fc.days[3].sending_day and fc.days[3].holiday  # Thanksgiving
+    assert any(len(m.invoices) == 2 for d in fc.days for m in d.messages)
+    sent, messages, attention = _daily_syncs(config, start, 12)
+    _compare(fc, sent, messages, attention)
+    assert len(sent) >= 6
