@@ -130,8 +130,7 @@ def forecast(book: Book, config: Config, as_of: date, days: int) -> Forecast:
         decisions = plan(report, dated, config, calendar)
         invoices = {inv.invoice_no: inv for inv in book.invoices}
         groups = message_groups(decisions, invoices, config.reminders.one_email_per_client)
-        messages = [replace(_message(client_id, numbers, decisions, invoices), client=_name(book, client_id))
-                    for client_id, numbers in groups]
+        messages = [_message(book, client_id, numbers, decisions, invoices) for client_id, numbers in groups]
         cap = config.mail.daily_cap
         sent, over = messages[:cap], messages[cap:]
         at = datetime.combine(day, _SENT_AT, config.tz)
@@ -147,16 +146,12 @@ def forecast(book: Book, config: Config, as_of: date, days: int) -> Forecast:
     return Forecast(as_of, tuple(out), cash)
 
 
-def _message(client_id: str, numbers: list[str], decisions, invoices) -> Message:
+def _message(book: Book, client_id: str, numbers: list[str], decisions, invoices) -> Message:
     """The message about `numbers`: its invoices oldest first, as its statement lists them."""
     numbers = sorted(numbers, key=lambda no: (invoices[no].due_date or date.max, no))
     stages = tuple(decisions[no].send for no in numbers)
-    return Message(client_id, "", tuple(numbers), stages, max(stages, key=_TONE.index))
-
-
-def _name(book: Book, client_id: str) -> str:
     client = book.clients.get(client_id)
-    return client.name if client else ""
+    return Message(client_id, client.name if client else "", tuple(numbers), stages, max(stages, key=_TONE.index))
 
 
 def _moved_on(book: Book, moves) -> Book:
