@@ -4,6 +4,7 @@
     sync(config, as_of, dry_run)      -> SyncResult
     check(config)                     -> CheckResult
     preview(config, invoice_no, ...)  -> Outgoing
+    forecast(config, days, as_of)     -> Forecast
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from sheet_sync.journal import settle
 from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
-from sheet_sync.model import INVOICE, OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
-from sheet_sync.policy import Calendar, Decision, make_calendar, plan
+from sheet_sync.model import INVOICE, OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
+from sheet_sync.policy import Calendar, Decision, make_calendar, message_groups, plan
 from sheet_sync.recurring import plan_recurring, with_added, write_fields
 from sheet_sync.replies import apply_bounces
 from sheet_sync import tables
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # compose (Jinja2, Babel) and send load only when a reminder 
     from sheet_sync.compose import Due, Outgoing  # nothing starts faster
     from sheet_sync.attach import InvoicePdf
     from sheet_sync.send import Progress
+    from sheet_sync.forecast import Forecast
 
 
 def today(config: Config) -> date:
@@ -189,19 +191,10 @@ def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Dec
 
     invoices = {inv.invoice_no: inv for inv in book.invoices}
     aged = report.by_invoice()
-    groups: dict[str, list[Due]] = {}
-    for no, d in decisions.items():
-        if d.send:
-            inv = invoices[no]
-            key = inv.client_id if config.reminders.one_email_per_client else f"{inv.client_id}\0{no}"
-            if d.send in (THANKS, INVOICE):  # a thank-you, and the invoice itself, are messages of their own
-                key = f"{key}\0{d.send}"
-            groups.setdefault(key, []).append(Due(inv, d.send, aged[no].balance, aged[no].days_overdue or 0,
-                                                  d.references))
-    # No thank-you on a morning the client also gets a reminder: it goes on the next sending day.
-    chased = {items[0].invoice.client_id for items in groups.values() if items[0].stage != THANKS}
-    return [(items[0].invoice.client_id, items) for items in groups.values()
-            if items[0].stage != THANKS or items[0].invoice.client_id not in chased]
+    # the grouping is policy's (the forecast groups the same way)
+    return [(client_id, [Due(invoices[no], decisions[no].send, aged[no].balance, aged[no].days_overdue or 0,
+                             decisions[no].references) for no in numbers])
+            for client_id, numbers in message_groups(decisions, invoices, config.reminders.one_email_per_client)]
 
 
 def sync(config: Config, as_of: date | None = None, dry_run: bool = False,
@@ -387,3 +380,25 @@ def preview(config: Config, invoice_no: str, stage: str | None = None, as_of: da
     if day != as_of:
         return Preview(o, day, f"not due yet: rendered as of {day.isoformat()}, the day it would go out")
     return Preview(o, day, f"not due on {as_of.isoformat()}: rendered as if it went out that day")
+
+
+# ---- forecast ------------------------------------------------------------------------------------
+
+def forecast(config: Config, days: int = 30, as_of: date | None = None) -> Forecast:
+    """The messages the daily runs will send from `as_of` (today) for `days` days if nothing is paid, and the
+    cash expected per week by due date, per currency. It reads the workbook (and an Excel workbook's crash
+    journal, as a run does) and nothing else: it writes nothing, sends nothing, and reads no mailbox.
+
+    Raises:
+        SheetSyncError: `days` out of range, or the workbook cannot be read.
+    """
+    from sheet_sync.forecast import MAX_DAYS, forecast as simulate
+
+    if not 1 <= days <= MAX_DAYS:
+        raise SheetSyncError(f"--days {days} is out of range; give a number of days from 1 to {MAX_DAYS}.")
+    as_of = as_of or today(config)
+    book, backend = load(config)
+    recovered = backend.send_log(real_mail=False).earlier(book.log)
+    if recovered:
+        book = replace(book, log=book.log + tuple(recovered))
+    return simulate(book, config, as_of, days)

@@ -36,6 +36,14 @@ def _as_of(text: str) -> date:
     return day
 
 
+def _days(text: str) -> int:
+    from sheet_sync.forecast import MAX_DAYS
+
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days from 1 to {MAX_DAYS}, e.g. 30")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the full traceback when something goes wrong")
@@ -84,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="the PDF file to write (default: the invoice number, e.g. "
                                                  "INV-2026-0042.pdf, in the current folder)")
     p.add_argument("--as-of", type=_as_of, metavar="DATE", help="as if today were DATE (YYYY-MM-DD)")
+
+    p = sub.add_parser("forecast", parents=[common, with_config], help="the reminders of the coming days, the cash per week",
+                       description="The messages the daily runs will send, day by day, if nothing is paid (client, "
+                                   "invoices, stage; the days that send nothing; when invoices turn Needs Attention), "
+                                   "and the open balances by the week they fall due, per currency. Reads the workbook "
+                                   "only: writes nothing, sends nothing, reads no mailbox.")
+    p.add_argument("--days", type=_days, default=30, metavar="N", help="how many days ahead, from the as-of day (default: 30)")
+    p.add_argument("--as-of", type=_as_of, metavar="DATE", help="start on DATE instead of today (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true", help="print the forecast as JSON (dates ISO, money as strings)")
 
     p = sub.add_parser("portfolio", parents=[common], help="one table of many runs' --report files",
                        description="Read the --report JSON of many runs (one per workbook) and show one row per "
@@ -349,6 +366,21 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
 
 COMMANDS = {"sync": cmd_sync, "portfolio": cmd_portfolio, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
             "doctor": cmd_doctor}
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from sheet_sync.forecast import to_text
+
+    config = load_config(args.config)
+    fc = api.forecast(config, args.days, args.as_of)
+    if args.json:
+        print(json.dumps(fc.to_dict(), ensure_ascii=not _stdout_is_utf8(), indent=2))
+    else:
+        print(to_text(fc))
+    return 0
+
+
+COMMANDS["forecast"] = cmd_forecast
 
 
 # ---- rendering results -----------------------------------------------------------------------

@@ -172,6 +172,25 @@ def defer_for_invoices(decisions: Mapping[str, Decision], invoices: Mapping[str,
     return out
 
 
+def message_groups(decisions: Mapping[str, Decision], invoices: Mapping[str, Invoice],
+                   one_per_client: bool = True) -> list[tuple[str, list[str]]]:
+    """Today's due invoices grouped into messages, as (client_id, invoice numbers): one per client
+    (`reminders.one_email_per_client`), else one per invoice; a thank-you, and the invoice itself, are messages
+    of their own; in sheet order of each message's first invoice. No thank-you on a morning the client also gets
+    another message: it waits for the next sending day (it is not sent, so the next run plans it again)."""
+    groups: dict[str, list[str]] = {}
+    for no, d in decisions.items():
+        if d.send:
+            client_id = invoices[no].client_id
+            key = client_id if one_per_client else f"{client_id}\0{no}"
+            if d.send in (THANKS, INVOICE):
+                key = f"{key}\0{d.send}"
+            groups.setdefault(key, []).append(no)
+    chased = {invoices[nos[0]].client_id for nos in groups.values() if decisions[nos[0]].send != THANKS}
+    return [(invoices[nos[0]].client_id, nos) for nos in groups.values()
+            if decisions[nos[0]].send != THANKS or invoices[nos[0]].client_id not in chased]
+
+
 def reply_pause_end(reply: LogEntry, invoice: Invoice, config: Config) -> date | None:
     """The day reminders resume after the client's latest reply; None when the owner has set Hold Until since
     (on or after the reply's day: the owner decided, and Hold Until rules)."""
