@@ -376,10 +376,34 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
                          "po_number": inv["po_number"], "payment_link": inv["payment_link"], "attached": False,
                          "note_to_client": inv["note_to_client"]}]
     ctx["totals"] = [{"currency": currency, "balance": inv["balance"]}]
+    # the late fee (reminders.late_fee) of each line and of each currency's total; `late_fees`: the lines with one
+    _no_fees(ctx)
     # the invoice PDF goes with the invoice itself and, by default, with gentle, firm and final
     attached = stage in (INVOICE, "gentle", "firm", "final")
     ctx["attachments"] = (inv["invoice_no"],) if attached else ()
     ctx["invoice_attached"] = attached
+    return ctx
+
+
+def _no_fees(ctx: dict[str, Any]) -> None:
+    for item in (*ctx["statement"], *ctx["totals"]):
+        item.update(late_fee=Decimal(0), now_due=item["balance"])
+    ctx["late_fees"] = []
+
+
+def _with_fees(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The context with a late fee on each line at a firm or final stage (a tenth of its balance)."""
+    from sheet_sync.money import quantize
+
+    ctx = dict(ctx, statement=[dict(line) for line in ctx["statement"]], totals=[dict(t) for t in ctx["totals"]])
+    for line in ctx["statement"]:
+        if line["stage"] in ("firm", "final"):
+            fee = quantize(line["balance"] / 10, line["currency"])
+            line.update(late_fee=fee, now_due=line["balance"] + fee)
+    for t in ctx["totals"]:
+        fee = sum((line["late_fee"] for line in ctx["statement"] if line["currency"] == t["currency"]), Decimal(0))
+        t.update(late_fee=fee, now_due=t["balance"] + fee)
+    ctx["late_fees"] = [line for line in ctx["statement"] if line["late_fee"] > 0]
     return ctx
 
 
@@ -411,6 +435,9 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     many["attachments"] = tuple(line["invoice_no"] for line in many["statement"] if line["attached"])
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
                       {"currency": other, "balance": other_balance}]
+    _no_fees(many)
+    if stage in ("firm", "final"):  # and both again with a late fee
+        return [full, bare, many, _with_fees(full), _with_fees(many)]
     return [full, bare, many]
 
 
@@ -438,6 +465,10 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
         for line in lines if len(lines) > 1 else ():  # a message about several: each is named
             must[f"invoice {line['invoice_no']} of the statement"] = line["invoice_no"]
             must[f"the balance of {line['invoice_no']}"] = format_money(line["balance"], line["currency"], language)
+        for line in ctx.get("late_fees") or ():  # a late fee: the fee and the total now due, on a line of their own
+            must[f"the late fee of {line['invoice_no']}"] = format_money(line["late_fee"], line["currency"], language)
+            must[f"the total now due of {line['invoice_no']}"] = format_money(line["now_due"], line["currency"],
+                                                                             language)
     problems = []
     for part, body in (("txt", message.text), ("html", message.html)):
         # In HTML a value appears escaped (`Maple &amp; Pine`); in text, as typed.
