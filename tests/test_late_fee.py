@@ -330,3 +330,26 @@ late_fee = [{ type = "fixed", amount = { EUR = 40 } }, { type = "annual_rate", a
     assert "Late payment fee €63.12 as of November 23, 2026" in text  # the date under the label
     assert "Total now due €1,563.12" in text
     assert "연체료" not in text_of("K-1")  # not overdue: no fee line
+
+
+# ---- a Google Sheet: the same column through the same layout ------------------------------------------------
+
+def test_the_late_fee_column_on_a_google_sheet(tmp_path, emulator, no_google_credentials):
+    from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS, sheet_config
+
+    emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+    emulator.add_sheet("Invoices", [INVOICE_HEADERS,
+                                    invoice("E-1", due=MONDAY - timedelta(days=10), currency="EUR", amount=1000),
+                                    invoice("K-1", "C2", due=MONDAY - timedelta(days=10), currency="KRW", amount=800000),
+                                    invoice("N-1", due=MONDAY + timedelta(days=10), currency="EUR", amount=1000)])
+    config = sheet_config(tmp_path, emulator, FEE_CONFIG)
+    for n in range(3):  # three runs: the same fee each time
+        api.sync(config, as_of=MONDAY + timedelta(days=n))
+        values = emulator.values("Invoices")
+        headers = values[0]
+        assert headers[-1] == "Late Fee" and headers.count("Late Fee") == 1
+        col = headers.index("Late Fee")
+        got = {r[0]: (r[col] if col < len(r) else None) for r in values[1:]}
+        assert got["E-1"] == 40 and got["K-1"] == 50000 and got["N-1"] in (None, "")
+    formats = emulator.sheet("Invoices").formats
+    assert formats.get((2, col + 1)) == "#,##0.00" and formats.get((3, col + 1)) == "#,##0"
