@@ -197,7 +197,7 @@ def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Dec
             if d.send in (THANKS, INVOICE):  # a thank-you, and the invoice itself, are messages of their own
                 key = f"{key}\0{d.send}"
             groups.setdefault(key, []).append(Due(inv, d.send, aged[no].balance, aged[no].days_overdue or 0,
-                                                  d.references))
+                                                  d.references, d.invoice_sent))
     # No thank-you on a morning the client also gets a reminder: it goes on the next sending day.
     chased = {items[0].invoice.client_id for items in groups.values() if items[0].stage != THANKS}
     return [(items[0].invoice.client_id, items) for items in groups.values()

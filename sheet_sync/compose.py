@@ -105,7 +105,8 @@ def reminder_context(
 
 
 def with_late_fees(lines: list[dict[str, Any]], totals: list[dict[str, Any]], invoices: Mapping[str, Invoice],
-                   client: Client, stage: str, config: Config, as_of: date) -> list[dict[str, Any]]:
+                   client: Client, stage: str, config: Config, as_of: date,
+                   sent: Mapping[str, date | None] | None = None) -> list[dict[str, Any]]:
     """Give each statement line its `late_fee` and `now_due` (balance + fee), each currency's total its
     `late_fee` and `now_due`; return the lines that carry a fee. A fee is shown only in a firm or final message,
     and only for an invoice whose own stage is firm or final (in a message about several, an invoice at an
@@ -113,7 +114,8 @@ def with_late_fees(lines: list[dict[str, Any]], totals: list[dict[str, Any]], in
     rules = config.reminders.late_fee
     for line in lines:
         shown = bool(rules) and stage in SHOWN_IN and line["stage"] in SHOWN_IN
-        fee = invoice_fee(rules, invoices[line["invoice_no"]], client, as_of) if shown else Decimal(0)
+        no = line["invoice_no"]
+        fee = invoice_fee(rules, invoices[no], client, as_of, (sent or {}).get(no)) if shown else Decimal(0)
         line.update(late_fee=fee, now_due=line["balance"] + fee)
     for total in totals:
         fee = sum((line["late_fee"] for line in lines if line["currency"] == total["currency"]), Decimal(0))
@@ -181,6 +183,7 @@ class Due:
     balance: Decimal
     days_overdue: int
     references: tuple[str, ...] = ()
+    invoice_sent: date | None = None  # the day the tool sent the invoice itself (a `Ready` row), for its late fee
 
 
 def lead_of(items: list[Due]) -> Due:
@@ -213,6 +216,11 @@ def compose_for_client(items: list[Due], client: Client, config: Config, as_of: 
     files = tuple(no for no in numbers if no in attached)
     extra: dict[str, Any] = {"attachments": files, "invoice_attached": lead.invoice.invoice_no in files}
     if len(items) == 1:
+        if lead.invoice_sent is not None:  # a `Ready` invoice's fee counts from the day it was sent
+            lines, totals = statement(items)
+            extra.update(statement=lines, totals=totals, late_fees=with_late_fees(
+                lines, totals, {lead.invoice.invoice_no: lead.invoice}, client, lead.stage, config, as_of,
+                {lead.invoice.invoice_no: lead.invoice_sent}))
         return compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config,
                        as_of, now, extra=extra)
     lines, totals = statement(items)
@@ -220,7 +228,7 @@ def compose_for_client(items: list[Due], client: Client, config: Config, as_of: 
         line["attached"] = line["invoice_no"] in files
     files = tuple(line["invoice_no"] for line in lines if line["attached"])  # oldest first, as the PDFs go
     late_fees = with_late_fees(lines, totals, {d.invoice.invoice_no: d.invoice for d in items}, client, lead.stage,
-                               config, as_of)
+                               config, as_of, {d.invoice.invoice_no: d.invoice_sent for d in items})
     extra.update(statement=lines, totals=totals, attachments=files, late_fees=late_fees)
     out = compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config, as_of,
                   now, extra=extra)

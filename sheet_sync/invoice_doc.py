@@ -20,8 +20,9 @@ from sheet_sync.compose import terms_of
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.late_fee import invoice_fee
-from sheet_sync.model import LANGUAGES, Book, Client, Invoice, LineItem
+from sheet_sync.model import INVOICE, LANGUAGES, Book, Client, Invoice, LineItem, SendState
 from sheet_sync.money import format_money, quantize
+from sheet_sync.policy import stage_history
 from sheet_sync.render import format_date, render_document
 
 TEMPLATE = "invoice.html"
@@ -47,8 +48,9 @@ def _lines(invoice: Invoice, items: tuple[LineItem, ...]) -> list[dict[str, Any]
 
 
 def document_context(invoice: Invoice, client: Client, items: tuple[LineItem, ...], config: Config,
-                     as_of: date) -> dict[str, Any]:
-    """The data `invoice.html` sees for one invoice (the shape `sample_invoice_context` documents)."""
+                     as_of: date, sent: date | None = None) -> dict[str, Any]:
+    """The data `invoice.html` sees for one invoice (the shape `sample_invoice_context` documents); `sent`: the
+    day the tool sent a `Ready` invoice, from which its late fee counts."""
     b = config.business
     r = config.reminders
     lines = _lines(invoice, items)
@@ -64,7 +66,7 @@ def document_context(invoice: Invoice, client: Client, items: tuple[LineItem, ..
                         "amount": quantize(balance * r.discount_percent / 100, invoice.currency)}
     logo = b.logo.resolve().as_uri() if b.logo is not None and b.logo.is_file() else ""
     # the late fee as of the PDF's date, on a line of its own below the totals, while the invoice is open
-    late_fee = invoice_fee(r.late_fee, invoice, client, as_of) if balance > 0 else Decimal(0)
+    late_fee = invoice_fee(r.late_fee, invoice, client, as_of, sent) if balance > 0 else Decimal(0)
     return {
         "business": {
             "name": b.name, "email": b.email or config.mail.from_, "phone": b.phone, "address": b.address,
@@ -113,7 +115,9 @@ def invoice_context(book: Book, invoice_no: str, config: Config, as_of: date) ->
     if client is None or invoice.amount is None or not invoice.currency or invoice.due_date is None:
         raise SheetSyncError(f"Invoice {invoice_no} has a problem (see `sheet-sync check`), so it cannot be made into "
                              "a PDF.")
-    return document_context(invoice, client, book.line_items.get(invoice_no, ()), config, as_of)
+    sent = stage_history(book.log, config).get(invoice_no, {}).get(INVOICE)
+    return document_context(invoice, client, book.line_items.get(invoice_no, ()), config, as_of,
+                            sent.day if sent is not None and sent.state == SendState.SENT else None)
 
 
 def render_invoice_html(context: Mapping[str, Any], templates_dir: Path | str | None = None) -> str:

@@ -12,7 +12,9 @@ every run, never added to anything kept in the workbook, so that a run can never
   overdue after the first `after_days`.
 
 No fee on an invoice the owner marked `Draft`, `Disputed`, `On Hold`, `Void` or `Written Off`, nor for a
-client whose `Reminders` are off. A paid invoice shows the fee as it stood on its `Paid Date`, reckoned on
+client whose `Reminders` are off. A `Ready` invoice (the tool sends it) has none before it is sent, and after
+that its days are counted from the later of its due date and the day it was sent: a client is never charged
+for days before the invoice reached them. A paid invoice shows the fee as it stood on its `Paid Date`, reckoned on
 its Amount (the balance before the payment that settled it); without a Paid Date it shows none.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sheet_sync.model import Client, Invoice
 from sheet_sync.money import quantize
 
 TYPES = ("fixed", "percent", "annual_rate")
+READY = "Ready"
 # The owner's statuses under which no fee is charged: not sent yet, contested, paused by the owner, or closed.
 NO_FEE = ("Draft", "Disputed", "On Hold", "Void", "Written Off")
 # The reminder stages whose messages show the fee (never upcoming or gentle).
@@ -72,10 +75,12 @@ def fee_of(rules: Sequence[LateFeeRule], currency: str, balance: Decimal, days_o
     return sum((rule_fee(r, currency, balance, days_overdue) for r in rules), Decimal(0))
 
 
-def invoice_fee(rules: Sequence[LateFeeRule], invoice: Invoice, client: Client | None, as_of: date) -> Decimal:
+def invoice_fee(rules: Sequence[LateFeeRule], invoice: Invoice, client: Client | None, as_of: date,
+                sent: date | None = None) -> Decimal:
     """The late fee of `invoice` as of `as_of` (0 when none applies; see the module's rules).
 
     A paid invoice (Status `Paid`, or nothing left to pay) is reckoned as of its Paid Date on its Amount.
+    `sent`: for a `Ready` invoice, the day the tool sent it (None: not sent yet, so no fee).
     """
     if not rules or invoice.amount is None or invoice.due_date is None or not invoice.currency:
         return Decimal(0)
@@ -86,15 +91,22 @@ def invoice_fee(rules: Sequence[LateFeeRule], invoice: Invoice, client: Client |
         if invoice.paid_date is None:
             return Decimal(0)
         as_of, balance = min(as_of, invoice.paid_date), invoice.amount
-    return fee_of(rules, invoice.currency, balance, (as_of - invoice.due_date).days)
+    start = invoice.due_date
+    if invoice.status == READY:
+        if sent is None:
+            return Decimal(0)
+        start = max(start, sent)
+    return fee_of(rules, invoice.currency, balance, (as_of - start).days)
 
 
 def invoice_fees(rules: Sequence[LateFeeRule], invoices: Sequence[Invoice], clients: Mapping[str, Client],
-                 as_of: date) -> dict[str, Decimal]:
-    """Invoice No -> its fee as of `as_of`, for the invoices that have one."""
+                 as_of: date, sent: Mapping[str, date] | None = None) -> dict[str, Decimal]:
+    """Invoice No -> its fee as of `as_of`, for the invoices that have one (`sent`: the days the tool sent
+    `Ready` invoices)."""
     out = {}
+    sent = sent or {}
     for inv in invoices:
-        fee = invoice_fee(rules, inv, clients.get(inv.client_id), as_of)
+        fee = invoice_fee(rules, inv, clients.get(inv.client_id), as_of, sent.get(inv.invoice_no))
         if fee > 0:
             out[inv.invoice_no] = fee
     return out

@@ -48,7 +48,9 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
     if config.reminders.late_fee:  # `Late Fee` joins the tool columns while the owner charges one
         columns += (LATE_FEE,)
         money_columns = (config.column_name(LATE_FEE),)
-        fees = late_fees(config, book, report)
+        sent = {no: d.invoice_sent for no, d in decisions.items() if d.invoice_sent is not None}
+        sent.update({m.invoice_no: report.as_of for m in messages if m.stage == INVOICE and m.state == SendState.SENT})
+        fees = late_fees(config, book, report, sent)
         rows = {no: (*values, fees.get(no)) for no, values in rows.items()}
     row_updates = {
         p.cell.row: (None, None, None, Status.PROBLEM, None, None, str(p))
@@ -79,11 +81,11 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
     )
 
 
-def late_fees(config: Config, book: Book, report: AgingReport) -> dict[str, object]:
+def late_fees(config: Config, book: Book, report: AgingReport, sent: Mapping[str, date]) -> dict[str, object]:
     """Invoice No -> the `Late Fee` cell as of the run: the fee, or None (blank) for none and for a row with a
     problem. Computed from the invoice's dates every run, so a run never adds it twice."""
     problem = {r.invoice_no for r in report.rows if r.status == Status.PROBLEM}
-    fees = invoice_fees(config.reminders.late_fee, book.invoices, book.clients, report.as_of)
+    fees = invoice_fees(config.reminders.late_fee, book.invoices, book.clients, report.as_of, sent)
     return {no: fee for no, fee in fees.items() if no not in problem}
 
 

@@ -353,3 +353,27 @@ def test_the_late_fee_column_on_a_google_sheet(tmp_path, emulator, no_google_cre
         assert got["E-1"] == 40 and got["K-1"] == 50000 and got["N-1"] in (None, "")
     formats = emulator.sheet("Invoices").formats
     assert formats.get((2, col + 1)) == "#,##0.00" and formats.get((3, col + 1)) == "#,##0"
+
+
+def test_a_ready_invoice_has_no_fee_before_it_is_sent_then_counts_from_the_later_of_due_and_sent():
+    late = inv("Ready")  # due 40 days before MONDAY
+    rules = [fixed(7, USD="40"), annual(10)]
+    assert invoice_fee(rules, late, CLIENT, MONDAY) == 0  # not sent yet: its PDF with the invoice shows no fee
+    sent = MONDAY - timedelta(days=10)
+    assert invoice_fee(rules, late, CLIENT, MONDAY, sent) == D("40.00") + D("2.74")  # 10 days: 1000 x 10% x 10/365
+    assert invoice_fee(rules, late, CLIENT, MONDAY, MONDAY - timedelta(days=5)) == D("1.37")  # before after_days
+    on_time = inv("Ready", due=MONDAY - timedelta(days=10))
+    assert invoice_fee(rules, on_time, CLIENT, MONDAY, MONDAY - timedelta(days=40)) == D("40.00") + D("2.74")
+
+
+def test_the_pdf_of_a_ready_invoice_counts_its_fee_from_the_day_it_was_sent(tmp_path):
+    from sheet_sync.invoice_doc import invoice_context
+
+    config = write_config(tmp_path, tmp_path / "book.xlsx", FEE_CONFIG)
+    rows = [invoice("R-1", due=MONDAY - timedelta(days=30), currency="EUR", amount=1000, status="Ready")]
+    book = memory_book(config, rows)
+    assert invoice_context(book, "R-1", config, MONDAY)["late_fee"] == 0  # the invoice message's own PDF
+    sent = LogEntry(datetime.combine(MONDAY - timedelta(days=3), time(9), timezone.utc), "R-1", "C1", "invoice", "x",
+                    "s", "<r1@example.com>", "outbox", SendState.SENT)
+    assert invoice_context(replace(book, log=(sent,)), "R-1", config, MONDAY)["late_fee"] == 0  # 3 days: under 7
+    assert invoice_context(replace(book, log=(sent,)), "R-1", config, MONDAY + timedelta(days=4))["late_fee"] == D(40)
