@@ -340,7 +340,8 @@ def check(config: Config) -> CheckResult:
     book, _ = load(config)
     book = apply_bounces(book, config)
     folder = config.reminders.templates_dir
-    return CheckResult(book.problems, tuple(check_templates(folder) + check_invoice_template(folder)),
+    fee = bool(config.reminders.late_fee)  # the late-fee lines are checked when the owner charges one
+    return CheckResult(book.problems, tuple(check_templates(folder, fee) + check_invoice_template(folder, fee)),
                        len(book.invoices), len(book.clients))
 
 

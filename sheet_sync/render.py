@@ -407,8 +407,9 @@ def _with_fees(ctx: dict[str, Any]) -> dict[str, Any]:
     return ctx
 
 
-def _variants(language: str, stage: str) -> list[dict[str, Any]]:
-    """The sample, and the sample with every optional field empty: both branches of each template run."""
+def _variants(language: str, stage: str, late_fee: bool = False) -> list[dict[str, Any]]:
+    """The sample, and the sample with every optional field empty: both branches of each template run; with
+    `late_fee`, the firm and final samples again with a late fee."""
     full = sample_context(language, stage)
     bare = sample_context(language, stage)
     bare["client"] = dict(bare["client"], contact_name="")
@@ -436,7 +437,7 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
                       {"currency": other, "balance": other_balance}]
     _no_fees(many)
-    if stage in ("firm", "final"):  # and both again with a late fee
+    if late_fee and stage in ("firm", "final"):  # and both again with a late fee
         return [full, bare, many, _with_fees(full), _with_fees(many)]
     return [full, bare, many]
 
@@ -491,11 +492,12 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
     return problems
 
 
-def check_templates(templates_dir: Path | str | None = None) -> list[str]:
+def check_templates(templates_dir: Path | str | None = None, late_fee: bool = False) -> list[str]:
     """Render every stage in every language with sample data; one plain sentence per problem.
 
     Args:
         templates_dir: the owner's folder (searched first), or None for the shipped templates alone.
+        late_fee: also render firm and final with a late fee (`reminders.late_fee` is set) and check they show it.
 
     Returns:
         Sentences naming the file and what is wrong with it; an empty list when every template is fine.
@@ -507,7 +509,7 @@ def check_templates(templates_dir: Path | str | None = None) -> list[str]:
     problems: list[str] = []
     for language in LANGUAGES:
         for stage in MESSAGES:
-            for ctx in _variants(language, stage) if stage != THANKS else [sample_context(language, stage)]:
+            for ctx in _variants(language, stage, late_fee) if stage != THANKS else [sample_context(language, stage)]:
                 ctx = _with_names(ctx, stage, language)
                 try:
                     message = _render_parts(env, stage, language, ctx, folder)

@@ -377,3 +377,19 @@ def test_the_pdf_of_a_ready_invoice_counts_its_fee_from_the_day_it_was_sent(tmp_
                     "s", "<r1@example.com>", "outbox", SendState.SENT)
     assert invoice_context(replace(book, log=(sent,)), "R-1", config, MONDAY)["late_fee"] == 0  # 3 days: under 7
     assert invoice_context(replace(book, log=(sent,)), "R-1", config, MONDAY + timedelta(days=4))["late_fee"] == D(40)
+
+
+def test_the_template_check_renders_the_fee_lines_when_the_owner_charges_a_fee(tmp_path):
+    from sheet_sync.invoice_doc import check_invoice_template
+    from sheet_sync.render import check_templates
+
+    assert check_templates(late_fee=True) == [] and check_invoice_template(late_fee=True) == []
+    # an owner's firm notice that leaves the fee out is named, but only when a fee is charged
+    own = tmp_path / "templates" / "en"
+    own.mkdir(parents=True)
+    shipped = Path(__file__).resolve().parent.parent / "templates" / "en" / "firm.txt"
+    (own / "firm.txt").write_text(shipped.read_text(encoding="utf-8").replace("{{ p.late_fee() }}\n", ""),
+                                  encoding="utf-8")
+    assert check_templates(own.parent) == []
+    found = check_templates(own.parent, late_fee=True)
+    assert found and all(p.startswith("The template en/firm.txt does not show the late fee of") for p in found)
