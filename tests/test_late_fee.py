@@ -20,7 +20,6 @@ from sheet_sync.compose import compose_for_client
 from sheet_sync.config import parse_config
 from sheet_sync.errors import SheetSyncError
 from sheet_sync.late_fee import LateFeeRule, fee_of, invoice_fee
-from sheet_sync.layout import InvoicesShape, LogShape, Shape, lay_out
 from sheet_sync.model import Client, Invoice, LogEntry, SendState
 from sheet_sync.policy import make_calendar, plan
 from sheet_sync.writeplan import build_write_plan
