@@ -193,7 +193,7 @@ def _due_by_message(book: Book, report: AgingReport, decisions: Mapping[str, Dec
     aged = report.by_invoice()
     # the grouping is policy's (the forecast groups the same way)
     return [(client_id, [Due(invoices[no], decisions[no].send, aged[no].balance, aged[no].days_overdue or 0,
-                             decisions[no].references) for no in numbers])
+                             decisions[no].references, decisions[no].invoice_sent) for no in numbers])
             for client_id, numbers in message_groups(decisions, invoices, config.reminders.one_email_per_client)]
 
 
@@ -333,7 +333,8 @@ def check(config: Config) -> CheckResult:
     book, _ = load(config)
     book = apply_bounces(book, config)
     folder = config.reminders.templates_dir
-    return CheckResult(book.problems, tuple(check_templates(folder) + check_invoice_template(folder)),
+    fee = bool(config.reminders.late_fee)  # the late-fee lines are checked when the owner charges one
+    return CheckResult(book.problems, tuple(check_templates(folder, fee) + check_invoice_template(folder, fee)),
                        len(book.invoices), len(book.clients))
 
 

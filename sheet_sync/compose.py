@@ -5,9 +5,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from email.message import EmailMessage
-from typing import Any, Collection
+from typing import Any, Collection, Mapping
 
 from sheet_sync.config import Config
+from sheet_sync.late_fee import SHOWN_IN, invoice_fee
 from sheet_sync.mail.message import build_message, make_message_id
 from sheet_sync.model import Client, Invoice
 from sheet_sync.render import render_reminder
@@ -66,6 +67,7 @@ def reminder_context(
             amount = quantize(balance * r.discount_percent / 100, invoice.currency)
             discount = {"percent": r.discount_percent, "amount": amount, "until": until}
     lines, totals = statement([Due(invoice, stage, balance, days_overdue)])
+    late_fees = with_late_fees(lines, totals, {invoice.invoice_no: invoice}, client, stage, config, as_of)
     return {
         "business": {
             "name": b.name, "email": b.email or config.mail.from_, "phone": b.phone, "address": b.address,
@@ -90,6 +92,7 @@ def reminder_context(
         },
         "statement": lines,
         "totals": totals,
+        "late_fees": late_fees,
         "stage": stage,
         "language": client.language,
         "as_of": as_of,
@@ -99,6 +102,25 @@ def reminder_context(
         "attachments": (),
         "invoice_attached": False,
     }
+
+
+def with_late_fees(lines: list[dict[str, Any]], totals: list[dict[str, Any]], invoices: Mapping[str, Invoice],
+                   client: Client, stage: str, config: Config, as_of: date,
+                   sent: Mapping[str, date | None] | None = None) -> list[dict[str, Any]]:
+    """Give each statement line its `late_fee` and `now_due` (balance + fee), each currency's total its
+    `late_fee` and `now_due`; return the lines that carry a fee. A fee is shown only in a firm or final message,
+    and only for an invoice whose own stage is firm or final (in a message about several, an invoice at an
+    earlier stage shows none)."""
+    rules = config.reminders.late_fee
+    for line in lines:
+        shown = bool(rules) and stage in SHOWN_IN and line["stage"] in SHOWN_IN
+        no = line["invoice_no"]
+        fee = invoice_fee(rules, invoices[no], client, as_of, (sent or {}).get(no)) if shown else Decimal(0)
+        line.update(late_fee=fee, now_due=line["balance"] + fee)
+    for total in totals:
+        fee = sum((line["late_fee"] for line in lines if line["currency"] == total["currency"]), Decimal(0))
+        total.update(late_fee=fee, now_due=total["balance"] + fee)
+    return [line for line in lines if line["late_fee"] > 0]
 
 
 def terms_of(invoice: Invoice) -> int | None:
@@ -161,6 +183,7 @@ class Due:
     balance: Decimal
     days_overdue: int
     references: tuple[str, ...] = ()
+    invoice_sent: date | None = None  # the day the tool sent the invoice itself (a `Ready` row), for its late fee
 
 
 def lead_of(items: list[Due]) -> Due:
@@ -193,13 +216,20 @@ def compose_for_client(items: list[Due], client: Client, config: Config, as_of: 
     files = tuple(no for no in numbers if no in attached)
     extra: dict[str, Any] = {"attachments": files, "invoice_attached": lead.invoice.invoice_no in files}
     if len(items) == 1:
+        if lead.invoice_sent is not None:  # a `Ready` invoice's fee counts from the day it was sent
+            lines, totals = statement(items)
+            extra.update(statement=lines, totals=totals, late_fees=with_late_fees(
+                lines, totals, {lead.invoice.invoice_no: lead.invoice}, client, lead.stage, config, as_of,
+                {lead.invoice.invoice_no: lead.invoice_sent}))
         return compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config,
                        as_of, now, extra=extra)
     lines, totals = statement(items)
     for line in lines:
         line["attached"] = line["invoice_no"] in files
     files = tuple(line["invoice_no"] for line in lines if line["attached"])  # oldest first, as the PDFs go
-    extra.update(statement=lines, totals=totals, attachments=files)
+    late_fees = with_late_fees(lines, totals, {d.invoice.invoice_no: d.invoice for d in items}, client, lead.stage,
+                               config, as_of, {d.invoice.invoice_no: d.invoice_sent for d in items})
+    extra.update(statement=lines, totals=totals, attachments=files, late_fees=late_fees)
     out = compose(lead.invoice, client, lead.stage, lead.balance, lead.days_overdue, lead.references, config, as_of,
                   now, extra=extra)
     return replace(out, also=tuple((line["invoice_no"], line["stage"]) for line in lines))

@@ -25,11 +25,14 @@ from typing import Any, Callable, Mapping, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheet_sync.errors import SheetSyncError
+from sheet_sync.late_fee import TYPES as LATE_FEE_TYPES, LateFeeRule
 from sheet_sync.model import (
     AGING, AGING_SUMMARY, CLIENTS, INVOICE_SENT, INVOICES, LANGUAGES, LINE_ITEMS, PAYMENTS, RECURRING, REMINDER_LOG,
     SHEET_HEADERS, TOOL_COLUMNS,
     normalize_name,
 )
+from sheet_sync.model import LATE_FEE
+from sheet_sync.money import quantize
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
@@ -378,7 +381,8 @@ def _column_key(name: str) -> str:
 def _known_headers() -> dict[str, tuple[str, ...]]:
     """Canonical sheet -> the headers `Config.column_name()` is asked for on it."""
 
-    return {sheet: headers + TOOL_COLUMNS + (INVOICE_SENT,) if sheet == INVOICES else headers for sheet, headers in SHEET_HEADERS.items()}
+    return {sheet: headers + TOOL_COLUMNS + (INVOICE_SENT, LATE_FEE) if sheet == INVOICES else headers
+            for sheet, headers in SHEET_HEADERS.items()}
 
 
 @dataclass(frozen=True)
@@ -439,6 +443,88 @@ def _read_write_off(value: Any, key: str, reading: _Reading) -> Mapping[str, Dec
     return {reading.sections.get("aging", AgingConfig()).default_currency: _amount(value, key, reading)}
 
 
+# ---- reminders.late_fee: one rule (a table) or several ([[reminders.late_fee]]) ----------------
+
+
+def _read_fee_amount(value: Any, key: str, reading: _Reading) -> Mapping[str, Decimal]:
+    """A fixed fee's amount: one number (in aging.default_currency) or a table by currency; a percent: one number
+    (kept under the key ''). Which one the rule needs is checked once its `type` is known."""
+    if isinstance(value, Mapping):
+        return _table_of(_amount, _currency_key)(value, key, reading)
+    return {"": _amount(value, key, reading)}
+
+
+def _late_fee_rule(table: Any, key: str, reading: _Reading) -> LateFeeRule | None:
+    before = len(reading.problems)
+    try:
+        keys = _section(_LateFeeKeys, table, key, reading)
+    except _Bad as exc:
+        reading.problem(key, str(exc))
+        return None
+    if len(reading.problems) > before:
+        return None
+    rule = LateFeeRule(keys.type, keys.amount, keys.after_days, keys.once)
+    kinds = _spoken(LATE_FEE_TYPES)
+    if not rule.type:
+        reading.problem(_join(key, "type"), f"is needed: {kinds}.")
+        return None
+    if rule.amount is None:
+        reading.problem(_join(key, "amount"), "is needed: the fee (fixed) or the percent (percent, annual_rate).")
+        return None
+    if rule.type == "fixed":
+        amounts = dict(rule.amount)
+        if "" in amounts:  # one number: in the default currency, as reminders.write_off_below
+            amounts = {reading.sections.get("aging", AgingConfig()).default_currency: amounts[""]}
+        for code, amount in amounts.items():
+            where = _join(_join(key, "amount"), code) if "" not in rule.amount else _join(key, "amount")
+            if amount <= 0:
+                reading.problem(where, "must be more than 0; leave reminders.late_fee out to charge no fee.")
+            elif quantize(amount, code) != amount:
+                reading.problem(where, f"has more decimals than {code} has (write it like "
+                                       f"{quantize(amount, code)}).")
+        if not amounts:
+            reading.problem(_join(key, "amount"), "must give the fee in at least one currency, like { USD = 40 }.")
+        rule = replace(rule, amount=amounts)
+    else:
+        what = "a percent a year, like 8" if rule.type == "annual_rate" else "a percent, like 5"
+        if "" not in rule.amount:
+            reading.problem(_join(key, "amount"), f"must be one number for type '{rule.type}': {what}.")
+        elif not 0 < rule.amount[""] <= 100:
+            reading.problem(_join(key, "amount"), f"must be more than 0 and at most 100: {what}.")
+    if not rule.once and rule.type == "annual_rate":
+        reading.problem(_join(key, "once"), "applies to 'fixed' and 'percent' only: interest ('annual_rate') grows "
+                                            "day by day; leave once out.")
+    elif not rule.once and rule.after_days < 1:
+        reading.problem(_join(key, "after_days"), "must be 1 or more with once = false: the fee is charged again "
+                                                  "every after_days days.")
+    return rule if len(reading.problems) == before else None
+
+
+def _read_late_fee(value: Any, key: str, reading: _Reading) -> tuple[LateFeeRule, ...]:
+    """`late_fee = { type = ..., amount = ..., after_days = ..., once = true }`, or a list of such tables."""
+    if isinstance(value, Mapping):
+        rule = _late_fee_rule(value, key, reading)
+        return (rule,) if rule else ()
+    if not isinstance(value, list):
+        raise _wrong("a table like { type = \"fixed\", amount = 40, after_days = 30 }", value)
+    rules = []
+    for i, item in enumerate(value, 1):
+        rule = _late_fee_rule(item, f"{key}[{i}]", reading)
+        if rule:
+            rules.append(rule)
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class _LateFeeKeys:
+    """The keys of one late-fee rule, as the reader checks them (then made a `late_fee.LateFeeRule`)."""
+
+    type: str = setting("", norm=str.lower, check=_one_of(*LATE_FEE_TYPES))
+    amount: Mapping[str, Decimal] | None = setting(None, read=_read_fee_amount)
+    after_days: int = setting(0, check=_at_least(0))
+    once: bool = True
+
+
 @dataclass(frozen=True)
 class RemindersConfig:
     default_language: str = setting("en", check=_one_of(*LANGUAGES))
@@ -466,6 +552,8 @@ class RemindersConfig:
     # own stage is named here gets its own PDF)
     attach_invoice: tuple[str, ...] = setting(("gentle", "firm", "final"), norm=lambda v: tuple(s.lower() for s in v),
                                               check=_stages_named)
+    # a late fee or interest, shown in firm and final notices and the invoice PDF (off: no rules); see late_fee.py
+    late_fee: tuple[LateFeeRule, ...] = setting((), read=_read_late_fee)
 
     @property
     def weekmask(self) -> str:

@@ -438,7 +438,7 @@ class _Doctor:
         from sheet_sync.render import check_templates
 
         folder = self.config.reminders.templates_dir
-        problems = check_templates(folder)
+        problems = check_templates(folder, bool(self.config.reminders.late_fee))
         if self.config.mail.digest_to:
             from sheet_sync.digest import check_digest
 

@@ -19,8 +19,10 @@ from typing import Any, Mapping
 from sheet_sync.compose import terms_of
 from sheet_sync.config import Config
 from sheet_sync.errors import SheetSyncError
-from sheet_sync.model import LANGUAGES, Book, Client, Invoice, LineItem
+from sheet_sync.late_fee import invoice_fee
+from sheet_sync.model import INVOICE, LANGUAGES, Book, Client, Invoice, LineItem, SendState
 from sheet_sync.money import format_money, quantize
+from sheet_sync.policy import stage_history
 from sheet_sync.render import format_date, render_document
 
 TEMPLATE = "invoice.html"
@@ -46,8 +48,9 @@ def _lines(invoice: Invoice, items: tuple[LineItem, ...]) -> list[dict[str, Any]
 
 
 def document_context(invoice: Invoice, client: Client, items: tuple[LineItem, ...], config: Config,
-                     as_of: date) -> dict[str, Any]:
-    """The data `invoice.html` sees for one invoice (the shape `sample_invoice_context` documents)."""
+                     as_of: date, sent: date | None = None) -> dict[str, Any]:
+    """The data `invoice.html` sees for one invoice (the shape `sample_invoice_context` documents); `sent`: the
+    day the tool sent a `Ready` invoice, from which its late fee counts."""
     b = config.business
     r = config.reminders
     lines = _lines(invoice, items)
@@ -62,6 +65,8 @@ def document_context(invoice: Invoice, client: Client, items: tuple[LineItem, ..
             discount = {"percent": r.discount_percent, "until": until,
                         "amount": quantize(balance * r.discount_percent / 100, invoice.currency)}
     logo = b.logo.resolve().as_uri() if b.logo is not None and b.logo.is_file() else ""
+    # the late fee as of the PDF's date, on a line of its own below the totals, while the invoice is open
+    late_fee = invoice_fee(r.late_fee, invoice, client, as_of, sent) if balance > 0 else Decimal(0)
     return {
         "business": {
             "name": b.name, "email": b.email or config.mail.from_, "phone": b.phone, "address": b.address,
@@ -85,6 +90,8 @@ def document_context(invoice: Invoice, client: Client, items: tuple[LineItem, ..
         "amount_paid": invoice.amount_paid,
         "balance": balance,
         "discount": discount,
+        "late_fee": late_fee,
+        "now_due": balance + late_fee,
         "language": client.language,
         "paper": b.paper,
         "as_of": as_of,
@@ -108,7 +115,9 @@ def invoice_context(book: Book, invoice_no: str, config: Config, as_of: date) ->
     if client is None or invoice.amount is None or not invoice.currency or invoice.due_date is None:
         raise SheetSyncError(f"Invoice {invoice_no} has a problem (see `sheet-sync check`), so it cannot be made into "
                              "a PDF.")
-    return document_context(invoice, client, book.line_items.get(invoice_no, ()), config, as_of)
+    sent = stage_history(book.log, config).get(invoice_no, {}).get(INVOICE)
+    return document_context(invoice, client, book.line_items.get(invoice_no, ()), config, as_of,
+                            sent.day if sent is not None and sent.state == SendState.SENT else None)
 
 
 def render_invoice_html(context: Mapping[str, Any], templates_dir: Path | str | None = None) -> str:
@@ -131,6 +140,9 @@ def required_texts(context: Mapping[str, Any]) -> dict[str, str]:
                 "the client's tax ID": c["tax_id"], "the client's contact": c["contact_name"],
                 "the PO number": inv["po_number"], "the payment link": inv["payment_link"]}
     must.update({k: v for k, v in optional.items() if v})
+    if context.get("late_fee"):
+        must["the late fee"] = money(context["late_fee"])
+        must["the total now due"] = money(context["now_due"])
     for i, line in enumerate(context["lines"], 1):
         if line["description"]:
             must[f"line {i}"] = line["description"].splitlines()[0]
@@ -172,22 +184,25 @@ def sample_invoice_context(language: str = "en") -> dict[str, Any]:
         "amount_paid": Decimal(paid), "balance": subtotal + tax - Decimal(paid),
         "discount": {"percent": Decimal(2), "until": issue + timedelta(days=10),
                      "amount": quantize((subtotal + tax - Decimal(paid)) * 2 / 100, currency)},
-        "language": language, "paper": "A4", "as_of": issue,
+        "language": language, "paper": "A4", "as_of": issue, "late_fee": Decimal(0),
+        "now_due": subtotal + tax - Decimal(paid),
     }
 
 
-def check_invoice_template(templates_dir: Path | str | None = None) -> list[str]:
+def check_invoice_template(templates_dir: Path | str | None = None, late_fee: bool = False) -> list[str]:
     """Render `invoice.html` in every language with sample data (full, and with every optional field empty);
-    one sentence per problem, naming what the document fails to show."""
+    one sentence per problem, naming what the document fails to show; with `late_fee`, once more with a fee."""
     problems: list[str] = []
     for language in LANGUAGES:
         full = sample_invoice_context(language)
-        bare = dict(full, discount=None, amount_paid=Decimal(0), balance=full["total"], itemised=False,
+        bare = dict(full, discount=None, amount_paid=Decimal(0), balance=full["total"], now_due=full["total"], itemised=False,
                     business=dict(full["business"], phone="", tax_id="", tax_id_label="", payment_instructions=""),
                     client=dict(full["client"], contact_name="", address="", tax_id="", phone=""),
                     invoice=dict(full["invoice"], po_number="", payment_link="", note_to_client="", description="",
                                  terms_days=None))
-        for ctx in (full, bare):
+        fee = quantize(full["balance"] / 20, full["invoice"]["currency"])
+        late = dict(full, late_fee=fee, now_due=full["balance"] + fee)
+        for ctx in (full, bare, late) if late_fee else (full, bare):
             try:
                 html = render_invoice_html(ctx, templates_dir)
             except SheetSyncError as exc:

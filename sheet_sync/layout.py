@@ -256,6 +256,7 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
     tool_cols, added = _columns(shape.headers, plan.tool_columns, shape.last_column)
     keys = [normalize_name(h) for h in shape.headers]
     balance_col = tool_cols[TOOL_COLUMNS.index("Balance")] if tool_cols else 0  # the plan keeps TOOL_COLUMNS order
+    money_cols = {balance_col} | {col for col, name in zip(tool_cols, plan.tool_columns) if name in plan.money_columns}
     paid_key = normalize_name(plan.amount_paid_header)
     paid_col = keys.index(paid_key) + 1 if plan.amount_paid and paid_key in keys else 0
 
@@ -281,7 +282,7 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
     def put_row(row: int, values: Sequence[Any]) -> None:
         money = pattern(row)
         for col, value in zip(tool_cols, values):
-            cells.append(_cell(row, col, value, money if col == balance_col else None))
+            cells.append(_cell(row, col, value, money if col in money_cols else None))
 
     for no, values in plan.invoice_updates.items():
         for row in rows_by_no.get(no, ()):

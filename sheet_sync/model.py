@@ -35,6 +35,8 @@ TOOL_COLUMNS = (
 )
 # A tool column added at the right end only once the feature is used: a `Ready` row, or an `invoice` stage in the log.
 INVOICE_SENT = "Invoice Sent"
+# A tool column added at the right end while `reminders.late_fee` is set: the invoice's late fee as of the run.
+LATE_FEE = "Late Fee"
 
 LOG_COLUMNS = (
     "Logged At",
@@ -402,4 +404,5 @@ class WritePlan:
     next_dates: tuple[NextDate, ...] = ()  # Recurring `Next Date` cells moved on
     next_date_header: str = "Next Date"
     recurring_key_headers: tuple[str, str] = ("Client ID", "Description")
+    money_columns: tuple[str, ...] = ()  # tool columns besides Balance shown as money in the row's currency (Late Fee)
 

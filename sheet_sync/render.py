@@ -376,6 +376,8 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
                          "po_number": inv["po_number"], "payment_link": inv["payment_link"], "attached": False,
                          "note_to_client": inv["note_to_client"]}]
     ctx["totals"] = [{"currency": currency, "balance": inv["balance"]}]
+    # the late fee (reminders.late_fee) of each line and of each currency's total; `late_fees`: the lines with one
+    _no_fees(ctx)
     # the invoice PDF goes with the invoice itself and, by default, with gentle, firm and final
     attached = stage in (INVOICE, "gentle", "firm", "final")
     ctx["attachments"] = (inv["invoice_no"],) if attached else ()
@@ -383,8 +385,31 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
     return ctx
 
 
-def _variants(language: str, stage: str) -> list[dict[str, Any]]:
-    """The sample, and the sample with every optional field empty: both branches of each template run."""
+def _no_fees(ctx: dict[str, Any]) -> None:
+    for item in (*ctx["statement"], *ctx["totals"]):
+        item.update(late_fee=Decimal(0), now_due=item["balance"])
+    ctx["late_fees"] = []
+
+
+def _with_fees(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The context with a late fee on each line at a firm or final stage (a tenth of its balance)."""
+    from sheet_sync.money import quantize
+
+    ctx = dict(ctx, statement=[dict(line) for line in ctx["statement"]], totals=[dict(t) for t in ctx["totals"]])
+    for line in ctx["statement"]:
+        if line["stage"] in ("firm", "final"):
+            fee = quantize(line["balance"] / 10, line["currency"])
+            line.update(late_fee=fee, now_due=line["balance"] + fee)
+    for t in ctx["totals"]:
+        fee = sum((line["late_fee"] for line in ctx["statement"] if line["currency"] == t["currency"]), Decimal(0))
+        t.update(late_fee=fee, now_due=t["balance"] + fee)
+    ctx["late_fees"] = [line for line in ctx["statement"] if line["late_fee"] > 0]
+    return ctx
+
+
+def _variants(language: str, stage: str, late_fee: bool = False) -> list[dict[str, Any]]:
+    """The sample, and the sample with every optional field empty: both branches of each template run; with
+    `late_fee`, the firm and final samples again with a late fee."""
     full = sample_context(language, stage)
     bare = sample_context(language, stage)
     bare["client"] = dict(bare["client"], contact_name="")
@@ -411,6 +436,9 @@ def _variants(language: str, stage: str) -> list[dict[str, Any]]:
     many["attachments"] = tuple(line["invoice_no"] for line in many["statement"] if line["attached"])
     many["totals"] = [{"currency": first["currency"], "balance": first["balance"] * 2},
                       {"currency": other, "balance": other_balance}]
+    _no_fees(many)
+    if late_fee and stage in ("firm", "final"):  # and both again with a late fee
+        return [full, bare, many, _with_fees(full), _with_fees(many)]
     return [full, bare, many]
 
 
@@ -438,6 +466,10 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
         for line in lines if len(lines) > 1 else ():  # a message about several: each is named
             must[f"invoice {line['invoice_no']} of the statement"] = line["invoice_no"]
             must[f"the balance of {line['invoice_no']}"] = format_money(line["balance"], line["currency"], language)
+        for line in ctx.get("late_fees") or ():  # a late fee: the fee and the total now due, on a line of their own
+            must[f"the late fee of {line['invoice_no']}"] = format_money(line["late_fee"], line["currency"], language)
+            must[f"the total now due of {line['invoice_no']}"] = format_money(line["now_due"], line["currency"],
+                                                                             language)
     problems = []
     for part, body in (("txt", message.text), ("html", message.html)):
         # In HTML a value appears escaped (`Maple &amp; Pine`); in text, as typed.
@@ -460,11 +492,12 @@ def _content_problems(message: RenderedMessage, ctx: Mapping[str, Any], language
     return problems
 
 
-def check_templates(templates_dir: Path | str | None = None) -> list[str]:
+def check_templates(templates_dir: Path | str | None = None, late_fee: bool = False) -> list[str]:
     """Render every stage in every language with sample data; one plain sentence per problem.
 
     Args:
         templates_dir: the owner's folder (searched first), or None for the shipped templates alone.
+        late_fee: also render firm and final with a late fee (`reminders.late_fee` is set) and check they show it.
 
     Returns:
         Sentences naming the file and what is wrong with it; an empty list when every template is fine.
@@ -476,7 +509,7 @@ def check_templates(templates_dir: Path | str | None = None) -> list[str]:
     problems: list[str] = []
     for language in LANGUAGES:
         for stage in MESSAGES:
-            for ctx in _variants(language, stage) if stage != THANKS else [sample_context(language, stage)]:
+            for ctx in _variants(language, stage, late_fee) if stage != THANKS else [sample_context(language, stage)]:
                 ctx = _with_names(ctx, stage, language)
                 try:
                     message = _render_parts(env, stage, language, ctx, folder)

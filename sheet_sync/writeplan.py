@@ -12,8 +12,9 @@ from sheet_sync import tables
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config
 from sheet_sync.journal import settle
+from sheet_sync.late_fee import invoice_fees
 from sheet_sync.model import (
-    AGING, AGING_SUMMARY, DELIVERED, INVOICE, INVOICE_SENT, INVOICES, READY, REMINDER_LOG, TOOL_COLUMNS, Book,
+    AGING, AGING_SUMMARY, DELIVERED, INVOICE, INVOICE_SENT, INVOICES, LATE_FEE, READY, REMINDER_LOG, TOOL_COLUMNS, Book,
     LogEntry, Problem, SendState, Status, WritePlan, normalize_name,
 )
 from sheet_sync.policy import Decision
@@ -43,6 +44,14 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
         columns += (INVOICE_SENT,)
         today = {m.invoice_no for m in messages if m.stage == INVOICE and m.state == SendState.SENT}
         rows = {no: (*values, _invoice_sent(decisions.get(no), no in today, report.as_of)) for no, values in rows.items()}
+    money_columns: tuple[str, ...] = ()
+    if config.reminders.late_fee:  # `Late Fee` joins the tool columns while the owner charges one
+        columns += (LATE_FEE,)
+        money_columns = (config.column_name(LATE_FEE),)
+        sent = {no: d.invoice_sent for no, d in decisions.items() if d.invoice_sent is not None}
+        sent.update({m.invoice_no: report.as_of for m in messages if m.stage == INVOICE and m.state == SendState.SENT})
+        fees = late_fees(config, book, report, sent)
+        rows = {no: (*values, fees.get(no)) for no, values in rows.items()}
     row_updates = {
         p.cell.row: (None, None, None, Status.PROBLEM, None, None, str(p))
         for p in problems
@@ -68,7 +77,16 @@ def build_write_plan(config: Config, book: Book, report: AgingReport, decisions:
         log_sheet=config.sheet_name(REMINDER_LOG),
         log_append=tuple(e.as_row(config.tz) for e in log_rows if (e.message_id, e.invoice_no) not in rows_of),
         log_updates=_log_updates(stale, log_rows, rows_of, config),
+        money_columns=money_columns,
     )
+
+
+def late_fees(config: Config, book: Book, report: AgingReport, sent: Mapping[str, date]) -> dict[str, object]:
+    """Invoice No -> the `Late Fee` cell as of the run: the fee, or None (blank) for none and for a row with a
+    problem. Computed from the invoice's dates every run, so a run never adds it twice."""
+    problem = {r.invoice_no for r in report.rows if r.status == Status.PROBLEM}
+    fees = invoice_fees(config.reminders.late_fee, book.invoices, book.clients, report.as_of, sent)
+    return {no: fee for no, fee in fees.items() if no not in problem}
 
 
 def sends_invoices(book: Book) -> bool:

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sheet_sync"
 LAYERS = [
     # plain data and cell parsing
     {"errors", "model", "cells", "demo_data", "mail.message", "backends.xlsx_cache", "templates"},
-    {"money", "raw", "config", "journal"},
+    {"money", "raw", "config", "journal", "late_fee"},
     # the pure core: load, age, plan, compose/render, layout
     {"load", "line_items", "recurring_load", "recurring", "aging", "render", "layout", "replies"},
     {"policy", "compose", "invoice_doc"},

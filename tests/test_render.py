@@ -415,7 +415,7 @@ def test_the_shipped_templates_are_complete_and_pass_the_check():
 def test_sample_context_has_the_documented_shape():
     ctx = sample_context("ko", "final")
     assert set(ctx) == {"business", "client", "invoice", "statement", "totals", "stage", "language", "as_of",
-                        "reply_by", "discount", "attachments", "invoice_attached"}
+                        "reply_by", "discount", "attachments", "invoice_attached", "late_fees"}
     assert ctx["attachments"] == ("INV-2026-0042",) and ctx["invoice_attached"] is True
     assert sample_context("en", "upcoming")["attachments"] == ()
     assert set(ctx["business"]) == {"name", "email", "phone", "address", "tax_id", "tax_id_label", "signature",

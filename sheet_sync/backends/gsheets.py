@@ -52,7 +52,7 @@ from sheet_sync.layout import (
     log_columns, place_rows,
 )
 from sheet_sync.model import (
-    AGING, AGING_SUMMARY, INVOICE_SENT, LOG_COLUMNS, TOOL_COLUMNS, LogEntry, WritePlan, column_letter, invoice_key, normalize_name,
+    AGING, AGING_SUMMARY, INVOICE_SENT, LATE_FEE, LOG_COLUMNS, TOOL_COLUMNS, LogEntry, WritePlan, column_letter, invoice_key, normalize_name,
 )
 from sheet_sync.sendlog import SendLog
 
@@ -178,7 +178,7 @@ class GoogleSheetsBackend(Backend):
             if canonical == "Line Items":
                 self._line_item_rows = len(rows)
             if canonical == "Invoices" and rows:
-                keep = [self.config.column_name(c) for c in (*TOOL_COLUMNS, INVOICE_SENT, "Amount Paid")]
+                keep = [self.config.column_name(c) for c in (*TOOL_COLUMNS, INVOICE_SENT, LATE_FEE, "Amount Paid")]
                 sheet = out[canonical]
                 self._before = read_columns(rows, sheet.header_row, sheet.column_of("Invoice No"), keep)
         for title, vr in zip(extra, answers[len(present):]):
