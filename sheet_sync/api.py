@@ -26,6 +26,7 @@ from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
 from sheet_sync.model import INVOICE, OPEN, STAGES, THANKS, Book, LogEntry, Problem, SendState, Status
+from sheet_sync.model import OUTGOING, SheetTable
 from sheet_sync.policy import Calendar, Decision, make_calendar, plan
 from sheet_sync.recurring import plan_recurring, with_added, write_fields
 from sheet_sync.replies import apply_bounces
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # compose (Jinja2, Babel) and send load only when a reminder 
     from sheet_sync.compose import Due, Outgoing  # nothing starts faster
     from sheet_sync.attach import InvoicePdf
     from sheet_sync.send import Progress
+    from sheet_sync.approval import Split
 
 
 def today(config: Config) -> date:
@@ -64,6 +66,8 @@ class _Run:
     stale: list[LogEntry] = field(default_factory=list)  # pending rows left by a stopped run
     pdfs: dict[str, InvoicePdf | None] = field(default_factory=dict)  # the PDFs that go with the messages
     pdf_warnings: list[Problem] = field(default_factory=list)  # reminders that go without their PDF, and why
+    split: Split | None = None  # with reminders.approval: today's messages sorted by the owner's answers
+    waiting: list[Outgoing] = field(default_factory=list)  # ... and those that wait for them (not sent)
 
 
 class _Stages:
@@ -105,7 +109,7 @@ def listen(config: Config, book: Book) -> tuple[list[LogEntry], str]:
 
 
 def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Stages | None = None,
-             pdfs: str = "") -> _Run:
+             pdfs: str = "", approving: bool = False) -> _Run:
     """Everything decided before anything is sent. `pdfs`: "make" the invoice PDFs the messages carry, "check"
     only whether they could be made (a dry run, a preview), or "" not at all."""
     stages = stages or _Stages()
@@ -128,6 +132,11 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
     problems: list[Problem] = []
     groups = _due_by_message(book, report, decisions, config)
     run = _Run(book, report, decisions, calendar, outgoing, list(recovered), problems, stale)
+    if approving:  # only the approved messages go; the others are written out for the owner to answer
+        from sheet_sync.approval import split
+
+        run.split = split(groups, book.outgoing, decisions, report, calendar.is_sending_day(as_of))
+        groups = run.split.send + run.split.wait
     if groups and pdfs:
         groups = _make_pdfs(run, groups, config, as_of, dry_run=pdfs != "make")
         stages.done("pdf")
@@ -141,6 +150,10 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
                 what = "invoice message" if d.stage == INVOICE else f"{d.stage} reminder"
                 problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {what} could not be "
                                               f"written: {exc}", d.invoice.invoice_no))
+    if run.split is not None:
+        waits = {(d.invoice.invoice_no, d.stage) for _, items in run.split.wait for d in items}
+        run.waiting = [o for o in outgoing if o.parts[0] in waits]
+        outgoing[:] = [o for o in outgoing if o.parts[0] not in waits]
     stages.done("render")
     return run
 
@@ -245,7 +258,9 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     transport = transport or (None if dry_run else make_transport(config))
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
     # the invoice PDFs are made before the messages are written (a dry run only checks their data and fonts)
-    run = _prepare(config, as_of, book, log, stages, pdfs="check" if dry_run else "make")
+    run = _prepare(config, as_of, book, log, stages, pdfs="check" if dry_run else "make",
+                   approving=config.reminders.approval)
+    declined, outgoing_sheet = _approval(run, config, as_of)
     pdf_warnings = run.pdf_warnings
     if run.pdfs and not dry_run:
         from sheet_sync.attach import add_pdfs
@@ -253,7 +268,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         run.outgoing = add_pdfs(run.outgoing, run.pdfs, config)
 
     results: list[Sent] = []
-    log_rows: list[LogEntry] = list(run.recovered) + heard
+    log_rows: list[LogEntry] = list(run.recovered) + heard + declined
     rows_of: Mapping[tuple[str, str], int] = {}
     if dry_run:
         results = [s for o in run.outgoing for s in Sent.each(o, SendState.PLANNED)]
@@ -273,6 +288,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
                                       results, log_rows, rows_of, run.stale)
         if recurring.next_dates:
             write_plan = replace(write_plan, **write_fields(recurring, config))
+        if outgoing_sheet is not None:
+            write_plan = replace(write_plan, outgoing=outgoing_sheet, outgoing_sheet=config.sheet_name(OUTGOING))
         writer = backend.apply(write_plan).writer
         log.done()
         written = True
@@ -306,10 +323,25 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         pdf_warnings=tuple(pdf_warnings),
         recurring_added=recurring.added,
         recurring_already=recurring.already,
+        awaiting_approval=len(outgoing_sheet.rows) if outgoing_sheet is not None else None,
+        approval_notes=tuple(run.split.dropped) if run.split is not None else (),
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))
     return result
+
+
+def _approval(run: _Run, config: Config, as_of: date) -> tuple[list[LogEntry], SheetTable | None]:
+    """With reminders.approval: the Reminder Log rows of the stages the owner declined, and the Outgoing sheet;
+    the decisions get their notes (waiting, declined, dropped)."""
+    if run.split is None:
+        return [], None
+    from sheet_sync import approval
+
+    approval.replaced(run.waiting, run.book.outgoing, run.split)
+    declined = approval.declined_entries(run.split, _clock(config, as_of)(), config.mail.transport)
+    run.decisions = approval.with_notes(run.decisions, run.split, run.waiting, run.calendar.add_busdays(as_of, 1))
+    return declined, approval.outgoing_table(run.waiting, run.split, run.book.outgoing, run.book, as_of)
 
 
 def workbook_name(config: Config) -> str:

@@ -466,6 +466,9 @@ class RemindersConfig:
     # own stage is named here gets its own PDF)
     attach_invoice: tuple[str, ...] = setting(("gentle", "firm", "final"), norm=lambda v: tuple(s.lower() for s in v),
                                               check=_stages_named)
+    # the owner approves each message first: a run writes what it would send into the Outgoing sheet, and sends
+    # the rows the owner set to `yes` on the next run (approval.py)
+    approval: bool = False
 
     @property
     def weekmask(self) -> str:

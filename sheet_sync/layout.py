@@ -9,12 +9,13 @@ inserted row since the read never puts a value on the wrong row; every number fo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable, NamedTuple, Sequence
 
 from sheet_sync.cells import has_control, one_line, paragraphs, text, visible
+from sheet_sync.model import APPROVE_CHOICES
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 from sheet_sync.raw import HEADER_SEARCH_ROWS, find_sheet
@@ -156,6 +157,8 @@ class ToolSheet:
     bold: tuple[tuple[int, int], ...] = ()  # (row, column) labels outside the table
     chart: Chart | None = None
     recreate: bool = False  # drop the old sheet (its charts go with it) rather than clear its cells
+    # a list to choose from in one column, rows 2..filter_rows (the Outgoing sheet's Approve): (column, choices)
+    dropdown: tuple[int, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -540,6 +543,10 @@ def lay_out(plan: WritePlan, shape: Shape) -> Writes:
     if plan.summary is not None:
         sheets.append(summary_sheet(find_sheet(shape.titles, plan.summary_sheet) or plan.summary_sheet, plan.summary,
                                     plan.default_currency))
+    if plan.outgoing is not None:  # the owner's Approve: a dropdown in the tool's sheet
+        outgoing = tool_sheet(find_sheet(shape.titles, plan.outgoing_sheet) or plan.outgoing_sheet, plan.outgoing,
+                              plan.default_currency)
+        sheets.append(replace(outgoing, dropdown=(plan.outgoing.headers.index("Approve") + 1, APPROVE_CHOICES)))
     return Writes(
         invoices=_invoice_writes(plan, shape.invoices) if shape.invoices is not None else None,
         sheets=tuple(sheets),

@@ -18,6 +18,7 @@ from sheet_sync.model import (
     DELIVERED, INVOICE, OWNER_KEPT, READY, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState,
     Status,
 )
+from sheet_sync.model import is_declined
 from sheet_sync.replies import BOUNCE, bounce_note, is_permanent, latest_replies, reply_note
 
 NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
@@ -198,6 +199,8 @@ def _decide(
 ) -> Decision:
     notes: list[str] = []
     done = {name: r for name, r in records.items() if r.state in DELIVERED}
+    # a stage the owner did not approve (Outgoing, `no`) is passed over, never asked again; it counts as no message
+    declined = {name for name, r in records.items() if is_declined(r.entry)}
     for r in records.values():
         what = "invoice message" if r.stage == INVOICE else f"{r.stage} reminder"
         if r.state in (SendState.PENDING, SendState.UNCONFIRMED):
@@ -221,7 +224,7 @@ def _decide(
 
     # A `Ready` row not sent yet: the invoice goes on the next sending day (even with Reminders off or a Hold Until:
     # the owner asked for it), and no reminder before it.
-    send_invoice = (invoice.status == READY and INVOICE not in done and client is not None and days is not None
+    send_invoice = (invoice.status == READY and INVOICE not in done and INVOICE not in declined and client is not None and days is not None
                     and status not in NO_REMINDER_STATUSES and balance is not None and balance > 0)
     if send_invoice and not sending_day:
         return Decision(**base, next_stage=INVOICE, next_date=calendar.next_sending_day(as_of), notes=tuple(notes))
@@ -232,7 +235,8 @@ def _decide(
     if blocked:
         if blocked != "-":
             notes.append(blocked)
-        thanks = THANKS if sending_day and _thanks_due(invoice, client, status, done, last, config, as_of) else ""
+        thanks = THANKS if sending_day and THANKS not in declined and _thanks_due(invoice, client, status, done, last,
+                                                                                     config, as_of) else ""
         return Decision(**base, send=thanks, notes=tuple(notes))
 
     if reply is not None:
@@ -255,7 +259,7 @@ def _decide(
     prev = as_of if send_invoice else last.day if last else None
     after_invoice = send_invoice or (last is not None and last.stage == INVOICE)
     for stage in stages:
-        if stage.name in done:
+        if stage.name in done or stage.name in declined:
             continue
         if stage.offset <= 0 and days > 0:
             continue  # a pre-due stage is skipped once the due date has passed

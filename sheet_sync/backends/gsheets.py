@@ -43,7 +43,8 @@ from sheet_sync.backends.sheets_diff import (
     SKIP, ReadColumns, invoice_diff, read_columns, tool_sheet_diff, value_ranges,
 )
 from sheet_sync.backends.sheets_requests import (
-    blank_value, bold_header, chart_request, column_widths, format_requests, quote_sheet_always, rows_request, spread,
+    blank_value, bold_header, chart_request, column_widths, format_requests, list_validation, quote_sheet_always,
+    rows_request, spread,
 )
 from sheet_sync.config import Config
 from sheet_sync.errors import ErrorKind, SheetSyncError
@@ -546,6 +547,9 @@ class GoogleSheetsBackend(Backend):
             "sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": sheet.filter_rows,
             "startColumnIndex": 0, "endColumnIndex": sheet.columns}}}})
         requests += column_widths(sheet_id, sheet.widths)
+        if sheet.dropdown is not None:  # the Outgoing sheet's Approve: rows 2 to the table's last
+            requests.append(list_validation(sheet_id, sheet.dropdown[0], 2, max(sheet.filter_rows, 2),
+                                            sheet.dropdown[1]))
         for row, col in sheet.bold:
             requests.append({"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
                                                       "startColumnIndex": col - 1, "endColumnIndex": col},
