@@ -266,3 +266,18 @@ def test_approval_on_a_google_sheet(tmp_path, emulator, smtp_server, trusted_ca,
     third = api.sync(config, as_of=AS_OF + timedelta(days=2))
     assert third.messages == () and len(smtp_server.received) == 2
     assert {t: dict(emulator.sheet(t).cells) for t in ("Clients",)} == owner_cells
+
+
+def test_the_digest_still_goes_to_the_owner_and_says_what_waits(tmp_path):
+    from email import message_from_bytes, policy
+
+    wb = simple_book(tmp_path / "book.xlsx", INVOICES)
+    config = write_config(tmp_path, wb, '[mail]\ntransport = "outbox"\nfrom = "billing@studio.example.com"\n'
+                                        'outbox_dir = "outbox"\ndigest_to = "owner@studio.example.com"\n' + APPROVAL)
+    result = api.sync(config, as_of=AS_OF)
+    assert result.sent == () and result.digest == "sent to owner@studio.example.com"
+    (only,) = (tmp_path / "outbox").iterdir()  # the digest, and no message to a client
+    msg = message_from_bytes(only.read_bytes(), policy=policy.default)
+    assert msg["To"] == "owner@studio.example.com"
+    assert "Waiting for your approval: 3 messages in the Outgoing sheet." in msg.get_body(("plain",)).get_content()
+    assert "Waiting for your approval: 3 messages</b> in the Outgoing sheet." in msg.get_body(("html",)).get_content()
