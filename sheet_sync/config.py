@@ -30,10 +30,12 @@ from sheet_sync.model import (
     SHEET_HEADERS, TOOL_COLUMNS,
     normalize_name,
 )
+from sheet_sync.model import OUTGOING
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 SHEETS = (CLIENTS, INVOICES, PAYMENTS, LINE_ITEMS, RECURRING, AGING, AGING_SUMMARY, REMINDER_LOG)
+SHEETS += (OUTGOING,)  # the messages waiting for approval (reminders.approval)
 
 Check = Callable[[Any], str]  # a value -> '' when it is good, else the rest of a sentence after the key
 

@@ -281,3 +281,26 @@ def test_the_digest_still_goes_to_the_owner_and_says_what_waits(tmp_path):
     assert msg["To"] == "owner@studio.example.com"
     assert "Waiting for your approval: 3 messages in the Outgoing sheet." in msg.get_body(("plain",)).get_content()
     assert "Waiting for your approval: 3 messages</b> in the Outgoing sheet." in msg.get_body(("html",)).get_content()
+
+
+def test_an_answer_given_on_the_google_sheet_during_the_run_is_kept(tmp_path, emulator, no_google_credentials):
+    from workbooks import CLIENT_HEADERS, DEFAULT_CLIENTS, INVOICE_HEADERS
+
+    emulator.add_sheet("Clients", [CLIENT_HEADERS, *DEFAULT_CLIENTS])
+    emulator.add_sheet("Invoices", [INVOICE_HEADERS, *INVOICES])
+    config = sheet_config(tmp_path, emulator, APPROVAL)
+    api.sync(config, as_of=AS_OF)
+    sheet = emulator.sheet("Outgoing")
+
+    def owner_answers(method: str, path: str) -> None:  # after the run read the sheet, before it writes
+        if method == "GET" and path.endswith("values:batchGet") and len(emulator.requests) > 2:
+            emulator.before_request = None
+            sheet.cells[(3, 1)] = "yes"  # K-1
+
+    emulator.requests.clear()
+    emulator.before_request = owner_answers
+    result = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert result.messages == ()  # read blank: not sent on this run
+    assert [(r[0] or None, r[-1]) for r in emulator.values("Outgoing")[1:]] == [
+        (None, "gentle:A-1"), ("yes", "gentle:K-1"), (None, "gentle:Z-1")]  # but the owner's yes is kept
+    assert [m.invoice_no for m in api.sync(config, as_of=AS_OF + timedelta(days=2)).sent] == ["K-1"]
