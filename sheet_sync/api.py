@@ -260,7 +260,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     # the invoice PDFs are made before the messages are written (a dry run only checks their data and fonts)
     run = _prepare(config, as_of, book, log, stages, pdfs="check" if dry_run else "make",
                    approving=config.reminders.approval)
-    declined, outgoing_sheet = _approval(run, config, as_of)
+    declined = _approval(run, config, as_of)
     pdf_warnings = run.pdf_warnings
     if run.pdfs and not dry_run:
         from sheet_sync.attach import add_pdfs
@@ -280,6 +280,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         log_rows.extend(outcome.log)
         stages.done("send")
 
+    outgoing_sheet = _outgoing_sheet(run, results, as_of)
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written, writer = False, ""
@@ -331,17 +332,29 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     return result
 
 
-def _approval(run: _Run, config: Config, as_of: date) -> tuple[list[LogEntry], SheetTable | None]:
-    """With reminders.approval: the Reminder Log rows of the stages the owner declined, and the Outgoing sheet;
-    the decisions get their notes (waiting, declined, dropped)."""
+def _approval(run: _Run, config: Config, as_of: date) -> list[LogEntry]:
+    """With reminders.approval: the Reminder Log rows of the stages the owner declined; the decisions get their
+    notes (waiting, declined, dropped)."""
     if run.split is None:
-        return [], None
+        return []
     from sheet_sync import approval
 
     approval.replaced(run.waiting, run.book.outgoing, run.split)
     declined = approval.declined_entries(run.split, _clock(config, as_of)(), config.mail.transport)
     run.decisions = approval.with_notes(run.decisions, run.split, run.waiting, run.calendar.add_busdays(as_of, 1))
-    return declined, approval.outgoing_table(run.waiting, run.split, run.book.outgoing, run.book, as_of)
+    return declined
+
+
+def _outgoing_sheet(run: _Run, results: list[Sent], as_of: date) -> SheetTable | None:
+    """With reminders.approval: the Outgoing sheet after the sends. An approved message that did not go (it failed,
+    or was over the daily cap) stays on it with its `yes`, to go on the next run."""
+    if run.split is None:
+        return None
+    from sheet_sync.approval import outgoing_table
+
+    again = {s.message_id for s in results if s.state in (SendState.FAILED, SendState.SKIPPED)}
+    retry = [o for o in run.outgoing if o.message_id in again]
+    return outgoing_table(run.waiting, run.split, run.book.outgoing, run.book, as_of, retry)
 
 
 def workbook_name(config: Config) -> str:

@@ -162,17 +162,18 @@ def preview_command(o: Outgoing) -> str:
 
 
 def outgoing_table(wait: Sequence[Outgoing], out: Split, waiting: Sequence[Waiting], book: Book,
-                   as_of: date) -> SheetTable:
+                   as_of: date, retry: Sequence[Outgoing] = ()) -> SheetTable:
     """The Outgoing sheet: the rows kept as they were, then today's waiting messages, each keeping the owner's
-    Approve (and its Queued On) when the same message waited before."""
+    Approve (and its Queued On) when the same message waited before; then the approved messages that did not go
+    today (`retry`: failed, or over the daily cap), still approved."""
     rows: list[tuple] = [w.values for w in out.kept]
     before = {frozenset(w.parts): w for w in waiting}
-    for o in wait:
+    for o, again in [*((o, False) for o in wait), *((o, True) for o in retry)]:
         old = before.get(frozenset(o.parts))
         client = book.clients.get(o.client_id)
         queued = OUTGOING_COLUMNS.index("Queued On")
         values = {
-            "Approve": (old.approve or None) if old is not None else None,
+            "Approve": "yes" if again else (old.approve or None) if old is not None else None,
             "Client": client.name if client is not None else o.client_id,
             "To": o.to_text,
             "Invoices": ", ".join(no for no, _ in o.parts),

@@ -304,3 +304,19 @@ def test_an_answer_given_on_the_google_sheet_during_the_run_is_kept(tmp_path, em
     assert [(r[0] or None, r[-1]) for r in emulator.values("Outgoing")[1:]] == [
         (None, "gentle:A-1"), ("yes", "gentle:K-1"), (None, "gentle:Z-1")]  # but the owner's yes is kept
     assert [m.invoice_no for m in api.sync(config, as_of=AS_OF + timedelta(days=2)).sent] == ["K-1"]
+
+
+def test_an_approved_message_over_the_daily_cap_stays_approved_for_the_next_run(tmp_path):
+    wb = simple_book(tmp_path / "book.xlsx", INVOICES)
+    config = write_config(tmp_path, wb, '[mail]\ntransport = "outbox"\nfrom = "billing@studio.example.com"\n'
+                                        'outbox_dir = "outbox"\ndaily_cap = 1\n' + APPROVAL)
+    api.sync(config, as_of=AS_OF)
+    answer(wb, {"A-1": "yes", "K-1": "yes"})
+    second = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert [(m.invoice_no, m.state) for m in second.messages] == [("A-1", "sent"), ("K-1", "skipped")]
+    assert [(r["Approve"], r["Key"]) for r in outgoing(wb)] == [(None, "gentle:Z-1"), ("yes", "gentle:K-1")]
+    assert outgoing(wb)[1]["Queued On"].date() == AS_OF
+    third = api.sync(config, as_of=AS_OF + timedelta(days=2))
+    assert [(m.invoice_no, m.state) for m in third.messages] == [("K-1", "sent")]
+    assert [r["Key"] for r in outgoing(wb)] == ["gentle:Z-1"]
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
