@@ -266,6 +266,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         from sheet_sync.attach import add_pdfs
 
         run.outgoing = add_pdfs(run.outgoing, run.pdfs, config)
+        run.waiting = add_pdfs(run.waiting, run.pdfs, config)  # their previews show what would go
 
     results: list[Sent] = []
     log_rows: list[LogEntry] = list(run.recovered) + heard + declined
@@ -280,7 +281,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         log_rows.extend(outcome.log)
         stages.done("send")
 
-    outgoing_sheet = _outgoing_sheet(run, results, as_of)
+    outgoing_sheet = _outgoing_sheet(run, results, as_of, config, dry_run)
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written, writer = False, ""
@@ -345,16 +346,33 @@ def _approval(run: _Run, config: Config, as_of: date) -> list[LogEntry]:
     return declined
 
 
-def _outgoing_sheet(run: _Run, results: list[Sent], as_of: date) -> SheetTable | None:
+def _outgoing_sheet(run: _Run, results: list[Sent], as_of: date, config: Config, dry_run: bool) -> SheetTable | None:
     """With reminders.approval: the Outgoing sheet after the sends. An approved message that did not go (it failed,
-    or was over the daily cap) stays on it with its `yes`, to go on the next run."""
+    or was over the daily cap) stays on it with its `yes`, to go on the next run. Beside an Excel workbook, each
+    waiting message is an .eml file in the folder `<workbook name>-outgoing`, which its row's Preview names."""
     if run.split is None:
         return None
-    from sheet_sync.approval import outgoing_table
+    from sheet_sync.approval import outgoing_table, preview_name
+    from sheet_sync.load import outgoing_key
 
     again = {s.message_id for s in results if s.state in (SendState.FAILED, SendState.SKIPPED)}
     retry = [o for o in run.outgoing if o.message_id in again]
-    return outgoing_table(run.waiting, run.split, run.book.outgoing, run.book, as_of, retry)
+    previews: dict[str, str] = {}
+    if config.workbook.path and not dry_run and run.split.decided:
+        from sheet_sync.mail.outbox import write_previews
+
+        folder = preview_folder(config)
+        kept = [preview_name(w.values) for w in run.split.kept]
+        names = write_previews(folder, [(outgoing_key(o.parts), o.message) for o in [*run.waiting, *retry]],
+                               [n for n in kept if n])
+        previews = {key: f"{folder.name}/{name}" for key, name in names.items()}
+    return outgoing_table(run.waiting, run.split, run.book.outgoing, run.book, as_of, retry, previews)
+
+
+def preview_folder(config: Config) -> Path:
+    """Where the messages waiting for approval are written as .eml files, beside the Excel workbook."""
+    path = Path(config.workbook.path)
+    return path.parent / f"{path.stem}-outgoing"
 
 
 def workbook_name(config: Config) -> str:

@@ -157,15 +157,22 @@ def first_lines(o: Outgoing) -> str:
     return shown if len(shown) <= FIRST_LINES_CHARS else shown[:FIRST_LINES_CHARS - 1] + "…"
 
 
+def preview_name(values: Sequence[object]) -> str:
+    """The preview file a row read from Outgoing names ("" for a command or nothing): kept while its row stays."""
+    shown = str(values[OUTGOING_COLUMNS.index("Preview")] or "")
+    return shown.rsplit("/", 1)[-1] if shown.endswith(".eml") else ""
+
+
 def preview_command(o: Outgoing) -> str:
     return f"sheet-sync preview {o.invoice_no} --stage {o.stage}"
 
 
 def outgoing_table(wait: Sequence[Outgoing], out: Split, waiting: Sequence[Waiting], book: Book,
-                   as_of: date, retry: Sequence[Outgoing] = ()) -> SheetTable:
+                   as_of: date, retry: Sequence[Outgoing] = (), previews: Mapping[str, str] | None = None) -> SheetTable:
     """The Outgoing sheet: the rows kept as they were, then today's waiting messages, each keeping the owner's
     Approve (and its Queued On) when the same message waited before; then the approved messages that did not go
-    today (`retry`: failed, or over the daily cap), still approved."""
+    today (`retry`: failed, or over the daily cap), still approved. `previews`: Key -> the message's preview file
+    (beside an Excel workbook); without one a row names the preview command."""
     rows: list[tuple] = [w.values for w in out.kept]
     before = {frozenset(w.parts): w for w in waiting}
     for o, again in [*((o, False) for o in wait), *((o, True) for o in retry)]:
@@ -180,7 +187,7 @@ def outgoing_table(wait: Sequence[Outgoing], out: Split, waiting: Sequence[Waiti
             "Stage": o.stage,
             "Subject": o.subject,
             "First Lines": first_lines(o),
-            "Preview": preview_command(o),
+            "Preview": (previews or {}).get(outgoing_key(o.parts)) or preview_command(o),
             "Queued On": (old.values[queued] if old is not None and old.values[queued] else as_of),
             "Key": outgoing_key(o.parts),
         }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from email import message_from_bytes, policy
 
 import openpyxl
 import pytest
@@ -85,7 +86,12 @@ def test_approving_two_of_three_sends_exactly_those_two_once(tmp_path, smtp_serv
     assert a1["Client"] == "Acme Ltd" and a1["To"] == TO["A-1"]
     assert a1["Subject"] == "Payment reminder: invoice A-1 for $1,000.00, due November 21, 2026"
     assert a1["First Lines"].startswith("Hi Dana, / I hope you are well. Our records show no payment yet for invoice A-1")
-    assert a1["Preview"] == "sheet-sync preview A-1 --stage gentle"
+    # the whole message, beside the workbook, for a mail program to open
+    assert a1["Preview"] == "book-outgoing/gentle_A-1.eml"
+    preview = message_from_bytes((tmp_path / a1["Preview"]).read_bytes(), policy=policy.default)
+    assert preview["Subject"] == a1["Subject"] and preview["To"] == TO["A-1"]
+    assert sorted(p.name for p in (tmp_path / "book-outgoing").iterdir()) == [
+        "gentle_A-1.eml", "gentle_K-1.eml", "gentle_Z-1.eml"]
     assert a1["Queued On"].date() == AS_OF
     assert rows[1]["Subject"].startswith("[Test Studio] 인보이스 K-1") and rows[2]["Client"] == "上海星辰"
     # Approve is a dropdown over the rows: blank, yes, no, hold
@@ -110,6 +116,7 @@ def test_approving_two_of_three_sends_exactly_those_two_once(tmp_path, smtp_serv
     assert [(r["Approve"], r["Key"]) for r in outgoing(wb)] == [(None, "gentle:Z-1")]  # the sent rows are cleared
     assert second.awaiting_approval == 1
     assert outgoing(wb)[0]["Queued On"].date() == AS_OF  # still the day it was first queued
+    assert [p.name for p in (tmp_path / "book-outgoing").iterdir()] == ["gentle_Z-1.eml"]  # the others went
     log = sheet_rows(wb, "Reminder Log")
     assert sorted((r["Invoice No"], r["Stage"], r["State"]) for r in log) == [
         ("A-1", "gentle", "sent"), ("K-1", "gentle", "sent")]
@@ -210,6 +217,7 @@ def test_a_dry_run_writes_and_sends_nothing_and_says_what_waits(tmp_path, capsys
     api.sync(config, as_of=AS_OF)
     answer(wb, {"A-1": "yes", "K-1": "no"})
     data = wb.read_bytes()
+    previews = {p.name: p.read_bytes() for p in (tmp_path / "book-outgoing").iterdir()}
     dry = api.sync(config, as_of=AS_OF + timedelta(days=1), dry_run=True)
     assert wb.read_bytes() == data and not (tmp_path / "outbox").exists()
     assert [(m.invoice_no, m.state) for m in dry.messages] == [("A-1", "planned")]
@@ -220,6 +228,7 @@ def test_a_dry_run_writes_and_sends_nothing_and_says_what_waits(tmp_path, capsys
     cli.main(["sync", "--config", str(tmp_path / "sheet-sync.toml"), "--as-of", "2026-11-24", "--dry-run", "--json"])
     assert json.loads(capsys.readouterr().out)["awaiting_approval"] == 1
     assert wb.read_bytes() == data
+    assert {p.name: p.read_bytes() for p in (tmp_path / "book-outgoing").iterdir()} == previews
 
 
 def test_approval_off_writes_no_outgoing_sheet(tmp_path):
@@ -247,6 +256,7 @@ def test_approval_on_a_google_sheet(tmp_path, emulator, smtp_server, trusted_ca,
     values = emulator.values("Outgoing")
     assert tuple(values[0]) == OUTGOING_COLUMNS
     assert [(r[3], r[-1]) for r in values[1:]] == [("A-1", "gentle:A-1"), ("K-1", "gentle:K-1"), ("Z-1", "gentle:Z-1")]
+    assert values[1][OUTGOING_COLUMNS.index("Preview")] == "sheet-sync preview A-1 --stage gentle"  # no file for Google
     sheet = emulator.sheet("Outgoing")
     rule = sheet.validations[(2, 1)]
     assert rule["condition"] == {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in ("yes", "no", "hold")]}
@@ -269,14 +279,13 @@ def test_approval_on_a_google_sheet(tmp_path, emulator, smtp_server, trusted_ca,
 
 
 def test_the_digest_still_goes_to_the_owner_and_says_what_waits(tmp_path):
-    from email import message_from_bytes, policy
-
     wb = simple_book(tmp_path / "book.xlsx", INVOICES)
     config = write_config(tmp_path, wb, '[mail]\ntransport = "outbox"\nfrom = "billing@studio.example.com"\n'
                                         'outbox_dir = "outbox"\ndigest_to = "owner@studio.example.com"\n' + APPROVAL)
     result = api.sync(config, as_of=AS_OF)
     assert result.sent == () and result.digest == "sent to owner@studio.example.com"
     (only,) = (tmp_path / "outbox").iterdir()  # the digest, and no message to a client
+    assert len(list((tmp_path / "book-outgoing").iterdir())) == 3  # the previews: beside the workbook
     msg = message_from_bytes(only.read_bytes(), policy=policy.default)
     assert msg["To"] == "owner@studio.example.com"
     assert "Waiting for your approval: 3 messages in the Outgoing sheet." in msg.get_body(("plain",)).get_content()
