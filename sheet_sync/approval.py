@@ -168,7 +168,8 @@ def preview_command(o: Outgoing) -> str:
 
 
 def outgoing_table(wait: Sequence[Outgoing], out: Split, waiting: Sequence[Waiting], book: Book,
-                   as_of: date, retry: Sequence[Outgoing] = (), previews: Mapping[str, str] | None = None) -> SheetTable:
+                   as_of: date, retry: Sequence[Outgoing] = (),
+                   previews: Mapping[str, str] | None = None) -> SheetTable:
     """The Outgoing sheet: the rows kept as they were, then today's waiting messages, each keeping the owner's
     Approve (and its Queued On) when the same message waited before; then the approved messages that did not go
     today (`retry`: failed, or over the daily cap), still approved. `previews`: Key -> the message's preview file

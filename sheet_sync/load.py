@@ -343,7 +343,8 @@ def _load_outgoing(sheet: RawSheet, problems: list[Problem]) -> tuple[Waiting, .
             answer = answer.casefold()
         elif answer:
             problems.append(Problem(cell, f"Approve {cells.quoted(answer)} is none of yes, no, hold; the message "
-                                          "keeps waiting. Choose one from the cell's list.", parts[0][0], blocking=False))
+                                          "keeps waiting. Choose one from the cell's list.", parts[0][0],
+                                    blocking=False))
         values = tuple(None if cells.is_blank(v.get(h)) else v.get(h) for h in OUTGOING_COLUMNS)
         queued = OUTGOING_COLUMNS.index("Queued On")
         values = (*values[:queued], cells.parse_date(values[queued])[0], *values[queued + 1:])

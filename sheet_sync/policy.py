@@ -224,8 +224,9 @@ def _decide(
 
     # A `Ready` row not sent yet: the invoice goes on the next sending day (even with Reminders off or a Hold Until:
     # the owner asked for it), and no reminder before it.
-    send_invoice = (invoice.status == READY and INVOICE not in done and INVOICE not in declined and client is not None and days is not None
-                    and status not in NO_REMINDER_STATUSES and balance is not None and balance > 0)
+    send_invoice = (invoice.status == READY and INVOICE not in done and client is not None and days is not None
+                    and status not in NO_REMINDER_STATUSES and balance is not None and balance > 0
+                    and INVOICE not in declined)
     if send_invoice and not sending_day:
         return Decision(**base, next_stage=INVOICE, next_date=calendar.next_sending_day(as_of), notes=tuple(notes))
 

@@ -329,3 +329,57 @@ def test_an_approved_message_over_the_daily_cap_stays_approved_for_the_next_run(
     assert [(m.invoice_no, m.state) for m in third.messages] == [("K-1", "sent")]
     assert [r["Key"] for r in outgoing(wb)] == ["gentle:Z-1"]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+
+
+def test_one_row_for_a_client_s_grouped_message_and_a_paid_invoice_left_out_of_it(tmp_path):
+    wb = simple_book(tmp_path / "book.xlsx", [
+        invoice("A-1", "C1", due=GENTLE_DUE),
+        invoice("A-3", "C1", due=AS_OF - timedelta(days=7)),  # older: its gentle reminder is due too
+    ])
+    config = write_config(tmp_path, wb, APPROVAL)
+    api.sync(config, as_of=AS_OF)
+    (row,) = outgoing(wb)  # one message names both, oldest first
+    assert (row["Invoices"], row["Stage"], row["Key"]) == ("A-3, A-1", "gentle", "gentle:A-3 | gentle:A-1")
+    answer(wb, {"A-3, A-1": "yes"})
+    owner = openpyxl.load_workbook(wb)  # meanwhile A-3 is paid
+    owner["Invoices"]["G3"] = 1000  # A-3's Amount Paid
+    owner.save(wb)
+    result = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert [(m.invoice_no, m.stage, m.state) for m in result.messages] == [("A-1", "gentle", "sent")]
+    (eml,) = (tmp_path / "outbox").glob("*.eml")
+    sent = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert "A-3" not in sent["Subject"] and "A-1" in sent["Subject"]  # composed fresh: only what is still due
+    assert result.approval_notes == ("A-3: The gentle reminder you approved was not sent: the invoice is paid.",)
+    assert outgoing(wb) == []
+
+
+def test_why_an_approved_row_is_not_sent_in_memory(tmp_path):
+    from sheet_sync.aging import age
+    from sheet_sync.approval import split
+    from sheet_sync.model import Waiting
+    from sheet_sync.policy import make_calendar, plan
+    from workbooks import memory_book
+
+    config = write_config(tmp_path, tmp_path / "unused.xlsx", APPROVAL)
+    book = memory_book(config, [
+        invoice("H-1", "C1", due=GENTLE_DUE, status="On Hold"),
+        invoice("P-1", "C1", due=GENTLE_DUE, paid=1000),
+        invoice("D-1", "C2", due=GENTLE_DUE, status="Disputed"),
+        invoice("F-1", "C3", due=AS_OF + timedelta(days=20), hold=AS_OF + timedelta(days=30)),
+    ])
+    report = age(book, config, AS_OF)
+    decisions = plan(report, book, config, make_calendar(config, AS_OF))
+    waiting = [Waiting(i + 2, ((no, "gentle"),), "yes", (None,) * len(OUTGOING_COLUMNS))
+               for i, no in enumerate(["H-1", "P-1", "D-1", "F-1", "GONE-1"])]
+    out = split([], waiting, decisions, report, sending_day=True)
+    assert out.send == [] and out.wait == [] and out.kept == []
+    assert out.dropped == [
+        "H-1: The gentle reminder you approved was not sent: the invoice is On Hold now.",
+        "P-1: The gentle reminder you approved was not sent: the invoice is paid.",
+        "D-1: The gentle reminder you approved was not sent: the invoice is Disputed now.",
+        "F-1: The gentle reminder you approved was not sent: Held until 2026-12-23 (the client's promised date): "
+        "no reminder before then.",
+        "GONE-1: The gentle reminder you approved was not sent: invoice GONE-1 is no longer on the Invoices sheet.",
+    ]
+    saturday = split([], waiting, decisions, report, sending_day=False)
+    assert saturday.kept == waiting and not saturday.decided and saturday.dropped == []

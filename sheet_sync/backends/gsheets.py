@@ -398,7 +398,8 @@ class GoogleSheetsBackend(Backend):
         out_cols = [out.column_of(h) for h in ("Approve", "Key")] if out else []
         if out is not None and all(out_cols):  # the owner's answers again: one given during the run is kept
             for name, col in zip(("approve", "key"), out_cols):
-                asked[name] = f"{quote_sheet_always(out.title)}!{column_letter(col)}{out.header_row + 1}:{column_letter(col)}"
+                letter = column_letter(col)
+                asked[name] = f"{quote_sheet_always(out.title)}!{letter}{out.header_row + 1}:{letter}"
         asked = {name: a1 for name, a1 in asked.items() if a1}
         resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, list(asked.values()),
                           params=params) if asked else {}

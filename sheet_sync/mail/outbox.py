@@ -53,7 +53,8 @@ class OutboxTransport:
         return f"written to {path.name}"
 
 
-def write_previews(folder: Path, messages: Sequence[tuple[str, EmailMessage]], keep: Sequence[str] = ()) -> dict[str, str]:
+def write_previews(folder: Path, messages: Sequence[tuple[str, EmailMessage]],
+                   keep: Sequence[str] = ()) -> dict[str, str]:
     """Each message waiting for the owner's approval as an .eml file in `folder` (a mail program opens it as the
     client would see it), named after its Outgoing Key; the folder's other .eml files are removed (their messages
     no longer wait), except those named in `keep`. Returns Key -> file name. A file that cannot be written is
