@@ -111,6 +111,8 @@ def _why_not(invoice_no: str, stage: str, status: str | None, d: Decision | None
     """Why a message is no longer due, in the owner's words."""
     if status is None or d is None:
         return f"invoice {invoice_no} is no longer on the Invoices sheet"
+    if stage == THANKS:  # the invoice is paid, of course: the thank-you's own time has passed (or Reminders are off)
+        return "the thank-you is no longer due"
     if status == Status.PAID:
         return "the invoice is paid"
     if status in CLOSED or status in (Status.ON_HOLD, Status.DISPUTED, Status.PROBLEM):

@@ -335,6 +335,10 @@ def _load_outgoing(sheet: RawSheet, problems: list[Problem]) -> tuple[Waiting, .
     for row, v in sheet.rows:
         parts = parse_key(v.get("Key"))
         if not parts:
+            if not cells.is_blank(v.get("Approve")) and sheet.column_of("Key"):
+                problems.append(Problem(CellRef(sheet.title, row, sheet.column_of("Key")), "this row's Key is not one "
+                                        "the tool wrote, so its Approve cannot count; the message is listed again "
+                                        "when it is due. Leave the Key column as the tool writes it.", blocking=False))
             continue
         raw_approve = v.get("Approve")
         answer = "" if cells.is_blank(raw_approve) else cells.text(raw_approve).strip()

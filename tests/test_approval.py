@@ -383,3 +383,33 @@ def test_why_an_approved_row_is_not_sent_in_memory(tmp_path):
     ]
     saturday = split([], waiting, decisions, report, sending_day=False)
     assert saturday.kept == waiting and not saturday.decided and saturday.dropped == []
+
+
+def test_a_row_whose_key_was_changed_is_a_warning_and_its_message_is_listed_again(tmp_path):
+    wb = simple_book(tmp_path / "book.xlsx", INVOICES[:1])
+    config = write_config(tmp_path, wb, APPROVAL)
+    api.sync(config, as_of=AS_OF)
+    owner = openpyxl.load_workbook(wb)
+    owner["Outgoing"]["A2"], owner["Outgoing"]["J2"] = "yes", "A-1 please"
+    owner.save(wb)
+    result = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert result.messages == ()  # an answer the tool cannot place sends nothing
+    (warning,) = [p for p in result.problems if "Key" in p.message]
+    assert str(warning).startswith("Outgoing!J2: this row's Key is not one the tool wrote") and not warning.blocking
+    assert [(r["Approve"], r["Key"]) for r in outgoing(wb)] == [(None, "gentle:A-1")]
+
+
+def test_a_thank_you_waits_for_approval_too(tmp_path):
+    wb = simple_book(tmp_path / "book.xlsx", INVOICES[:1])
+    config = write_config(tmp_path, wb, APPROVAL)
+    api.sync(config, as_of=AS_OF)
+    answer(wb, {"A-1": "yes"})
+    assert [m.stage for m in api.sync(config, as_of=AS_OF + timedelta(days=1)).sent] == ["gentle"]
+    owner = openpyxl.load_workbook(wb)
+    owner["Invoices"]["G2"] = 1000  # paid
+    owner.save(wb)
+    result = api.sync(config, as_of=AS_OF + timedelta(days=2))
+    assert result.messages == () and [(r["Stage"], r["Key"]) for r in outgoing(wb)] == [("thanks", "thanks:A-1")]
+    answer(wb, {"A-1": "yes"})
+    assert [m.stage for m in api.sync(config, as_of=AS_OF + timedelta(days=3)).sent] == ["thanks"]
+    assert outgoing(wb) == []
