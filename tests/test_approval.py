@@ -117,6 +117,8 @@ def test_approving_two_of_three_sends_exactly_those_two_once(tmp_path, smtp_serv
     assert second.awaiting_approval == 1
     assert outgoing(wb)[0]["Queued On"].date() == AS_OF  # still the day it was first queued
     assert [p.name for p in (tmp_path / "book-outgoing").iterdir()] == ["gentle_Z-1.eml"]  # the others went
+    (dv,) = openpyxl.load_workbook(wb)["Outgoing"].data_validations.dataValidation  # one dropdown, over the one row
+    assert (dv.formula1, str(dv.sqref)) == ('"yes,no,hold"', "A2")
     log = sheet_rows(wb, "Reminder Log")
     assert sorted((r["Invoice No"], r["Stage"], r["State"]) for r in log) == [
         ("A-1", "gentle", "sent"), ("K-1", "gentle", "sent")]
