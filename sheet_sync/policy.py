@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
@@ -152,15 +152,22 @@ def plan(report: AgingReport, book: Book, config: Config, calendar: Calendar) ->
     # an invoice that an earlier run of today already sent counts as today's too (a second run the same morning)
     sent_today = {invoices[no].client_id for no, records in history.items()
                   if no in invoices and INVOICE in records and records[INVOICE].day == as_of}
-    return defer_for_invoices(decisions, invoices, calendar, as_of, sent_today)
+    going = None
+    if config.reminders.approval:  # an invoice that only waits for the owner's yes (Outgoing) is not sent today
+        approved = {no for w in book.outgoing if w.approve == "yes" for no, stage in w.parts if stage == INVOICE}
+        going = approved.__contains__
+    return defer_for_invoices(decisions, invoices, calendar, as_of, sent_today, going)
 
 
 def defer_for_invoices(decisions: Mapping[str, Decision], invoices: Mapping[str, Invoice], calendar: Calendar,
-                       as_of: date, sent_today: Iterable[str] = ()) -> dict[str, Decision]:
+                       as_of: date, sent_today: Iterable[str] = (),
+                       going: Callable[[str], bool] | None = None) -> dict[str, Decision]:
     """A client who gets a new invoice today (in this run, or `sent_today` by an earlier run of the same day)
     gets no reminder on the same morning (a friendly invoice and a final notice side by side read badly): their
-    reminders due today wait for the next sending day."""
-    getting = {invoices[no].client_id for no, d in decisions.items() if d.send == INVOICE} | set(sent_today)
+    reminders due today wait for the next sending day. `going`: which invoices due today really go (with
+    reminders.approval, the approved ones); None: all."""
+    getting = {invoices[no].client_id for no, d in decisions.items()
+               if d.send == INVOICE and (going is None or going(no))} | set(sent_today)
     if not getting:
         return dict(decisions)
     out = dict(decisions)

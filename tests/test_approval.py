@@ -415,3 +415,20 @@ def test_a_thank_you_waits_for_approval_too(tmp_path):
     answer(wb, {"A-1": "yes"})
     assert [m.stage for m in api.sync(config, as_of=AS_OF + timedelta(days=3)).sent] == ["thanks"]
     assert outgoing(wb) == []
+
+
+def test_an_invoice_waiting_for_approval_holds_back_no_reminder_and_one_message_a_morning_still_holds(tmp_path):
+    ready = invoice("R-1", "C1", due=AS_OF + timedelta(days=30), status="Ready")
+    wb = simple_book(tmp_path / "book.xlsx", [INVOICES[0], ready])
+    config = write_config(tmp_path, wb, APPROVAL)
+    api.sync(config, as_of=AS_OF)
+    assert [(r["Stage"], r["Key"]) for r in outgoing(wb)] == [("gentle", "gentle:A-1"), ("invoice", "invoice:R-1")]
+    a1 = next(r for r in sheet_rows(wb, "Invoices") if r["Invoice No"] == "A-1")
+    assert "new invoice today" not in a1["Sync Notes"]  # the invoice only waits: nothing goes today
+    answer(wb, {"A-1": "yes", "R-1": "yes"})
+    second = api.sync(config, as_of=AS_OF + timedelta(days=1))
+    assert [(m.invoice_no, m.stage) for m in second.sent] == [("R-1", "invoice")]  # the invoice first, alone
+    assert [(r["Approve"], r["Key"]) for r in outgoing(wb)] == [("yes", "gentle:A-1")]  # still approved
+    third = api.sync(config, as_of=AS_OF + timedelta(days=2))
+    assert [(m.invoice_no, m.stage) for m in third.sent] == [("A-1", "gentle")]
+    assert outgoing(wb) == []
