@@ -27,6 +27,7 @@ from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
 from sheet_sync.model import INVOICE, OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
+from sheet_sync.model import OUTGOING, SheetTable
 from sheet_sync.policy import Calendar, Decision, make_calendar, message_groups, plan
 from sheet_sync.recurring import plan_recurring, with_added, write_fields
 from sheet_sync.replies import apply_bounces
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # compose (Jinja2, Babel) and send load only when a reminder 
     from sheet_sync.attach import InvoicePdf
     from sheet_sync.send import Progress
     from sheet_sync.forecast import Forecast
+    from sheet_sync.approval import Split
 
 
 def today(config: Config) -> date:
@@ -66,6 +68,8 @@ class _Run:
     stale: list[LogEntry] = field(default_factory=list)  # pending rows left by a stopped run
     pdfs: dict[str, InvoicePdf | None] = field(default_factory=dict)  # the PDFs that go with the messages
     pdf_warnings: list[Problem] = field(default_factory=list)  # reminders that go without their PDF, and why
+    split: Split | None = None  # with reminders.approval: today's messages sorted by the owner's answers
+    waiting: list[Outgoing] = field(default_factory=list)  # ... and those that wait for them (not sent)
 
 
 class _Stages:
@@ -107,7 +111,7 @@ def listen(config: Config, book: Book) -> tuple[list[LogEntry], str]:
 
 
 def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Stages | None = None,
-             pdfs: str = "") -> _Run:
+             pdfs: str = "", approving: bool = False) -> _Run:
     """Everything decided before anything is sent. `pdfs`: "make" the invoice PDFs the messages carry, "check"
     only whether they could be made (a dry run, a preview), or "" not at all."""
     stages = stages or _Stages()
@@ -130,6 +134,11 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
     problems: list[Problem] = []
     groups = _due_by_message(book, report, decisions, config)
     run = _Run(book, report, decisions, calendar, outgoing, list(recovered), problems, stale)
+    if approving:  # only the approved messages go; the others are written out for the owner to answer
+        from sheet_sync.approval import split
+
+        run.split = split(groups, book.outgoing, decisions, report, calendar.is_sending_day(as_of))
+        groups = run.split.send + run.split.wait
     if groups and pdfs:
         groups = _make_pdfs(run, groups, config, as_of, dry_run=pdfs != "make")
         stages.done("pdf")
@@ -143,6 +152,10 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
                 what = "invoice message" if d.stage == INVOICE else f"{d.stage} reminder"
                 problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {what} could not be "
                                               f"written: {exc}", d.invoice.invoice_no))
+    if run.split is not None:
+        waits = {(d.invoice.invoice_no, d.stage) for _, items in run.split.wait for d in items}
+        run.waiting = [o for o in outgoing if o.parts[0] in waits]
+        outgoing[:] = [o for o in outgoing if o.parts[0] not in waits]
     stages.done("render")
     return run
 
@@ -238,15 +251,18 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     transport = transport or (None if dry_run else make_transport(config))
     log = backend.send_log(real_mail=transport is not None and transport.name != "outbox")
     # the invoice PDFs are made before the messages are written (a dry run only checks their data and fonts)
-    run = _prepare(config, as_of, book, log, stages, pdfs="check" if dry_run else "make")
+    run = _prepare(config, as_of, book, log, stages, pdfs="check" if dry_run else "make",
+                   approving=config.reminders.approval)
+    declined = _approval(run, config, as_of)
     pdf_warnings = run.pdf_warnings
     if run.pdfs and not dry_run:
         from sheet_sync.attach import add_pdfs
 
         run.outgoing = add_pdfs(run.outgoing, run.pdfs, config)
+        run.waiting = add_pdfs(run.waiting, run.pdfs, config)  # their previews show what would go
 
     results: list[Sent] = []
-    log_rows: list[LogEntry] = list(run.recovered) + heard
+    log_rows: list[LogEntry] = list(run.recovered) + heard + declined
     rows_of: Mapping[tuple[str, str], int] = {}
     if dry_run:
         results = [s for o in run.outgoing for s in Sent.each(o, SendState.PLANNED)]
@@ -258,6 +274,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         log_rows.extend(outcome.log)
         stages.done("send")
 
+    outgoing_sheet = _outgoing_sheet(run, results, as_of, config, dry_run)
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written, writer = False, ""
@@ -266,6 +283,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
                                       results, log_rows, rows_of, run.stale)
         if recurring.next_dates:
             write_plan = replace(write_plan, **write_fields(recurring, config))
+        if outgoing_sheet is not None:
+            write_plan = replace(write_plan, outgoing=outgoing_sheet, outgoing_sheet=config.sheet_name(OUTGOING))
         writer = backend.apply(write_plan).writer
         log.done()
         written = True
@@ -299,10 +318,54 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         pdf_warnings=tuple(pdf_warnings),
         recurring_added=recurring.added,
         recurring_already=recurring.already,
+        awaiting_approval=len(outgoing_sheet.rows) if outgoing_sheet is not None else None,
+        approval_notes=tuple(run.split.dropped) if run.split is not None else (),
     )
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))
     return result
+
+
+def _approval(run: _Run, config: Config, as_of: date) -> list[LogEntry]:
+    """With reminders.approval: the Reminder Log rows of the stages the owner declined; the decisions get their
+    notes (waiting, declined, dropped)."""
+    if run.split is None:
+        return []
+    from sheet_sync import approval
+
+    approval.replaced(run.waiting, run.book.outgoing, run.split)
+    declined = approval.declined_entries(run.split, _clock(config, as_of)(), config.mail.transport)
+    run.decisions = approval.with_notes(run.decisions, run.split, run.waiting, run.calendar.add_busdays(as_of, 1))
+    return declined
+
+
+def _outgoing_sheet(run: _Run, results: list[Sent], as_of: date, config: Config, dry_run: bool) -> SheetTable | None:
+    """With reminders.approval: the Outgoing sheet after the sends. An approved message that did not go (it failed,
+    or was over the daily cap) stays on it with its `yes`, to go on the next run. Beside an Excel workbook, each
+    waiting message is an .eml file in the folder `<workbook name>-outgoing`, which its row's Preview names."""
+    if run.split is None:
+        return None
+    from sheet_sync.approval import outgoing_table, preview_name
+    from sheet_sync.load import outgoing_key
+
+    again = {s.message_id for s in results if s.state in (SendState.FAILED, SendState.SKIPPED)}
+    retry = [o for o in run.outgoing if o.message_id in again]
+    previews: dict[str, str] = {}
+    if config.workbook.path and not dry_run and run.split.decided:
+        from sheet_sync.mail.outbox import write_previews
+
+        folder = preview_folder(config)
+        kept = [preview_name(w.values) for w in run.split.kept]
+        names = write_previews(folder, [(outgoing_key(o.parts), o.message) for o in [*run.waiting, *retry]],
+                               [n for n in kept if n])
+        previews = {key: f"{folder.name}/{name}" for key, name in names.items()}
+    return outgoing_table(run.waiting, run.split, run.book.outgoing, run.book, as_of, retry, previews)
+
+
+def preview_folder(config: Config) -> Path:
+    """Where the messages waiting for approval are written as .eml files, beside the Excel workbook."""
+    path = Path(config.workbook.path)
+    return path.parent / f"{path.stem}-outgoing"
 
 
 def workbook_name(config: Config) -> str:

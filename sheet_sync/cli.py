@@ -418,6 +418,12 @@ def render_summary(r: api.SyncResult) -> str:
         lines.append(f"  {what} {verb}: {sum(stages.values())}"
                      + (" (" + ", ".join(f"{s} {n}" for s, n in stages.items()) + ")" if stages else "")
                      + (f" in {messages} message{'s' if messages != 1 else ''}" if messages != sum(stages.values()) else ""))
+    if r.awaiting_approval is not None:  # reminders.approval: nothing goes to a client before the owner's yes
+        n = r.awaiting_approval
+        lines.append(f"  waiting for your approval: {n} message{'s' if n != 1 else ''} (the Outgoing sheet: set "
+                     "Approve to yes, no or hold)")
+        for note in r.approval_notes[:20]:
+            lines.append(f"    {note}")
     if r.recurring_added:
         lines.append("  " + summary_line(r.recurring_added, r.dry_run))
     if r.recurring_already:

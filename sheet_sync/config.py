@@ -33,10 +33,12 @@ from sheet_sync.model import (
 )
 from sheet_sync.model import LATE_FEE
 from sheet_sync.money import quantize
+from sheet_sync.model import OUTGOING
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 SHEETS = (CLIENTS, INVOICES, PAYMENTS, LINE_ITEMS, RECURRING, AGING, AGING_SUMMARY, REMINDER_LOG)
+SHEETS += (OUTGOING,)  # the messages waiting for approval (reminders.approval)
 
 Check = Callable[[Any], str]  # a value -> '' when it is good, else the rest of a sentence after the key
 
@@ -554,6 +556,9 @@ class RemindersConfig:
                                               check=_stages_named)
     # a late fee or interest, shown in firm and final notices and the invoice PDF (off: no rules); see late_fee.py
     late_fee: tuple[LateFeeRule, ...] = setting((), read=_read_late_fee)
+    # the owner approves each message first: a run writes what it would send into the Outgoing sheet, and sends
+    # the rows the owner set to `yes` on the next run (approval.py)
+    approval: bool = False
 
     @property
     def weekmask(self) -> str:

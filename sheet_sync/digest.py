@@ -30,7 +30,7 @@ Data = Mapping[str, Any]  # SyncResult.to_dict()
 def wanted(data: Data) -> bool:
     """A digest is worth sending when the run did something or something waits for the owner."""
     return bool(data["sent"] or data["failed"] or data["attention"] or data.get("replied")
-                or data.get("recurring_added"))
+                or data.get("recurring_added") or data.get("awaiting_approval"))
 
 
 def digest_context(data: Data, config: Config) -> dict:
@@ -62,6 +62,8 @@ def digest_context(data: Data, config: Config) -> dict:
         "problem_count": len(blocking),
         "unconfirmed": data["unconfirmed"],
         "recurring": data.get("recurring_summary", ""),  # "added 2 recurring invoices: …"
+        "awaiting_approval": data.get("awaiting_approval") or 0,  # reminders.approval: messages in Outgoing
+        "approval_notes": data.get("approval_notes", ()),
     }
 
 

@@ -76,6 +76,10 @@ def markdown_summary(result: SyncResult) -> str:
     if r.get("recurring_summary"):
         lines.append(cell(r["recurring_summary"][0].upper() + r["recurring_summary"][1:]))
         lines.append("")
+    if r.get("awaiting_approval"):  # reminders.approval
+        n = r["awaiting_approval"]
+        lines.append(f"**{n}** message{'s' if n != 1 else ''} waiting for your approval in the Outgoing sheet")
+        lines.append("")
 
     if r["failed"]:
         lines.append("### ⚠️ Not sent")

@@ -9,12 +9,13 @@ inserted row since the read never puts a value on the wrong row; every number fo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from sheet_sync.cells import has_control, one_line, paragraphs, text, visible
+from sheet_sync.model import APPROVE_CHOICES
 from sheet_sync.model import LOG_COLUMNS, TOOL_COLUMNS, SheetTable, SummaryTable, WritePlan, invoice_key, normalize_name
 from sheet_sync.money import money_pattern
 from sheet_sync.raw import HEADER_SEARCH_ROWS, find_sheet
@@ -82,6 +83,9 @@ class Shape:
     titles: tuple[str, ...]  # every sheet's title, in order
     recurring: RecurringShape | None = None  # read only when the plan moves a Next Date
     line_items: AppendShape | None = None  # read only when the plan adds lines
+    # the Outgoing sheet's Approve by Key as it stands now (None: not re-read): an answer the owner gave during the
+    # run is kept on a row that still waits
+    approvals: Mapping[str, Any] | None = None
 
 
 # ---- what the backend applies ----------------------------------------------------------------------
@@ -156,6 +160,8 @@ class ToolSheet:
     bold: tuple[tuple[int, int], ...] = ()  # (row, column) labels outside the table
     chart: Chart | None = None
     recreate: bool = False  # drop the old sheet (its charts go with it) rather than clear its cells
+    # a list to choose from in one column, rows 2..filter_rows (the Outgoing sheet's Approve): (column, choices)
+    dropdown: tuple[int, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -532,6 +538,17 @@ def header_row(rows: Iterable[tuple[int, Sequence[Any]]], wanted: str) -> tuple[
     return number, tuple("" if v in (None, "") else str(v).strip() for v in values)
 
 
+def _fresh_answers(table: SheetTable, approvals: Mapping[str, Any] | None) -> SheetTable:
+    """The Outgoing table with each waiting row's Approve as the sheet holds it now (the owner may have answered
+    while the run was sending): a row found by its Key takes the answer standing there."""
+    if not approvals:
+        return table
+    approve, key = table.headers.index("Approve"), table.headers.index("Key")
+    rows = tuple(row if row[key] not in approvals else (*row[:approve], approvals[row[key]] or None, *row[approve + 1:])
+                 for row in table.rows)
+    return SheetTable(table.headers, rows, table.formats)
+
+
 def lay_out(plan: WritePlan, shape: Shape) -> Writes:
     """The cells and sheets that carry `plan` into a workbook of this `shape`."""
     sheets = []
@@ -541,6 +558,10 @@ def lay_out(plan: WritePlan, shape: Shape) -> Writes:
     if plan.summary is not None:
         sheets.append(summary_sheet(find_sheet(shape.titles, plan.summary_sheet) or plan.summary_sheet, plan.summary,
                                     plan.default_currency))
+    if plan.outgoing is not None:  # the owner's Approve: a dropdown in the tool's sheet
+        outgoing = tool_sheet(find_sheet(shape.titles, plan.outgoing_sheet) or plan.outgoing_sheet,
+                              _fresh_answers(plan.outgoing, shape.approvals), plan.default_currency)
+        sheets.append(replace(outgoing, dropdown=(plan.outgoing.headers.index("Approve") + 1, APPROVE_CHOICES)))
     return Writes(
         invoices=_invoice_writes(plan, shape.invoices) if shape.invoices is not None else None,
         sheets=tuple(sheets),

@@ -24,6 +24,7 @@ from sheet_sync.model import (
     CLIENTS, INVOICES, LINE_ITEMS, PAYMENTS, RECURRING, REMINDER_LOG, SHEET_HEADERS, Book, CellRef, Client, Invoice, LogEntry,
     Payment, Problem, invoice_key,
 )
+from sheet_sync.model import APPROVE_CHOICES, MESSAGES, OUTGOING, OUTGOING_COLUMNS, Waiting
 
 REQUIRED = {
     CLIENTS: ("Client ID", "Name", "Email"),
@@ -37,10 +38,13 @@ MAX_KEY_LENGTH = 100  # an Invoice No or Client ID names files and headers
 
 def wanted_sheets(config: Config) -> dict[str, tuple[str, dict[str, str]]]:
     """What a backend should read: canonical sheet -> (owner's sheet name, {canonical: owner's header})."""
-    return {
+    wanted = {
         sheet: (config.sheet_name(sheet), {h: config.column_name(h) for h in headers})
         for sheet, headers in SHEET_HEADERS.items()
     }
+    if config.reminders.approval:  # the tool's own sheet, its headers its own: the owner's Approve is read from it
+        wanted[OUTGOING] = (config.sheet_name(OUTGOING), {h: h for h in OUTGOING_COLUMNS})
+    return wanted
 
 
 class _Rows:
@@ -94,8 +98,9 @@ def load_book(raw: RawBook, config: Config) -> Book:
     # the invoices to add once per period (recurring.py plans them against the as-of date)
     recurring = (load_recurring(raw[RECURRING], clients, config, problems, line_items, invoices)
                  if RECURRING in raw else ())
+    outgoing = _load_outgoing(raw[OUTGOING], problems) if OUTGOING in raw and config.reminders.approval else ()
     return Book(clients, tuple(invoices), payments, log, tuple(problems), PAYMENTS in raw, line_items, recurring,
-                frozenset(raw[INVOICES].columns))
+                frozenset(raw[INVOICES].columns), outgoing)
 
 
 def _load_clients(rows: _Rows, config: Config) -> dict[str, Client]:
@@ -321,6 +326,53 @@ def logged_at(value: object, tz: tzinfo) -> datetime:
         return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
     except ValueError:
         return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _load_outgoing(sheet: RawSheet, problems: list[Problem]) -> tuple[Waiting, ...]:
+    """The Outgoing sheet's rows (the tool wrote them; the owner sets Approve). A row whose Key cannot be read is
+    left out (the run writes the sheet again from what is due); an Approve that is none of yes, no, hold is a
+    warning naming its cell, and the row keeps waiting with the owner's text in it."""
+    out = []
+    for row, v in sheet.rows:
+        parts = parse_key(v.get("Key"))
+        if not parts:
+            if not cells.is_blank(v.get("Approve")) and sheet.column_of("Key"):
+                problems.append(Problem(CellRef(sheet.title, row, sheet.column_of("Key")), "this row's Key is not one "
+                                        "the tool wrote, so its Approve cannot count; the message is listed again "
+                                        "when it is due. Leave the Key column as the tool writes it.", blocking=False))
+            continue
+        raw_approve = v.get("Approve")
+        answer = "" if cells.is_blank(raw_approve) else cells.text(raw_approve).strip()
+        cell = CellRef(sheet.title, row, sheet.column_of("Approve")) if sheet.column_of("Approve") else None
+        if answer.casefold() in APPROVE_CHOICES:
+            answer = answer.casefold()
+        elif answer:
+            problems.append(Problem(cell, f"Approve {cells.quoted(answer)} is none of yes, no, hold; the message "
+                                          "keeps waiting. Choose one from the cell's list.", parts[0][0],
+                                    blocking=False))
+        values = tuple(None if cells.is_blank(v.get(h)) else v.get(h) for h in OUTGOING_COLUMNS)
+        queued = OUTGOING_COLUMNS.index("Queued On")
+        values = (*values[:queued], cells.parse_date(values[queued])[0], *values[queued + 1:])
+        out.append(Waiting(row, parts, answer, values, cell))
+    return tuple(out)
+
+
+def outgoing_key(parts: tuple[tuple[str, str], ...]) -> str:
+    """The Outgoing sheet's Key of a message: 'gentle:A-1 | firm:A-2' (each invoice with its stage)."""
+    return " | ".join(f"{stage}:{no}" for no, stage in parts)
+
+
+def parse_key(value: object) -> tuple[tuple[str, str], ...]:
+    """An Outgoing Key back into (invoice_no, stage) pairs; () when it is not one the tool wrote."""
+    if cells.is_blank(value):
+        return ()
+    parts = []
+    for piece in cells.text(value).split(" | "):
+        stage, sep, no = piece.strip().partition(":")
+        if not sep or stage not in MESSAGES or not no.strip():
+            return ()
+        parts.append((no.strip(), stage))
+    return tuple(parts)
 
 
 def _load_log(rows: _Rows, tz: tzinfo) -> tuple[LogEntry, ...]:

@@ -22,6 +22,7 @@ AGING = "Aging"
 AGING_SUMMARY = "Aging Summary"
 REMINDER_LOG = "Reminder Log"
 RECURRING = "Recurring"
+OUTGOING = "Outgoing"  # with reminders.approval: the messages waiting for the owner's Approve
 
 # Columns the tool owns on the Invoices sheet, in the order they are added at the right end.
 TOOL_COLUMNS = (
@@ -316,6 +317,7 @@ class Book:
     line_items: Mapping[str, tuple[LineItem, ...]] = field(default_factory=dict)  # Invoice No -> its lines, in order
     recurring: tuple[Recurring, ...] = ()  # the Recurring sheet's readable rows (recurring.py plans from them)
     invoice_columns: frozenset[str] | None = None  # the Invoices sheet's canonical headers (None: not known)
+    outgoing: tuple[Waiting, ...] = ()  # the Outgoing sheet's rows (with reminders.approval; approval.py decides)
 
     def has_invoice_column(self, canonical: str) -> bool:
         return self.invoice_columns is None or canonical in self.invoice_columns
@@ -338,6 +340,31 @@ class Recurring:
     next_date_as_text: bool = False  # the owner typed Next Date as text: it is written back as text
     next_date_cell: CellRef | None = None
     lines: tuple[LineItem, ...] = ()  # copied for each new invoice from the invoice that `Lines` names
+
+
+# The Outgoing sheet (reminders.approval): one row per message waiting for the owner's word. `Approve` is the owner's
+# cell inside the tool's sheet (a dropdown of APPROVE_CHOICES); `Key` is how the tool finds the row's message again.
+OUTGOING_COLUMNS = ("Approve", "Client", "To", "Invoices", "Stage", "Subject", "First Lines", "Preview", "Queued On",
+                    "Key")
+APPROVE_CHOICES = ("yes", "no", "hold")
+# The Reminder Log's Detail of a stage the owner answered `no` to (State `skipped`): it is never asked again.
+NOT_APPROVED = "not approved"
+
+
+def is_declined(entry: LogEntry) -> bool:
+    """A log row that says the owner did not approve this stage for this invoice (Outgoing, `no`)."""
+    return entry.state == SendState.SKIPPED and entry.detail.strip().casefold().startswith(NOT_APPROVED)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One row of the Outgoing sheet as read."""
+
+    row: int
+    parts: tuple[tuple[str, str], ...]  # (invoice_no, stage) of each invoice the message is about, from its Key
+    approve: str  # "yes", "no", "hold", "" (blank), or the owner's text when it is none of these
+    values: tuple[Any, ...]  # the row's cells in OUTGOING_COLUMNS order, as read
+    approve_cell: CellRef | None = None
 
 
 # ---- what the write-back edge receives -------------------------------------------------------
@@ -405,4 +432,7 @@ class WritePlan:
     next_date_header: str = "Next Date"
     recurring_key_headers: tuple[str, str] = ("Client ID", "Description")
     money_columns: tuple[str, ...] = ()  # tool columns besides Balance shown as money in the row's currency (Late Fee)
+    # with reminders.approval: the Outgoing sheet, rewritten whole (None: left alone); its Approve column a dropdown
+    outgoing_sheet: str = OUTGOING
+    outgoing: SheetTable | None = None
 

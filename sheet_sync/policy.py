@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from sheet_sync.aging import AgingReport
 from sheet_sync.config import Config, Stage
@@ -18,6 +18,7 @@ from sheet_sync.model import (
     DELIVERED, INVOICE, OWNER_KEPT, READY, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState,
     Status,
 )
+from sheet_sync.model import is_declined
 from sheet_sync.replies import BOUNCE, bounce_note, is_permanent, latest_replies, reply_note
 
 NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
@@ -151,15 +152,22 @@ def plan(report: AgingReport, book: Book, config: Config, calendar: Calendar) ->
     # an invoice that an earlier run of today already sent counts as today's too (a second run the same morning)
     sent_today = {invoices[no].client_id for no, records in history.items()
                   if no in invoices and INVOICE in records and records[INVOICE].day == as_of}
-    return defer_for_invoices(decisions, invoices, calendar, as_of, sent_today)
+    going = None
+    if config.reminders.approval:  # an invoice that only waits for the owner's yes (Outgoing) is not sent today
+        approved = {no for w in book.outgoing if w.approve == "yes" for no, stage in w.parts if stage == INVOICE}
+        going = approved.__contains__
+    return defer_for_invoices(decisions, invoices, calendar, as_of, sent_today, going)
 
 
 def defer_for_invoices(decisions: Mapping[str, Decision], invoices: Mapping[str, Invoice], calendar: Calendar,
-                       as_of: date, sent_today: Iterable[str] = ()) -> dict[str, Decision]:
+                       as_of: date, sent_today: Iterable[str] = (),
+                       going: Callable[[str], bool] | None = None) -> dict[str, Decision]:
     """A client who gets a new invoice today (in this run, or `sent_today` by an earlier run of the same day)
     gets no reminder on the same morning (a friendly invoice and a final notice side by side read badly): their
-    reminders due today wait for the next sending day."""
-    getting = {invoices[no].client_id for no, d in decisions.items() if d.send == INVOICE} | set(sent_today)
+    reminders due today wait for the next sending day. `going`: which invoices due today really go (with
+    reminders.approval, the approved ones); None: all."""
+    getting = {invoices[no].client_id for no, d in decisions.items()
+               if d.send == INVOICE and (going is None or going(no))} | set(sent_today)
     if not getting:
         return dict(decisions)
     out = dict(decisions)
@@ -217,6 +225,8 @@ def _decide(
 ) -> Decision:
     notes: list[str] = []
     done = {name: r for name, r in records.items() if r.state in DELIVERED}
+    # a stage the owner did not approve (Outgoing, `no`) is passed over, never asked again; it counts as no message
+    declined = {name for name, r in records.items() if is_declined(r.entry)}
     for r in records.values():
         what = "invoice message" if r.stage == INVOICE else f"{r.stage} reminder"
         if r.state in (SendState.PENDING, SendState.UNCONFIRMED):
@@ -241,7 +251,8 @@ def _decide(
     # A `Ready` row not sent yet: the invoice goes on the next sending day (even with Reminders off or a Hold Until:
     # the owner asked for it), and no reminder before it.
     send_invoice = (invoice.status == READY and INVOICE not in done and client is not None and days is not None
-                    and status not in NO_REMINDER_STATUSES and balance is not None and balance > 0)
+                    and status not in NO_REMINDER_STATUSES and balance is not None and balance > 0
+                    and INVOICE not in declined)
     if send_invoice and not sending_day:
         return Decision(**base, next_stage=INVOICE, next_date=calendar.next_sending_day(as_of), notes=tuple(notes))
 
@@ -251,7 +262,8 @@ def _decide(
     if blocked:
         if blocked != "-":
             notes.append(blocked)
-        thanks = THANKS if sending_day and _thanks_due(invoice, client, status, done, last, config, as_of) else ""
+        thanks = THANKS if sending_day and THANKS not in declined and _thanks_due(invoice, client, status, done, last,
+                                                                                     config, as_of) else ""
         return Decision(**base, send=thanks, notes=tuple(notes))
 
     if reply is not None:
@@ -274,7 +286,7 @@ def _decide(
     prev = as_of if send_invoice else last.day if last else None
     after_invoice = send_invoice or (last is not None and last.stage == INVOICE)
     for stage in stages:
-        if stage.name in done:
+        if stage.name in done or stage.name in declined:
             continue
         if stage.offset <= 0 and days > 0:
             continue  # a pre-due stage is skipped once the due date has passed

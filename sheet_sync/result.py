@@ -100,6 +100,10 @@ class SyncResult:
     recurring_already: int = 0  # periods found on the sheet already (a run stopped before it moved Next Date)
     business: str = ""  # business.name: who sends, the first thing a bookkeeper with many workbooks reads
     workbook_name: str = ""  # the workbook's file name, or "Google Sheet <key>"
+    # with reminders.approval: the messages waiting for the owner's Approve in the Outgoing sheet (None: approval is
+    # off), and what happened today to rows the owner answered or that are no longer due (one line each)
+    awaiting_approval: int | None = None
+    approval_notes: tuple[str, ...] = ()
 
     @property
     def blocking_problems(self) -> tuple[Problem, ...]:

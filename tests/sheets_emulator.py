@@ -68,6 +68,7 @@ class Sheet:
     frozen_rows: int = 0
     basic_filter: dict | None = None
     charts: list = field(default_factory=list)
+    validations: dict[tuple[int, int], dict] = field(default_factory=dict)  # (row, col) 1-based -> data validation rule
 
     def grid(self) -> list[list[Any]]:
         if not self.cells:
@@ -300,6 +301,11 @@ class Emulator:
         m = re.fullmatch(r"/values/(.+)", rest)
         if m and method == "GET":
             return self._get(m.group(1), q)
+        if m and method == "PUT":  # values.update: what an owner's edit through gspread (update_cell) sends
+            a1 = unquote(m.group(1))
+            r, c, n = self._write(a1, body.get("values", []), (q.get("valueInputOption") or [""])[0])
+            return {"spreadsheetId": self.key, "updatedRange": a1, "updatedRows": r, "updatedColumns": c,
+                    "updatedCells": n}
         raise ApiError(404, f"Method not found: {method} {rest}")
 
     # ---- ranges and values ---------------------------------------------------------------
@@ -476,7 +482,7 @@ class Emulator:
                 grid = arg["properties"].get("gridProperties", {})
                 sheet.rows = grid.get("rowCount", sheet.rows)
                 sheet.cols = grid.get("columnCount", sheet.cols)
-                for store in (sheet.cells, sheet.formats):  # a smaller grid loses what lay beyond it
+                for store in (sheet.cells, sheet.formats, sheet.validations):  # a smaller grid loses what lay beyond it
                     for key in [k for k in store if k[0] > sheet.rows or k[1] > sheet.cols]:
                         del store[key]
                 sheet.frozen_rows = grid.get("frozenRowCount", sheet.frozen_rows)
@@ -501,7 +507,7 @@ class Emulator:
                                             "all non-frozen rows.")
                     if a < sheet.frozen_rows:
                         raise ApiError(400, "Invalid requests: the emulator deletes no frozen rows")
-                for store in (sheet.cells, sheet.formats):
+                for store in (sheet.cells, sheet.formats, sheet.validations):
                     moved = {}
                     for (r, c), v in store.items():
                         if r <= a:
@@ -549,6 +555,19 @@ class Emulator:
             elif kind == "deleteEmbeddedObject":
                 for sheet in self.sheets:
                     sheet.charts = [c for c in sheet.charts if c.get("chartId") != arg["objectId"]]
+            elif kind == "setDataValidation":
+                grid_range = arg["range"]
+                sheet = self._by_id(grid_range["sheetId"])
+                r1, r2 = grid_range.get("startRowIndex", 0) + 1, grid_range.get("endRowIndex", sheet.rows)
+                c1, c2 = grid_range.get("startColumnIndex", 0) + 1, grid_range.get("endColumnIndex", sheet.cols)
+                if r2 > sheet.rows or c2 > sheet.cols:
+                    raise ApiError(400, "Invalid requests: setDataValidation range exceeds grid limits.")
+                for r in range(r1, r2 + 1):
+                    for c in range(c1, c2 + 1):
+                        if arg.get("rule"):
+                            sheet.validations[(r, c)] = arg["rule"]
+                        else:
+                            sheet.validations.pop((r, c), None)
             elif kind == "setBasicFilter":
                 self._by_id(arg["filter"]["range"]["sheetId"]).basic_filter = arg["filter"]
             elif kind == "addChart":

@@ -118,7 +118,7 @@ def test_a_misspelt_sheet_key_and_a_key_given_twice(tmp_path):
     assert message == (
         "Config: 2 problems in sheet-sync.toml:\n"
         "  workbook.sheets.invoice is not a sheet sheet-sync knows (did you mean invoices?); the sheets are "
-        "clients, invoices, payments, line_items, recurring, aging, aging_summary, reminder_log.\n"
+        "clients, invoices, payments, line_items, recurring, aging, aging_summary, reminder_log, outgoing.\n"
         "  workbook.columns.amount names the same as workbook.columns.Amount; keep one of them."
     )
 

@@ -15,7 +15,7 @@ LAYERS = [
     # the pure core: load, age, plan, compose/render, layout
     {"load", "line_items", "recurring_load", "recurring", "aging", "render", "layout", "replies"},
     {"policy", "compose", "invoice_doc"},
-    {"result", "tables", "writeplan", "sendlog", "forecast"},
+    {"result", "tables", "writeplan", "sendlog", "forecast", "approval"},
     # the edges: workbook backends, mail transports
     {"pdf", "mail", "mail.transport", "mail.outbox", "mail.smtp", "mail.mailbox", "backends", "backends.base", "backends.excel",
      "backends.excel_read", "backends.excel_write", "backends.google_client", "backends.sheets_requests",

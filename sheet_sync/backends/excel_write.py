@@ -220,6 +220,14 @@ def _replace_sheet(wb: openpyxl.Workbook, sheet: ToolSheet) -> None:
         ws.cell(row, col).font = Font(bold=True)
     _set_widths(ws, enumerate(sheet.widths, start=1))
     ws.auto_filter.ref = f"A1:{get_column_letter(sheet.columns)}{sheet.filter_rows}"
+    if sheet.dropdown is not None:  # the Outgoing sheet's Approve: a list to choose from, blank allowed
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        column, choices = sheet.dropdown
+        letter = get_column_letter(column)
+        listed = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
+        listed.add(f"{letter}2:{letter}{max(sheet.filter_rows, 2)}")
+        ws.add_data_validation(listed)
     if sheet.chart is not None:
         ch = sheet.chart
         chart = BarChart()

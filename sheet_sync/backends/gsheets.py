@@ -43,7 +43,8 @@ from sheet_sync.backends.sheets_diff import (
     SKIP, ReadColumns, invoice_diff, read_columns, tool_sheet_diff, value_ranges,
 )
 from sheet_sync.backends.sheets_requests import (
-    blank_value, bold_header, chart_request, column_widths, format_requests, quote_sheet_always, rows_request, spread,
+    blank_value, bold_header, chart_request, column_widths, format_requests, list_validation, quote_sheet_always,
+    rows_request, spread,
 )
 from sheet_sync.config import Config
 from sheet_sync.errors import ErrorKind, SheetSyncError
@@ -393,6 +394,12 @@ class GoogleSheetsBackend(Backend):
             if col:  # the Recurring rows' keys again: a Next Date goes to the row that holds its row's keys now
                 asked[name] = (f"{quote_sheet_always(rec.title)}!{column_letter(col)}{rec.header_row + 1}:"
                                f"{column_letter(col)}")
+        out = self.raw.get("Outgoing") if plan.outgoing is not None else None
+        out_cols = [out.column_of(h) for h in ("Approve", "Key")] if out else []
+        if out is not None and all(out_cols):  # the owner's answers again: one given during the run is kept
+            for name, col in zip(("approve", "key"), out_cols):
+                letter = column_letter(col)
+                asked[name] = f"{quote_sheet_always(out.title)}!{letter}{out.header_row + 1}:{letter}"
         asked = {name: a1 for name, a1 in asked.items() if a1}
         resp = self._call("re-reading the invoice numbers", self.http.values_batch_get, self.key, list(asked.values()),
                           params=params) if asked else {}
@@ -409,8 +416,13 @@ class GoogleSheetsBackend(Backend):
                  descriptions[i] if i < len(descriptions) else None) for i in range(n)))
         li = self.raw.get("Line Items") if plan.line_item_rows_add else None
         line_items = AppendShape(li.title, li.header_row, tuple(li.headers), self._line_item_rows) if li else None
+        approvals = None
+        if "key" in asked:
+            keys_now, answers_now = answers.get("key", []), answers.get("approve", [])
+            approvals = {str(k).strip(): answers_now[i] if i < len(answers_now) and answers_now[i] != "" else None
+                         for i, k in enumerate(keys_now) if k not in (None, "")}
         if inv is None:
-            return Shape(None, log, titles, recurring, line_items)
+            return Shape(None, log, titles, recurring, line_items, approvals)
         # The header row comes back with one value per column (majorDimension COLUMNS: one list each).
         header_cols = ranges.get("headers", [])
         now = tuple("" if not c or c[0] in (None, "") else str(c[0]).strip() for c in header_cols)
@@ -427,7 +439,7 @@ class GoogleSheetsBackend(Backend):
         currencies = answers.get("currencies", []) if still else []
         return Shape(InvoicesShape(inv.title, header_row, now, tuple(numbers), tuple(currencies),
                                    max(inv.width, len(now)), getattr(self, "_invoice_rows", 0)), log, titles, recurring,
-                     line_items)
+                     line_items, approvals)
 
     def apply(self, plan: WritePlan) -> WriteReport:
         shape = self._shape(plan)
@@ -546,6 +558,9 @@ class GoogleSheetsBackend(Backend):
             "sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": sheet.filter_rows,
             "startColumnIndex": 0, "endColumnIndex": sheet.columns}}}})
         requests += column_widths(sheet_id, sheet.widths)
+        if sheet.dropdown is not None:  # the Outgoing sheet's Approve: rows 2 to the table's last
+            requests.append(list_validation(sheet_id, sheet.dropdown[0], 2, max(sheet.filter_rows, 2),
+                                            sheet.dropdown[1]))
         for row, col in sheet.bold:
             requests.append({"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
                                                       "startColumnIndex": col - 1, "endColumnIndex": col},

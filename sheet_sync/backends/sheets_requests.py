@@ -176,6 +176,16 @@ def number_format(sheet_id: int, r1: int, r2: int, c1: int, c2: int, pattern: st
                            "fields": "userEnteredFormat.numberFormat"}}
 
 
+def list_validation(sheet_id: int, column: int, first_row: int, last_row: int, choices: tuple[str, ...]) -> dict:
+    """A dropdown of `choices` in one column (1-based), rows first_row..last_row (1-based); a blank is allowed,
+    anything else typed is refused (the Outgoing sheet's Approve)."""
+    return {"setDataValidation": {
+        "range": {"sheetId": sheet_id, "startRowIndex": first_row - 1, "endRowIndex": last_row,
+                  "startColumnIndex": column - 1, "endColumnIndex": column},
+        "rule": {"condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in choices]},
+                 "strict": True, "showCustomUi": True}}}
+
+
 def chart_request(sheet_id: int, chart: Chart) -> dict:
     def src(row: int) -> dict:  # one row (1-based) across the bucket columns
         return {"sourceRange": {"sources": [{"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,

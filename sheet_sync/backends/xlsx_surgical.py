@@ -315,7 +315,7 @@ class _Edit:
     def _tool_sheet_xml(self, sheet: ToolSheet, ref: str, drawing_rel: str | None, tab_selected: bool) -> bytes:
         return sheet_xml(sheet.cells, self.styles, header_row=1, header_columns=sheet.columns, widths=sheet.widths,
                          filter_ref=ref, bold=sheet.bold, drawing_rel=drawing_rel, tab_selected=tab_selected,
-                         date1904=self.workbook.date1904)
+                         date1904=self.workbook.date1904, dropdown=_dropdown(sheet))
 
     def _new_sheet_part(self, title: str) -> str:
         part = free_part(self.taken, "xl/worksheets/sheet%d.xml")
@@ -410,6 +410,15 @@ class _Edit:
 
 
 # ---- helpers -------------------------------------------------------------------------------------------
+
+
+def _dropdown(sheet: ToolSheet) -> tuple[str, tuple[str, ...]] | None:
+    """The tool sheet's dropdown as (cell range, choices): its column, rows 2 to the table's last."""
+    if sheet.dropdown is None:
+        return None
+    column, choices = sheet.dropdown
+    letter = column_letter(column)
+    return f"{letter}2:{letter}{max(sheet.filter_rows, 2)}", choices
 
 
 def _source_of(rels_part: str) -> str:

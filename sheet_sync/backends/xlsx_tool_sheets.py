@@ -22,8 +22,10 @@ CHART_WIDTH_CM, CHART_HEIGHT_CM = 16, 8  # as the openpyxl writer draws it
 
 def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_columns: int, widths: Iterable[float],
               filter_ref: str | None, bold: Iterable[tuple[int, int]] = (), drawing_rel: str | None = None,
-              tab_selected: bool = False, date1904: bool = False) -> bytes:
-    """A whole worksheet: `cells` (row, column, value, number format), the header row styled and frozen."""
+              tab_selected: bool = False, date1904: bool = False,
+              dropdown: tuple[str, tuple[str, ...]] | None = None) -> bytes:
+    """A whole worksheet: `cells` (row, column, value, number format), the header row styled and frozen;
+    `dropdown`: (cell range, choices) of a list to choose from (blank allowed)."""
     header = styles.header()
     bold_at = set(bold)
     bold_style = styles.bold() if bold_at else 0
@@ -82,11 +84,20 @@ def sheet_xml(cells: Iterable[Cell], styles: Styles, *, header_row: int, header_
         f"<cols>{cols}</cols>" if cols else "",
         "<sheetData>", *out, "</sheetData>",
         f'<autoFilter ref="{filter_ref}"/>' if filter_ref else "",
+        validation_xml(*dropdown) if dropdown else "",
         '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>',
         f'<drawing r:id="{drawing_rel}"/>' if drawing_rel else "",
         "</worksheet>",
     ]
     return "".join(parts).encode("utf-8")
+
+
+def validation_xml(ref: str, choices: tuple[str, ...]) -> str:
+    """A list data validation (a dropdown) over `ref`: a blank cell is allowed, anything else not in the list
+    is refused with Excel's own message (ECMA-376 Part 1, §18.3.1.32)."""
+    listed = text('"' + ",".join(choices) + '"')
+    return (f'<dataValidations count="1"><dataValidation type="list" allowBlank="1" showInputMessage="1" '
+            f'showErrorMessage="1" sqref="{ref}"><formula1>{listed}</formula1></dataValidation></dataValidations>')
 
 
 def drawing_xml(chart: Chart, chart_rel: str) -> bytes:

@@ -51,3 +51,35 @@ class OutboxTransport:
             raise SendError(f"cannot write {path.name}: {exc.strerror}") from None
         self.written.append(path)
         return f"written to {path.name}"
+
+
+def write_previews(folder: Path, messages: Sequence[tuple[str, EmailMessage]],
+                   keep: Sequence[str] = ()) -> dict[str, str]:
+    """Each message waiting for the owner's approval as an .eml file in `folder` (a mail program opens it as the
+    client would see it), named after its Outgoing Key; the folder's other .eml files are removed (their messages
+    no longer wait), except those named in `keep`. Returns Key -> file name. A file that cannot be written is
+    left out (its row shows the preview command instead); the run goes on."""
+    names: dict[str, str] = {}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return names
+    for key, message in messages:
+        name = (re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("_")[:120] or "message") + ".eml"
+        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, folder / name)
+        except OSError:
+            continue
+        names[key] = name
+    wanted = set(names.values()) | set(keep)
+    for old in folder.glob("*.eml"):
+        if old.name not in wanted:
+            try:
+                old.unlink()
+            except OSError:
+                pass
+    return names
