@@ -94,6 +94,7 @@ class Forecast:
     as_of: date
     days: tuple[Day, ...]
     cash: tuple[CashLine, ...]  # per currency: overdue now, each week of the span, later
+    approval: bool = False  # reminders.approval: each message is listed in Outgoing that day, sent once approved
 
     @property
     def end(self) -> date:
@@ -107,7 +108,8 @@ class Forecast:
         return {"as_of": self.as_of.isoformat(), "until": self.end.isoformat(), "days": [d.to_dict() for d in self.days],
                 "messages": sum(len(d.messages) for d in self.days), "cash": [c.to_dict() for c in self.cash],
                 "assumes": "nothing is paid, every message goes out on its day, no client replies; "
-                           "nothing was written or sent, and the mailbox was not read"}
+                           "nothing was written or sent, and the mailbox was not read",
+                "approval": self.approval}
 
 
 def forecast(book: Book, config: Config, as_of: date, days: int) -> Forecast:
@@ -143,7 +145,7 @@ def forecast(book: Book, config: Config, as_of: date, days: int) -> Forecast:
         weekday_on = config.reminders.weekmask[day.weekday()] == "1"
         out.append(Day(day, calendar.is_sending_day(day), weekday_on and not calendar.is_sending_day(day),
                        tuple(sent), tuple(over), attention, tuple(str(a.invoice_no) for a in recurring.added)))
-    return Forecast(as_of, tuple(out), cash)
+    return Forecast(as_of, tuple(out), cash, config.reminders.approval)
 
 
 def _message(book: Book, client_id: str, numbers: list[str], decisions, invoices) -> Message:
@@ -202,6 +204,8 @@ def to_text(fc: Forecast) -> str:
     lines = [f"Forecast {fc.as_of.isoformat()} to {fc.end.isoformat()} ({len(fc.days)} days), if nothing is paid "
              "and every message goes out on its day.",
              "Nothing was written or sent, and the mailbox was not read (a client's reply would pause reminders).",
+             *(["With approval on (reminders.approval), each message is listed in the Outgoing sheet on its day and "
+                "goes out on the first run after you approve it."] if fc.approval else []),
              ""]
     # the stage before the invoices: a message about many invoices then widens only the last column
     rows: list[tuple[str, ...]] = [("date", "day", "client", "stage", "invoices")]

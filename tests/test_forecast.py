@@ -251,3 +251,15 @@ def test_messages_over_the_daily_cap_wait_for_the_next_day_as_the_real_runs_leav
     assert "+ 1 more message over the daily cap (mail.daily_cap), left for the next day" in to_text(fc)
     sent, messages, attention = _daily_syncs(config, start, 4)
     _compare(fc, sent, messages, attention)
+
+
+def test_with_approval_on_the_forecast_says_messages_go_once_approved(tmp_path, capsys):
+    config = _demo(tmp_path / "demo", DEMO_DAY, demo.DEMO_CONFIG.replace("[reminders]\n", "[reminders]\napproval = true\n", 1))
+    assert config.reminders.approval
+    args = ["forecast", "--config", str(tmp_path / "demo" / "sheet-sync.toml"), "--as-of", DEMO_DAY.isoformat(), "--days", "3"]
+    assert cli.main(args) == 0
+    assert "With approval on (reminders.approval)" in capsys.readouterr().out
+    assert cli.main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["approval"] is True
+    off = _demo(tmp_path / "off", DEMO_DAY)
+    assert api.forecast(off, 3, DEMO_DAY).to_dict()["approval"] is False
