@@ -273,6 +273,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
                                       results, log_rows, rows_of, run.stale)
         if recurring.next_dates:
             write_plan = replace(write_plan, **write_fields(recurring, config))
+        write_plan = _with_heartbeat(write_plan, config, as_of, results, problems, run.calendar)
         writer = backend.apply(write_plan).writer
         log.done()
         written = True
@@ -310,6 +311,20 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
     if not dry_run:
         result = replace(result, digest=send_digest(result, config, transport))
     return result
+
+
+def _with_heartbeat(write_plan, config: Config, as_of: date, results: list[Sent], problems: tuple[Problem, ...],
+                    calendar: Calendar):
+    """The Aging Summary's `Last run` line: when this run was (on the day it stands on) and what it did."""
+    from sheet_sync.heartbeat import last_run
+
+    if write_plan.summary is None:
+        return write_plan
+    line = last_run(_clock(config, as_of)().astimezone(config.tz), config.aging.timezone,
+                    sum(1 for m in results if m.state == SendState.SENT),
+                    sum(1 for m in results if m.state == SendState.FAILED),
+                    sum(1 for p in problems if p.blocking), calendar.is_sending_day(as_of))
+    return replace(write_plan, summary=replace(write_plan.summary, last_run=line))
 
 
 def workbook_name(config: Config) -> str:
