@@ -112,8 +112,9 @@ def install(config_path: Path | str, at: time, where: Where = Where()) -> list[s
         done = [f"Scheduled sheet-sync sync for {job.config} at {job.when()}: launchd agent {job.label} ({plist})."]
     elif where.platform == "win32":
         for name in schedule.task_names_for(job.config)[len(job.fires):]:  # fewer fire times than before
-            if where.runner(schedule.schtasks_query(name)).returncode == 0:
-                _must(where.runner(schedule.schtasks_delete(name)), "schtasks /Delete")
+            if where.runner(schedule.schtasks_query(name)).returncode != 0:
+                break
+            _must(where.runner(schedule.schtasks_delete(name)), "schtasks /Delete")
         for argv in schedule.schtasks_create(job):
             _must(where.runner(argv), "schtasks /Create")
         done = [f"Scheduled sheet-sync sync for {job.config} at {job.when()}: Task Scheduler task "
