@@ -64,12 +64,16 @@ def test_the_cron_lines_quote_the_paths_and_escape_percent(tmp_path):
     job = job_for(tmp_path / "Books 100% mine", '[reminders]\nsend_days = ["mon", "wed", "thu", "sat"]\n',
                   at=time(7, 30))
     folder = tmp_path / "Books 100% mine"
-    quoted = f"'{folder}'".replace("%", "\\%")
+    cfg, log = folder / "sheet-sync.toml", folder / "sheet-sync.log"
+
+    def quoted(path: Path) -> str:
+        return f"'{path}'".replace("%", "\\%")
+
     assert schedule.cron_lines(job) == [
-        f"# sheet-sync: {folder}/sheet-sync.toml",
-        f"# sheet-sync runs at 07:30 UTC on mon, wed, thu, sat; log: {folder}/sheet-sync.log",
-        f"30 7 * * 1,3,4,6 cd {quoted} && {PY} -m sheet_sync sync --config {quoted[:-1]}/sheet-sync.toml' "
-        f"--log {quoted[:-1]}/sheet-sync.log' >> {quoted[:-1]}/sheet-sync.log' 2>&1",
+        f"# sheet-sync: {cfg}",
+        f"# sheet-sync runs at 07:30 UTC on mon, wed, thu, sat; log: {log}",
+        f"30 7 * * 1,3,4,6 cd {quoted(folder)} && {PY} -m sheet_sync sync --config {quoted(cfg)} "
+        f"--log {quoted(log)} >> {quoted(log)} 2>&1",
     ]
 
 
@@ -115,9 +119,9 @@ def test_the_launchd_plist_is_exact(tmp_path):
 		<string>sheet_sync</string>
 		<string>sync</string>
 		<string>--config</string>
-		<string>{folder}/sheet-sync.toml</string>
+		<string>{folder / 'sheet-sync.toml'}</string>
 		<string>--log</string>
-		<string>{folder}/sheet-sync.log</string>
+		<string>{folder / 'sheet-sync.log'}</string>
 	</array>
 	<key>WorkingDirectory</key>
 	<string>{folder}</string>
@@ -149,9 +153,9 @@ def test_the_launchd_plist_is_exact(tmp_path):
 		</dict>
 	</array>
 	<key>StandardOutPath</key>
-	<string>{folder}/sheet-sync.log</string>
+	<string>{folder / 'sheet-sync.log'}</string>
 	<key>StandardErrorPath</key>
-	<string>{folder}/sheet-sync.log</string>
+	<string>{folder / 'sheet-sync.log'}</string>
 	<key>RunAtLoad</key>
 	<false/>
 </dict>
@@ -345,7 +349,7 @@ def test_linux_install_status_remove_leaves_the_crontab_as_it_was(tmp_path, cron
     ours = schedule.ours_in_crontab(now, cfg.resolve())
     assert done[1:1 + len(ours)] == [f"  {line}" for line in ours]
     entry = ours[-1]
-    assert f" -m sheet_sync sync --config '{folder}/sheet-sync.toml'".replace("%", "\\%") in entry
+    assert f" -m sheet_sync sync --config '{folder / 'sheet-sync.toml'}'".replace("%", "\\%") in entry
     shown = schedule_run.status(cfg, where)
     assert shown[0] == f"Scheduled in your crontab for {cfg.resolve()}:" and shown[1] == f"  {entry}"
     assert shown[-2:] == [f"  log: {folder / 'sheet-sync.log'} (no run yet)",
