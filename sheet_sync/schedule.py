@@ -62,8 +62,8 @@ class Job:
 
     @property
     def label(self) -> str:
-        """The launchd label and the Task Scheduler task's name: one per config."""
-        return f"org.sheet-sync.{self.key}"
+        """The launchd agent's label: one per config."""
+        return label_for(self.config)
 
     @property
     def task_names(self) -> tuple[str, ...]:
@@ -231,8 +231,12 @@ def launchd_plist(job: Job) -> bytes:
     }, sort_keys=False)
 
 
-def plist_path(home: Path, job: Job) -> Path:
-    return home / "Library" / "LaunchAgents" / f"{job.label}.plist"
+def label_for(config: Path) -> str:
+    return f"org.sheet-sync.{config_key(config)}"
+
+
+def plist_path(home: Path, label: str) -> Path:
+    return home / "Library" / "LaunchAgents" / f"{label}.plist"
 
 
 def launchctl_bootstrap(uid: int, plist: Path) -> list[str]:

@@ -103,7 +103,7 @@ def install(config_path: Path | str, at: time, where: Where = Where()) -> list[s
         done = [f"Scheduled sheet-sync sync for {job.config} at {job.when()}, in your crontab:"]
         done += [f"  {line}" for line in lines]
     elif where.platform == "darwin":
-        plist = schedule.plist_path(_home(where), job)
+        plist = schedule.plist_path(_home(where), job.label)
         uid = _uid(where)
         plist.parent.mkdir(parents=True, exist_ok=True)
         where.runner(schedule.launchctl_bootout(uid, job.label))  # a previous one, if loaded; not there is fine
@@ -143,12 +143,12 @@ def status(config_path: Path | str, where: Where = Where()) -> list[str]:
                            "other lines (the config's send days or time zone changed, the clocks changed, or "
                            "sheet-sync moved); run it again.")
     elif where.platform == "darwin":
-        config_job, _ = _job(path, time(8, 0), where)
-        plist = schedule.plist_path(_home(where), config_job)
+        label = schedule.label_for(path)
+        plist = schedule.plist_path(_home(where), label)
         if not plist.exists():
             return [f"Not scheduled: there is no launchd agent for {path}; run `sheet-sync schedule install`."]
-        loaded = where.runner(schedule.launchctl_print(_uid(where), config_job.label)).returncode == 0
-        out = [f"Scheduled: launchd agent {config_job.label} ({plist}), "
+        loaded = where.runner(schedule.launchctl_print(_uid(where), label)).returncode == 0
+        out = [f"Scheduled: launchd agent {label} ({plist}), "
                + ("loaded." if loaded else "NOT loaded: run `sheet-sync schedule install` again.")]
     elif where.platform == "win32":
         found = []
@@ -178,13 +178,13 @@ def remove(config_path: Path | str, where: Where = Where()) -> list[str]:
         crontab.write(schedule.crontab_without(before, path))
         return [f"Removed the sheet-sync entry for {path} from your crontab; the rest of it is as it was."]
     if where.platform == "darwin":
-        job, _ = _job(path, time(8, 0), where)
-        plist = schedule.plist_path(_home(where), job)
+        label = schedule.label_for(path)
+        plist = schedule.plist_path(_home(where), label)
         if not plist.exists():
             return [f"Nothing to remove: there is no launchd agent for {path}."]
-        where.runner(schedule.launchctl_bootout(_uid(where), job.label))
+        where.runner(schedule.launchctl_bootout(_uid(where), label))
         plist.unlink()
-        return [f"Removed the launchd agent {job.label} ({plist})."]
+        return [f"Removed the launchd agent {label} ({plist})."]
     if where.platform == "win32":
         removed = []
         for name in schedule.task_names_for(path):
@@ -229,7 +229,7 @@ class _Crontab:
         raise _crontab_error(ran, "crontab -l")
 
     def write(self, text: str) -> None:
-        if text.strip() == "" and text == "":
+        if not text:  # nothing left: no crontab, as before the first install
             ran = self.runner(["crontab", *self.user, "-r"])
             if ran.returncode != 0 and "no crontab for" not in ran.stderr:
                 raise _crontab_error(ran, "crontab -r")
