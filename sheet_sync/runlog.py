@@ -3,6 +3,7 @@ workbook): each run's output appended under a line with its time and exit code, 
 
     entry(when, command, exit_code, output) -> str   pure
     trimmed(text, limit, keep)              -> str   pure: the latest runs, whole
+    last_heading(text)                      -> str   pure: the latest run's time and exit code
     append(path, text)                      -> None  edge: appended, then trimmed when past `LIMIT`
 """
 from __future__ import annotations
@@ -34,6 +35,13 @@ def trimmed(text: str, limit: int = LIMIT, keep: int = KEEP) -> str:
         return tail[at + 1:]
     line = tail.find("\n")
     return tail[line + 1:] if line >= 0 else tail
+
+
+def last_heading(text: str) -> str:
+    """The latest run's first line without its marker ('2026-11-30 08:00:04 +0100 sheet-sync sync: exit 0'), or ''."""
+    at = text.rfind("\n" + START)
+    start = at + 1 if at >= 0 else (0 if text.startswith(START) else -1)
+    return text[start + len(START):].split("\n", 1)[0] if start >= 0 else ""
 
 
 def append(path: Path, text: str) -> None:

@@ -162,7 +162,7 @@ def status(config_path: Path | str, where: Where = Where()) -> list[str]:
         out = [f"Scheduled: Task Scheduler task {name}" + _task_summary(text) for name, text in found]
     else:
         raise SheetSyncError(f"sheet-sync cannot schedule itself on {where.platform}.")
-    out.append(f"  log: {log}" + ("" if log.exists() else " (no run yet)"))
+    out.append(f"  log: {log}" + _last_logged(log))
     out.append(_digest_line(config))
     return out
 
@@ -270,6 +270,18 @@ def _task_summary(text: str) -> str:
         if key.strip() in ("Next Run Time", "Last Run Time", "Last Result", "Status"):
             wanted[key.strip()] = value.strip()
     return (": " + "; ".join(f"{k.lower()} {v}" for k, v in wanted.items())) if wanted else "."
+
+
+def _last_logged(log: Path) -> str:
+    from sheet_sync.runlog import last_heading
+
+    try:
+        heading = last_heading(log.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return " (no run yet)"
+    except OSError as exc:
+        return f" (cannot be read: {exc.strerror})"
+    return f" (last run: {heading})" if heading else ""
 
 
 def _digest_line(config: Config) -> str:

@@ -291,6 +291,9 @@ def test_the_log_keeps_whole_latest_runs(tmp_path):
     assert runs[0].startswith("=== 2026-11-01 08:00:00 +0000 sheet-sync sync: exit 0\nrun 1\n")
     text = "".join(runs)
     assert runlog.trimmed(text, limit=len(text)) == text
+    assert runlog.last_heading(text) == "2026-11-28 08:00:00 +0000 sheet-sync sync: exit 0"
+    assert runlog.last_heading(runs[0]) == "2026-11-01 08:00:00 +0000 sheet-sync sync: exit 0"
+    assert runlog.last_heading("") == runlog.last_heading("no heading\n") == ""
     kept = runlog.trimmed(text, limit=1000, keep=500)
     assert kept.startswith("=== ") and text.endswith(kept) and 0 < len(kept) <= 500
     assert kept.count("=== ") == len(kept) // len(runs[-1])
@@ -365,7 +368,8 @@ def test_linux_install_status_remove_leaves_the_crontab_as_it_was(tmp_path, cron
     assert log.startswith("=== ") and ": exit 0\nsheet-sync as of " in log.splitlines()[0] + "\n" + log.splitlines()[1]
     last_run = next(c for c in run_checks(cfg) if c.name == "last run")
     assert last_run.state == "ok" and " Asia/Seoul — " in last_run.detail
-    assert schedule_run.status(cfg, where)[-2] == f"  log: {folder / 'sheet-sync.log'}"
+    heading = log.splitlines()[0].removeprefix("=== ")
+    assert schedule_run.status(cfg, where)[-2] == f"  log: {folder / 'sheet-sync.log'} (last run: {heading})"
 
     assert schedule_run.remove(cfg, where) == [f"Removed the sheet-sync entry for {cfg.resolve()} from your crontab; "
                                                "the rest of it is as it was."]
