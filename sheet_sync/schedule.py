@@ -100,20 +100,21 @@ def log_path(config: Config, config_path: Path) -> Path:
 
 def make_job(config: Config, config_path: Path, python: Path, at: time, to_local: ToLocal, today: date) -> Job:
     """The scheduled run of `config_path` at `at` in `aging.timezone` on `reminders.send_days`."""
-    for path in (config_path, python):
+    log = log_path(config, config_path)
+    for path in (config_path, python, log):
         if "\n" in str(path) or "\r" in str(path):
-            raise SheetSyncError(f"{path!r} has a line break in its name; a scheduler cannot run it. Rename it.")
+            raise SheetSyncError(f"{str(path)!r} has a line break in its name; a scheduler cannot run it. Rename it.")
     days = tuple(DAY_NAMES.index(d) for d in config.reminders.send_days)
     now = _fires(days, at, config.tz, to_local, today)
     winter = _fires(days, at, config.tz, to_local, date(today.year, 1, 10))
     summer = _fires(days, at, config.tz, to_local, date(today.year, 7, 10))
     drift = ""
     if winter != summer:
-        drift = (f"{config.aging.timezone} and this computer's clock change to summer time on different days, so the "
-                 f"local time of {at:%H:%M} {config.aging.timezone} moves by an hour for part of the year: run "
-                 "`sheet-sync schedule install` again after the clocks change (`schedule status` says when the entry "
-                 "is out of date).")
-    return Job(config_path, python, config_path.parent, log_path(config, config_path), at, config.aging.timezone,
+        drift = (f"the difference between {config.aging.timezone} and this computer's clock changes with summer time, "
+                 f"so the entry made today runs at {at:%H:%M} {config.aging.timezone} only until the clocks change: "
+                 "then run `sheet-sync schedule install` again (`schedule status` says when the entry is out of "
+                 "date).")
+    return Job(config_path, python, config_path.parent, log, at, config.aging.timezone,
                config.reminders.send_days, now, drift)
 
 

@@ -48,7 +48,8 @@ def job_for(folder: Path, extra: str = "", at: time = time(8, 0), to_local=utc_c
 def test_the_send_time_is_converted_to_the_computers_clock(tmp_path):
     berlin = job_for(tmp_path / "b", '[aging]\ntimezone = "Europe/Berlin"\n')
     assert berlin.fires == (schedule.Fire(7, 0, (0, 1, 2, 3, 4)),)  # 08:00 in Berlin's winter is 07:00 UTC
-    assert "summer time on different days" in berlin.drift
+    assert berlin.drift.startswith("the difference between Europe/Berlin and this computer's clock changes with "
+                                   "summer time, so the entry made today runs at 08:00 Europe/Berlin only until")
     summer = job_for(tmp_path / "b", '[aging]\ntimezone = "Europe/Berlin"\n', today=date(2026, 7, 6))
     assert summer.fires == (schedule.Fire(6, 0, (0, 1, 2, 3, 4)),)
     seoul = job_for(tmp_path / "s", '[aging]\ntimezone = "Asia/Seoul"\n')
@@ -397,3 +398,37 @@ def test_cli_errors_are_one_sentence(tmp_path):
                           str(cfg)], capture_output=True, text=True, timeout=60)
     assert (ran.returncode, ran.stdout) == (2, "")
     assert ran.stderr == "sheet-sync: --time '25:00' is not a time of day; write it as HH:MM, e.g. 08:00.\n"
+
+
+class CrontabStore:
+    """Answers `crontab -l` and `crontab -` as the real command does, for one user (the real one is tested above)."""
+
+    def __init__(self, text: str | None = None):
+        self.text = text
+
+    def __call__(self, argv: list[str], input: str | None = None) -> Ran:
+        if argv[-1] == "-l":
+            return Ran(0, self.text) if self.text is not None else Ran(1, "", "no crontab for kim\n")
+        if argv[-1] == "-":
+            self.text = input
+        elif argv[-1] == "-r":
+            self.text = None
+        return Ran(0)
+
+
+def test_status_says_when_the_clocks_moved_the_entry_out_of_date(tmp_path):
+    cfg = config_at(tmp_path / "books", '[aging]\ntimezone = "Europe/Berlin"\n')
+    store = CrontabStore(OTHER)
+    winter = Where(platform="linux", runner=store, python=PY, to_local=utc_clock, today=MONDAY)
+    done = schedule_run.install(cfg, time(8, 0), winter)
+    assert "0 7 * * 1-5 " in store.text
+    assert any(line.startswith("  note: the difference between Europe/Berlin and this computer's clock") for line in done)
+    assert not any("out of date" in line for line in schedule_run.status(cfg, winter))
+    summer = Where(platform="linux", runner=store, python=PY, to_local=utc_clock, today=date(2027, 4, 5))
+    stale = [line for line in schedule_run.status(cfg, summer) if "out of date" in line]
+    assert stale == ["  out of date: `sheet-sync schedule install --time 08:00` would now write other lines (the "
+                     "config's send days or time zone changed, the clocks changed, or sheet-sync moved); run it again."]
+    schedule_run.install(cfg, time(8, 0), summer)
+    assert "0 6 * * 1-5 " in store.text and "0 7 * * 1-5 " not in store.text
+    schedule_run.remove(cfg, summer)
+    assert store.text == OTHER
