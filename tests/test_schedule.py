@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import plistlib
-import shutil
+import shlex
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta
@@ -35,7 +35,7 @@ def config_at(folder: Path, extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     wb = simple_book(folder / "book.xlsx", [invoice("A-1", due=date.today() - timedelta(days=10))])
     write_config(folder, wb, extra)
-    return folder / "sheet-sync.toml"
+    return (folder / "sheet-sync.toml").resolve()  # as the commands name it (macOS: /private/var, not /var)
 
 
 def job_for(folder: Path, extra: str = "", at: time = time(8, 0), to_local=utc_clock, today: date = MONDAY):
@@ -64,7 +64,7 @@ def test_the_send_time_is_converted_to_the_computers_clock(tmp_path):
 def test_the_cron_lines_quote_the_paths_and_escape_percent(tmp_path):
     job = job_for(tmp_path / "Books 100% mine", '[reminders]\nsend_days = ["mon", "wed", "thu", "sat"]\n',
                   at=time(7, 30))
-    folder = tmp_path / "Books 100% mine"
+    folder = job.config.parent
     cfg, log = folder / "sheet-sync.toml", folder / "sheet-sync.log"
 
     def quoted(path: Path) -> str:
@@ -73,7 +73,7 @@ def test_the_cron_lines_quote_the_paths_and_escape_percent(tmp_path):
     assert schedule.cron_lines(job) == [
         f"# sheet-sync: {cfg}",
         f"# sheet-sync runs at 07:30 UTC on mon, wed, thu, sat; log: {log}",
-        f"30 7 * * 1,3,4,6 cd {quoted(folder)} && {PY} -m sheet_sync sync --config {quoted(cfg)} "
+        f"30 7 * * 1,3,4,6 cd {quoted(folder)} && {shlex.quote(str(PY))} -m sheet_sync sync --config {quoted(cfg)} "
         f"--log {quoted(log)} >> {quoted(log)} 2>&1",
     ]
 
@@ -106,7 +106,7 @@ def test_install_twice_replaces_and_remove_gives_back_every_byte(tmp_path):
 
 def test_the_launchd_plist_is_exact(tmp_path):
     job = job_for(tmp_path / "mac", '[reminders]\nsend_days = ["mon", "tue", "fri"]\n')
-    folder = tmp_path / "mac"
+    folder = job.config.parent
     assert schedule.launchd_plist(job).decode() == f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -216,7 +216,7 @@ def test_macos_install_status_remove_issue_launchctl_commands(tmp_path):
     job = schedule.make_job(load_config(cfg), cfg.resolve(), PY, time(8, 0), utc_clock, MONDAY)
     plist = home / "Library" / "LaunchAgents" / f"{job.label}.plist"
     assert plist.read_bytes() == schedule.launchd_plist(job)
-    assert plistlib.loads(plist.read_bytes())["ProgramArguments"][-1] == str(tmp_path / "books" / "sheet-sync.log")
+    assert plistlib.loads(plist.read_bytes())["ProgramArguments"][-1] == str(cfg.parent / "sheet-sync.log")
     assert runner.calls == [["launchctl", "bootout", f"gui/501/{job.label}"],
                             ["launchctl", "bootstrap", "gui/501", str(plist)]]
     assert done[0] == f"Scheduled sheet-sync sync for {cfg} at 08:00 UTC on mon, tue, wed, thu, fri: launchd agent " \
@@ -341,8 +341,8 @@ def test_linux_install_status_remove_leaves_the_crontab_as_it_was(tmp_path, cron
     subprocess.run(["crontab", *user_args, "-"], input=OTHER, text=True, check=True)
     before = crontab_l(crontab_user)
     assert before == OTHER
-    folder = tmp_path / "Books 100% mine"
-    cfg = config_at(folder, '[aging]\ntimezone = "Asia/Seoul"\n')
+    cfg = config_at(tmp_path / "Books 100% mine", '[aging]\ntimezone = "Asia/Seoul"\n')
+    folder = cfg.parent
     where = Where(crontab_user=crontab_user)
 
     assert schedule_run.status(cfg, where)[0].startswith("Not scheduled: no sheet-sync entry for ")
