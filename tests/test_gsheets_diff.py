@@ -3,6 +3,7 @@ small request, and leaves the sheet exactly as a full write would."""
 from __future__ import annotations
 
 import copy
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -199,9 +200,11 @@ def test_nothing_changed_writes_no_values_and_a_new_day_only_what_the_day_moved(
             "test-sheet-key", "values:batchGet", "values:batchGet", "test-sheet-key:batchUpdate", "values:batchUpdate"]
         summary = em.values("Aging Summary")
         last_run = next(i for i, row in enumerate(summary) if row and row[0] == "Last run")
-        written = em.bodies[-1]["data"]
-        assert [(d["range"].split("!")[0].strip("'"), d["values"][0][0]) for d in written] == [
-            ("Aging Summary", summary[last_run][1])]  # the time of this run, nothing else
+        written = em.bodies[-1]["data"]  # the time and the words of this run (the same second: only the words)
+        assert [d["range"].split("!")[0].strip("'") for d in written] == ["Aging Summary"]
+        cells = written[0]["range"].split("!")[1].split(":")
+        assert {re.sub(r"[A-Z]+", "", c) for c in cells} == {str(last_run + 1)}
+        assert set(written[0]["values"][0]) <= set(summary[last_run][1:3]) and len(written[0]["values"]) == 1
         structure = em.bodies[-2]["requests"]
         formats = [r for r in structure if "numberFormat" in str(r)]
         assert [r["repeatCell"]["range"]["startRowIndex"] for r in formats] == [last_run]  # its row's formats only
