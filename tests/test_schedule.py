@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import plistlib
+import re
 import shlex
 import subprocess
 import sys
@@ -270,8 +271,9 @@ def test_windows_install_status_remove_issue_schtasks_commands(tmp_path):
 
 def test_errors_are_one_sentence(tmp_path):
     cfg = config_at(tmp_path / "books")
-    gone = Where(platform="linux", runner=lambda argv, input=None: schedule_run.run_command(["no-such-crontab-here"]))
-    with pytest.raises(SheetSyncError, match="^There is no no-such-crontab-here command on this computer; install it"):
+    missing = str(tmp_path / "no-such-crontab-here")  # a path: no PATH entry this user may not search gets in the way
+    gone = Where(platform="linux", runner=lambda argv, input=None: schedule_run.run_command([missing]))
+    with pytest.raises(SheetSyncError, match=f"^There is no {re.escape(missing)} command on this computer; install it"):
         schedule_run.status(cfg, gone)
     refused = Where(platform="linux", runner=Recorder({"crontab": Ran(1, "", "You (kim) are not allowed to use this "
                                                                             "program (crontab)\nSee crontab(1)\n")}))
