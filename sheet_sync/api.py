@@ -285,6 +285,8 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
             write_plan = replace(write_plan, **write_fields(recurring, config))
         if outgoing_sheet is not None:
             write_plan = replace(write_plan, outgoing=outgoing_sheet, outgoing_sheet=config.sheet_name(OUTGOING))
+        write_plan = _with_heartbeat(write_plan, config, as_of, results, problems, run.calendar,
+                                     len(outgoing_sheet.rows) if outgoing_sheet is not None else 0)
         writer = backend.apply(write_plan).writer
         log.done()
         written = True
@@ -366,6 +368,20 @@ def preview_folder(config: Config) -> Path:
     """Where the messages waiting for approval are written as .eml files, beside the Excel workbook."""
     path = Path(config.workbook.path)
     return path.parent / f"{path.stem}-outgoing"
+
+
+def _with_heartbeat(write_plan, config: Config, as_of: date, results: list[Sent], problems: tuple[Problem, ...],
+                    calendar: Calendar, waiting: int = 0):
+    """The Aging Summary's `Last run` line: when this run was (on the day it stands on) and what it did."""
+    from sheet_sync.heartbeat import last_run
+
+    if write_plan.summary is None:
+        return write_plan
+    line = last_run(_clock(config, as_of)().astimezone(config.tz), config.aging.timezone,
+                    sum(1 for m in results if m.state == SendState.SENT),
+                    sum(1 for m in results if m.state == SendState.FAILED),
+                    sum(1 for p in problems if p.blocking), calendar.is_sending_day(as_of), waiting)
+    return replace(write_plan, summary=replace(write_plan.summary, last_run=line))
 
 
 def workbook_name(config: Config) -> str:

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="read and report only: write nothing, send nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--report", metavar="FILE", help="also write the result as JSON to FILE")
+    p.add_argument("--log", metavar="FILE", help="append what the run prints (its summary, or why it could not run) "
+                                                 "to FILE with the time, instead of printing it; the file is kept "
+                                                 "small (the scheduled run uses this)")
 
     p = sub.add_parser("check", parents=[common, with_config], help="validate config, workbook and templates",
                        description="Validate the config, the workbook and the templates; list every problem with its "
@@ -117,6 +120,24 @@ def build_parser() -> argparse.ArgumentParser:
                                    "credentials, the workbook, the mail login, the templates, the time zone and the "
                                    "holidays. One line per check, with a fix for each failure; exit code 2 if any fails.")
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
+
+    p = sub.add_parser("schedule", help="run sync every sending day with this computer's own scheduler",
+                       description="Set up, show or remove a daily `sheet-sync sync` for a config with this computer's "
+                                   "own scheduler: a crontab entry on Linux, a launchd agent on macOS, a Task Scheduler "
+                                   "task on Windows. It runs on reminders.send_days at --time in aging.timezone, and "
+                                   "appends to sheet-sync.log beside the workbook.")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("install", parents=[common, with_config], help="schedule the daily run (again: replaces it)",
+                           description="Schedule `sheet-sync sync --config FILE` on the config's sending days at --time "
+                                       "in its time zone. Installing again replaces the entry, never adds a second.")
+    a.add_argument("--time", default="08:00", metavar="HH:MM",
+                   help="the time of day in aging.timezone (default: 08:00)")
+    actions.add_parser("status", parents=[common, with_config], help="show whether and when the daily run is scheduled",
+                       description="Show the scheduled entry for the config, where its log is, and whether its "
+                                   "summary goes to you by the digest (mail.digest_to).")
+    actions.add_parser("remove", parents=[common, with_config], help="take the daily run out of the scheduler",
+                       description="Remove the config's scheduled entry; everything else in the scheduler stays as "
+                                   "it was.")
     return parser
 
 
@@ -157,6 +178,29 @@ def _stdout_is_utf8() -> bool:
 def main(argv: list[str] | None = None) -> int:
     _printable_everywhere()
     args = build_parser().parse_args(argv)
+    if getattr(args, "log", None):
+        return _logged(args)
+    return _dispatch(args)
+
+
+def _logged(args: argparse.Namespace) -> int:
+    """Run the command with its output going to the --log file (appended, with the time), not to the screen."""
+    import contextlib
+    from sheet_sync import runlog
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+        code = _dispatch(args)
+    text = runlog.entry(datetime.now().astimezone(), args.command, code, captured.getvalue())
+    try:
+        runlog.append(Path(args.log), text)
+    except OSError as exc:
+        print(f"sheet-sync: could not write the log {args.log} ({exc.strerror}).", file=sys.stderr)
+        print(text, end="")
+    return code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except SheetSyncError as exc:
@@ -364,8 +408,22 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from sheet_sync import schedule, schedule_run
+
+    if args.action == "install":
+        lines = schedule_run.install(args.config, schedule.parse_time(args.time))
+    elif args.action == "status":
+        lines = schedule_run.status(args.config)
+    else:
+        lines = schedule_run.remove(args.config)
+    print("\n".join(lines))
+    return 0
+
+
 COMMANDS = {"sync": cmd_sync, "portfolio": cmd_portfolio, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
             "doctor": cmd_doctor}
+COMMANDS["schedule"] = cmd_schedule
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ The checks, in order (a check whose input failed is a `skip` naming what it wait
     templates    every stage renders in every language, the owner's overrides included
     time zone    aging.timezone resolves
     holidays     reminders.holidays resolves to this year's public holidays
+    last run     the Aging Summary's `Last run` line: a warning when no run wrote it, or none ran on the last two
+                 sending days (a scheduled run that stopped)
 
 No secret (password, private key, token) can appear in a Check: every text is scrubbed of the values
 found in the environment and in the credential files before it is returned.
@@ -159,7 +161,7 @@ def run_checks(config_path: Path | str, on_error: OnError | None = None) -> list
         fix = (f"copy config.example.toml to {config_path.name} beside your workbook and set workbook.path, "
                "[business] and mail.from" if not config_path.exists()
                else f"edit {config_path.name} (config.example.toml documents every key and its values), {RERUN}")
-        later = ("mail secret", "workbook", "sheets", "mail login", "templates", "time zone", "holidays")
+        later = ("mail secret", "workbook", "sheets", "mail login", "templates", "time zone", "holidays", "last run")
         return [scrub.check(Check("config", FAIL, str(exc), fix))] + [
             Check(name, SKIP, "needs a valid config") for name in later]
 
@@ -207,6 +209,10 @@ class _Doctor:
         self._add("invoice pdf", self._invoice_pdf)
         self._add("time zone", self._time_zone)
         self._add("holidays", self._holidays)
+        if self.raw is not None:
+            self._add("last run", self._last_run)
+        else:
+            self._skip("last run", "needs the workbook to open")
         return self.checks
 
     # ---- plumbing ------------------------------------------------------------------------
@@ -324,7 +330,7 @@ class _Doctor:
             return self._fail("workbook", f"{path} cannot be read ({exc.strerror}).",
                               f"let the user who runs sheet-sync read and write {path.name}, {RERUN}")
         try:
-            self.raw = backend.read(wanted_sheets(self.config))
+            self.raw = backend.read(_with_summary(wanted_sheets(self.config), self.config))
         except SheetSyncError as exc:
             return self._fail("workbook", str(exc),
                               _fix(exc, default=f"open {path.name} in Excel and save it as an Excel Workbook (.xlsx)"))
@@ -343,7 +349,7 @@ class _Doctor:
 
         try:
             backend = get_backend(self.config)
-            self.raw = backend.read(wanted_sheets(self.config))  # metadata first: the sharing is checked there
+            self.raw = backend.read(_with_summary(wanted_sheets(self.config), self.config))  # metadata first: the sharing is checked there
             found = backend.probe()  # a marker added and removed at once: shared as Editor, not Viewer
         except SheetSyncError as exc:  # not shared, a Viewer only, no such sheet, a refused key, no network
             return self._fail("workbook", str(exc), _fix(exc, default="check the network and workbook.google_sheet"))
@@ -508,12 +514,40 @@ class _Doctor:
         nxt = f"; next: {upcoming[0].isoformat()}" if upcoming else ""
         return Check("holidays", OK, f"{code}: {_count(len(this_year), 'public holiday')} in {today.year}{nxt}")
 
+    def _last_run(self) -> Check:
+        """The heartbeat every run writes under the Aging Summary: a scheduled run that stopped shows here."""
+        from sheet_sync.heartbeat import read_last_run, staleness
+        from sheet_sync.model import AGING_SUMMARY
+        from sheet_sync.policy import make_calendar
+
+        tz = self.config.tz
+        now = datetime.now(tz)
+        found = read_last_run(self.raw.get(AGING_SUMMARY), tz)
+        stale = staleness(found[0] if found else None, now, make_calendar(self.config, now.date()))
+        fix = ("run sheet-sync sync, and check that the scheduled run works: sheet-sync schedule status shows it "
+               "and where its log is")
+        if found is None:
+            return Check("last run", WARN, f"{stale}: no run has written the workbook", fix)
+        at, words = found
+        said = f"{at:%Y-%m-%d %H:%M} {words}".strip()
+        if stale:
+            return Check("last run", WARN, f"{stale} (the last: {said})", fix)
+        return Check("last run", OK, said)
+
     def _zone_ok(self) -> bool:
         try:
             self.config.tz
         except Exception:  # noqa: BLE001 - reported by the time zone check
             return False
         return True
+
+
+def _with_summary(wanted: dict, config: Config) -> dict:
+    """What the workbook check reads: the sheets a sync reads, and the Aging Summary for its `Last run` line."""
+    from sheet_sync.model import AGING_SUMMARY
+
+    return {**wanted, AGING_SUMMARY: (config.sheet_name(AGING_SUMMARY),
+                                      {h: h for h in ("Client ID", "Client", "Currency")})}
 
 
 def _count(n: int, word: str) -> str:

@@ -428,12 +428,22 @@ def tool_sheet(title: str, table: SheetTable, default_currency: str, recreate: b
                      tuple(float(min(w, MAX_WIDTH)) for w in widths), recreate=recreate)
 
 
+LAST_RUN_WIDTH = 21  # "2026-11-30 08:00:04" in full, not "########"
+
+
 def summary_sheet(title: str, summary: SummaryTable, default_currency: str) -> ToolSheet:
     """The summary table, the as-of date two rows below it, and the chart of the totals rows under that."""
     base = tool_sheet(title, summary.table, default_currency, recreate=True)
     n_rows = len(summary.table.rows)
     as_of_row = n_rows + 3
     cells = base.cells + (Cell(as_of_row, 1, "As of"), _cell(as_of_row, 2, summary.as_of))
+    bold = ((as_of_row, 1),)
+    widths = base.widths
+    if summary.last_run is not None:  # the heartbeat, on the free row between the as-of date and the chart
+        last = summary.last_run
+        cells += (Cell(as_of_row + 1, 1, "Last run"), _cell(as_of_row + 1, 2, last.at), _cell(as_of_row + 1, 3, last.text))
+        bold += ((as_of_row + 1, 1),)
+        widths = tuple(max(w, float(LAST_RUN_WIDTH)) if i == 1 else w for i, w in enumerate(widths))
     chart = None
     if summary.total_rows:
         headers = list(summary.table.headers)
@@ -446,7 +456,7 @@ def summary_sheet(title: str, summary: SummaryTable, default_currency: str) -> T
             series=tuple((r, str(summary.table.rows[r - 2][currency_at])) for r in range(first_total, n_rows + 2)),
             anchor_row=as_of_row + 2,
         )
-    return ToolSheet(title, cells, base.columns, base.filter_rows, base.widths, ((as_of_row, 1),), chart, True)
+    return ToolSheet(title, cells, base.columns, base.filter_rows, widths, bold, chart, True)
 
 
 # ---- the Reminder Log ------------------------------------------------------------------------------------

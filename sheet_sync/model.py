@@ -383,6 +383,15 @@ class SheetTable:
 
 
 @dataclass(frozen=True)
+class LastRun:
+    """The heartbeat under the summary's as-of date: when the run was (a date-time in aging.timezone, without a
+    zone, as the sheet shows it) and what it did, in words."""
+
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
 class SummaryTable:
     """The Aging Summary sheet: a table with totals rows, the as-of date and a bucket chart."""
 
@@ -390,6 +399,7 @@ class SummaryTable:
     as_of: date
     bucket_labels: tuple[str, ...]  # the headers the chart plots, in order
     total_rows: int = 0  # how many rows at the end are per-currency totals
+    last_run: LastRun | None = None  # the heartbeat (heartbeat.py), written by every run that writes
 
 
 @dataclass(frozen=True)

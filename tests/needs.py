@@ -79,3 +79,14 @@ pdf_tools = pytest.mark.skipif(
     bool(_pdf_reason()),
     reason=f"makes and reads back invoice PDFs: {_pdf_reason() or 'all there'} (Linux: apt-get install "
            "libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk poppler-utils; macOS: brew install pango poppler)")
+
+
+def _crontab_reason() -> str:
+    if not LINUX:
+        return "uses the real crontab of a Linux user; on macOS and Windows the tests check the launchd and schtasks commands"
+    if shutil.which("crontab") is None and not os.environ.get("SHEET_SYNC_REQUIRE_CRON"):
+        return "needs the crontab command (apt-get install cron)"
+    return ""  # there, or required (.ci/run): the test runs and fails without it
+
+
+crontab = pytest.mark.skipif(bool(_crontab_reason()), reason=_crontab_reason() or "crontab is there")

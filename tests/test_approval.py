@@ -432,3 +432,12 @@ def test_an_invoice_waiting_for_approval_holds_back_no_reminder_and_one_message_
     third = api.sync(config, as_of=AS_OF + timedelta(days=2))
     assert [(m.invoice_no, m.stage) for m in third.sent] == [("A-1", "gentle")]
     assert outgoing(wb) == []
+
+
+def test_the_heartbeat_says_how_many_messages_wait_for_approval(tmp_path):
+    wb = simple_book(tmp_path / "book.xlsx", INVOICES)
+    result = api.sync(write_config(tmp_path, wb, APPROVAL), as_of=AS_OF)
+    assert not result.sent and result.awaiting_approval == 3
+    words = [r for r in openpyxl.load_workbook(wb)["Aging Summary"].iter_rows(values_only=True)
+             if r and r[0] == "Last run"][0][2]
+    assert "0 reminders sent, 3 waiting for approval" in words

@@ -82,7 +82,8 @@ def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path,
     checks = run_checks(cfg)
 
     assert states(checks) == [("config", "ok"), ("mail secret", "ok"), ("workbook", "ok"), ("sheets", "ok"),
-                              ("mail login", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok")]
+                              ("mail login", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok"),
+                              ("last run", "warn")]
     assert exit_code(checks) == 0
     assert named(checks, "config").detail == "sheet-sync.toml is valid"
     assert named(checks, "mail secret").detail == f"SMTP_PASSWORD is set (for {USER})"
@@ -93,14 +94,15 @@ def test_all_green_with_smtp_logs_in_once_sends_nothing_writes_nothing(tmp_path,
     assert named(checks, "time zone").detail.startswith("Asia/Seoul: it is ")
     holidays = named(checks, "holidays").detail
     assert holidays.startswith("KR: ") and "public holidays in" in holidays
-    assert all(c.fix == "" for c in checks)
+    assert named(checks, "last run").detail == "the Aging Summary shows no run yet: no run has written the workbook"
+    assert all(c.fix == "" for c in checks if c.name != "last run")
     assert smtp_server.received == []
     assert list(login_attempts.values()) == [["PLAIN"]] and smtp_server.handler.logins == 1
     assert snapshot(tmp_path) == before  # no journal, no lock file, no backup, no outbox
 
     text = format_checks(checks)
     assert text.splitlines()[0] == "ok    config        sheet-sync.toml is valid"
-    assert text.endswith("All 9 checks passed; nothing was sent or written.")
+    assert text.endswith("All 10 checks passed (1 with a warning); nothing was sent or written.")
 
 
 @needs.pdf_tools
@@ -110,7 +112,8 @@ def test_outbox_is_checked_by_writing_and_leaves_nothing_behind(tmp_path):
     before = snapshot(tmp_path)
     checks = run_checks(cfg)
     assert states(checks) == [("config", "ok"), ("mail secret", "ok"), ("workbook", "ok"), ("sheets", "ok"),
-                              ("outbox", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok")]
+                              ("outbox", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok"),
+                              ("last run", "warn")]
     assert named(checks, "mail secret").detail == "none needed: mail.transport is outbox"
     assert named(checks, "outbox").detail == f"{tmp_path / 'mail/out/box'} can be written (nothing was left in it)"
     assert named(checks, "holidays").detail == "none: reminders.holidays is empty, so only reminders.send_days count"
@@ -131,7 +134,7 @@ def test_google_sheet_all_green_changes_nothing(tmp_path, emulator, monkeypatch)
     checks = run_checks(cfg)
     assert states(checks) == [("config", "ok"), ("google key", "ok"), ("mail secret", "ok"), ("workbook", "ok"),
                               ("sheets", "ok"), ("outbox", "ok"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"),
-                              ("holidays", "ok")]
+                              ("holidays", "ok"), ("last run", "warn")]
     assert named(checks, "google key").detail == f"service account {SA_EMAIL} (from GOOGLE_SERVICE_ACCOUNT_JSON)"
     assert named(checks, "workbook").detail == f"the Google Sheet 'Books' opens for {SA_EMAIL}, who may edit it"
     assert named(checks, "sheets").detail == "3 clients and 1 invoice read; no problems"
@@ -148,7 +151,8 @@ def test_missing_smtp_password_fails_the_secret_and_skips_the_login(tmp_path, sm
     cfg = book(tmp_path, smtp_toml(smtp_server.port))
     checks = run_checks(cfg)
     assert states(checks) == [("config", "ok"), ("mail secret", "fail"), ("workbook", "ok"), ("sheets", "ok"),
-                              ("mail login", "skip"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok")]
+                              ("mail login", "skip"), ("templates", "ok"), ("invoice pdf", "ok"), ("time zone", "ok"), ("holidays", "ok"),
+                              ("last run", "warn")]
     secret = named(checks, "mail secret")
     assert secret.detail == "SMTP_PASSWORD is not set."
     assert secret.fix == (f"put the password of {USER} on 127.0.0.1 in the environment variable SMTP_PASSWORD (for a "
@@ -160,7 +164,7 @@ def test_missing_smtp_password_fails_the_secret_and_skips_the_login(tmp_path, sm
     i = lines.index("FAIL  mail secret   SMTP_PASSWORD is not set.")
     assert lines[i + 1].startswith("      fix: put the password of ")
     assert "skip  mail login    needs the mail secret" in lines
-    assert lines[-1] == "1 of 9 checks failed, 1 skipped."
+    assert lines[-1] == "1 of 10 checks failed, 1 skipped."
 
 
 def test_wrong_password_fails_the_login_with_one_attempt_and_no_message(tmp_path, smtp_server, login_attempts,
@@ -174,7 +178,7 @@ def test_wrong_password_fails_the_login_with_one_attempt_and_no_message(tmp_path
                             "(for Gmail, an app password, not your account password).")
     assert login.fix == (f"check mail.smtp.user ({USER}) and the password in SMTP_PASSWORD, then run sheet-sync "
                          "doctor again")
-    assert [n for n, s in states(checks) if s != "ok"] == ["mail login"]
+    assert [n for n, s in states(checks) if s != "ok"] == ["mail login", "last run"]  # never synced: a warning
     assert list(login_attempts.values()) == [["PLAIN", "LOGIN"]]  # one login, no second connection to retry
     assert smtp_server.received == [] and smtp_server.handler.logins == 0
     assert "wrong-pass-Kx81q" not in format_checks(checks) + checks_json(checks)
@@ -262,7 +266,7 @@ def test_a_broken_template_override_names_the_file(tmp_path):
     assert templates.detail.startswith("The template en/gentle.txt in your templates folder has a mistake on line 3: ")
     assert templates.fix == (f"correct the file named above in {tmp_path / 'my-templates'}, or delete it to use the "
                              "shipped one, then run sheet-sync doctor again")
-    assert [n for n, s in states(checks) if s != "ok"] == ["templates"]
+    assert [n for n, s in states(checks) if s != "ok"] == ["templates", "last run"]  # never synced: a warning
 
 
 @pytest.mark.parametrize("extra, sentence", [
@@ -280,7 +284,7 @@ def test_a_bad_time_zone_or_holiday_country_is_a_config_failure(tmp_path, extra,
     assert {c.state for c in checks[1:]} == {"skip"}
     assert {c.detail for c in checks[1:]} == {"needs a valid config"}
     assert [c.name for c in checks] == ["config", "mail secret", "workbook", "sheets", "mail login", "templates",
-                                        "time zone", "holidays"]
+                                        "time zone", "holidays", "last run"]
 
 
 def test_missing_config_file(tmp_path):
@@ -328,7 +332,7 @@ def test_sheets_problems_are_a_warning_and_a_missing_sheet_a_failure(tmp_path):
     assert (sheets.state, sheets.detail) == ("warn", "3 clients and 2 invoices read; 1 problem")
     assert sheets.fix.startswith("run sheet-sync check to see each problem with its cell")
     assert exit_code(checks) == 0
-    assert format_checks(checks).endswith("All 9 checks passed (1 with a warning); nothing was sent or written.")
+    assert format_checks(checks).endswith("All 10 checks passed (2 with a warning); nothing was sent or written.")
 
     from workbooks import make_workbook
     make_workbook(tmp_path / "book.xlsx", {"Clients": [CLIENT_HEADERS, *DEFAULT_CLIENTS]})

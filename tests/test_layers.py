@@ -15,12 +15,12 @@ LAYERS = [
     # the pure core: load, age, plan, compose/render, layout
     {"load", "line_items", "recurring_load", "recurring", "aging", "render", "layout", "replies"},
     {"policy", "compose", "invoice_doc"},
-    {"result", "tables", "writeplan", "sendlog", "forecast", "approval"},
+    {"result", "tables", "writeplan", "sendlog", "forecast", "approval", "schedule", "heartbeat"},
     # the edges: workbook backends, mail transports
     {"pdf", "mail", "mail.transport", "mail.outbox", "mail.smtp", "mail.mailbox", "backends", "backends.base", "backends.excel",
      "backends.excel_read", "backends.excel_write", "backends.google_client", "backends.sheets_requests",
      "backends.sheets_diff", "backends.gsheets", "backends.xlsx_zip", "backends.xlsx_package", "backends.xlsx_styles",
-     "backends.xlsx_sheet", "backends.xlsx_tool_sheets", "backends.xlsx_surgical"},
+     "backends.xlsx_sheet", "backends.xlsx_tool_sheets", "backends.xlsx_surgical", "runlog", "schedule_run"},
     # the send loop and the renderers of a result
     {"send", "attach", "digest", "job_summary", "portfolio", "portfolio_xlsx"},
     {"api"},
