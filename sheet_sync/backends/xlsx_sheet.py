@@ -360,7 +360,9 @@ def cell_xml(p: str, ref: str, value: Any, style: int | None, date1904: bool = F
         return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, (int, Decimal, float)):
         if isinstance(value, Decimal):
-            number = format(value, "f") if value.is_finite() else None
+            # the shortest form, as Excel stores a number: 0.00 and 0 (or 1592.10 and 1592.1) are one value, and a
+            # cell that holds it already is left alone on a re-run
+            number = (format(value.normalize(), "f") if value else "0") if value.is_finite() else None
         elif isinstance(value, float):
             number = repr(value) if value == value and abs(value) != float("inf") else None
         else:

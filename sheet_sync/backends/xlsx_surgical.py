@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -494,8 +493,11 @@ class _CellWriter:
         self.writer, self.sheet = writer, sheet
         self._p = sheet.p.decode()
         self._formula_tag = b"<" + sheet.p + b"f"
-        self._tails: dict[tuple, bytes | None] = {}  # the same value in the same style is written the same way
+        # The same value in the same style is written the same way: (type, value, format, style) -> the cell's XML
+        # after its row number (None: no cell). Equal Decimals share an entry: cell_xml writes a number's shortest form.
+        self._tails: dict[tuple, bytes | None] = {}
         self._heads: dict[int, bytes] = {}  # column -> the cell's start tag up to its row number
+        self._refs: dict[int, bytes] = {}  # column -> `r="` and its letters, how a cell of that column is found
         self._styles_in: dict[bytes, int | None] = {}  # a cell's attributes -> its style (a sheet has few variants)
         self._seen: dict[int, int | None] = {}  # column -> the style its last existing cell had
 
@@ -503,12 +505,13 @@ class _CellWriter:
         head = self._heads.get(column)
         if head is None:
             head = self._heads[column] = b"<" + self.sheet.p + b'c r="' + column_letter(column).encode()
+            self._refs[column] = b'r="' + column_letter(column).encode()
         return head
 
     def _tail(self, put: Put, style: int | None) -> bytes | None:
         """The cell's XML after its row number (`"` and the rest), for `put` in a cell of style `style`."""
-        value = put.value  # the key as `unchanged` makes it
-        key = (value.__class__, str(value) if value.__class__ is Decimal else value, put.number_format, style)
+        value = put.value
+        key = (value.__class__, value, put.number_format, style)
         tail = self._tails.get(key, b"")
         if tail == b"":
             if put.number_format is not None and value is not None:
@@ -542,28 +545,32 @@ class _CellWriter:
         patching it would write the same bytes again. Each cell is found by its address (every cell of the
         sheet has one) and compared byte for byte. The cells' styles are taken to be those of the same
         columns' cells in the rows patched before; the bytes compared prove it (a wrong guess only means the
-        row is patched as usual: `with_format` keeps a style that has the format already)."""
+        row is patched as usual: `with_format` keeps a style that has the format already). Most rows of a
+        daily run are unchanged, so this is written for speed: one find and one comparison a cell."""
         sheet = self.sheet
         if row.self_closing or not sheet.cells_have_refs:
             return False
-        data, number, tag = sheet.data, str(row.number).encode(), b"<" + sheet.p + b"c "
-        start, end, skip = row.tag_end, row.end, len(tag)
-        seen, heads, tails = self._seen, self._heads, self._tails
+        data, number = sheet.data, str(row.number).encode()
+        start, end, skip = row.tag_end, row.end, len(sheet.p) + 3  # `<c ` before the address
+        seen, tails, refs = self._seen, self._tails, self._refs
         for column, put in puts.items():
-            head = heads.get(column) or self._head(column)
-            at = data.find(head[skip:] + number + b'"', start, end)
-            value = put.value
-            key = (value.__class__, str(value) if value.__class__ is Decimal else value, put.number_format)
+            ref = refs.get(column)
+            if ref is None:
+                self._head(column)
+                ref = refs[column]
+            at = data.find(ref + number + b'"', start, end)
+            value, style = put.value, put.style
             if at < 0:  # no cell there: right when none is written
-                if (tails[key + (put.style,)] if key + (put.style,) in tails else self._tail(put, put.style)) is not None:
+                if (value is not None or style is not None) and self._tail(put, style) is not None:
                     return False
                 continue
-            style = put.style
             if style is None:
-                if column not in seen:
+                style = seen.get(column, -1)
+                if style == -1:
                     return False
-                style = seen[column]
-            tail = tails[key + (style,)] if key + (style,) in tails else self._tail(put, style)
-            if tail is None or not data.startswith(head + number + tail, at - skip):
+            tail = tails.get((value.__class__, value, put.number_format, style), b"")
+            if tail == b"":
+                tail = self._tail(put, style)
+            if tail is None or not data.startswith(self._heads[column] + number + tail, at - skip):
                 return False
         return True
