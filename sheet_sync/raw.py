@@ -83,10 +83,16 @@ def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, st
         if not names or not all(is_blank(v) for v in values):
             rows.append((number, dict(zip(names, values))))
     headers = tuple("" if is_blank(v) else str(v).strip() for v in header_values)
-    convert = cell or (lambda v: v)
-    width = max((next((j + 1 for j in range(len(line) - 1, -1, -1) if _present(convert(line[j]))), 0)
-                 for line in grid), default=0)
-    return RawSheet(title, header_idx + 1, columns, tuple(rows), headers, width)
+    return RawSheet(title, header_idx + 1, columns, tuple(rows), headers, _width(grid, cell or (lambda v: v)))
+
+
+def _width(grid: Sequence[Sequence[Any]], convert: Callable[[Any], Any]) -> int:
+    """The right-most column holding anything in any row, looked for from the right, column by column: the
+    right-most column nearly always holds its header, so this reads a cell or two, not every row's end."""
+    for j in range(max((len(line) for line in grid), default=0) - 1, -1, -1):
+        if any(j < len(line) and _present(convert(line[j])) for line in grid):
+            return j + 1
+    return 0
 
 
 def grid_from_rows(rows: Sequence[Sequence[object]]) -> list[list[object]]:
