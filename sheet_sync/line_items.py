@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from sheet_sync import cells
@@ -52,6 +53,17 @@ def parse_quantity(value: object) -> tuple[Decimal | None, str]:
 
 def parse_tax_rate(value: object) -> tuple[Decimal | None, str]:
     """A tax rate as a fraction (0.1 for 10 %): from `10%`, a percent cell (0.1) or a bare 10."""
+    if value.__class__ in (int, float, str):  # a sheet holds a few rates on thousands of lines
+        return _tax_rate(value.__class__, value)
+    return _parse_tax_rate(value)
+
+
+@lru_cache(maxsize=1024)
+def _tax_rate(kind: type, value: object) -> tuple[Decimal | None, str]:  # `kind`: 1 and 1.0 and True apart
+    return _parse_tax_rate(value)
+
+
+def _parse_tax_rate(value: object) -> tuple[Decimal | None, str]:
     if cells.is_blank(value):
         return Decimal(0), ""
     if value.__class__ in (int, float):  # a number cell (a percent-formatted one holds 0.1): no text to read
