@@ -72,7 +72,9 @@ class Row(NamedTuple):
 
 
 class Put(NamedTuple):
-    """A value to put in a cell: `style` fixes the cell's xf; None keeps the existing cell's (or 0)."""
+    """A value to put in a cell: `style` fixes the cell's xf; None keeps the existing cell's (or 0). (The surgical
+    writer also puts layout's Cells as they are: they keep the existing cell's style; the patch only hands on
+    what it is given to `render`.)"""
 
     value: Any
     number_format: str | None = None
@@ -278,6 +280,8 @@ class SheetXml:
                     pos = row.end
                 at += 1
         tail = b"".join(self._new_row(n, puts[n], render) for n in pending[at:])
+        if len(pieces) == 1 and not tail:  # every row as it was (a re-run): the sheet itself, not a copy of it
+            return data
         if self.empty_tag is not None:
             if not tail:
                 return data

@@ -198,9 +198,9 @@ class _Edit:
         return _CellWriter(self, sheet)
 
     def _invoices(self, inv: InvoiceWrites, sheet: SheetXml) -> None:
-        puts: dict[int, dict[int, Put]] = {}
+        puts: dict[int, dict[int, Put | Cell]] = {}
         for c in inv.cells:
-            puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
+            puts.setdefault(c.row, {})[c.column] = c  # a layout Cell: the existing cell's style kept
         if inv.added:  # recurring invoices: each cell styled as the one of the owner's last invoice row
             self._styled_like(inv.added, sheet, inv.added_like, puts)
         if inv.new_headers:
@@ -215,7 +215,7 @@ class _Edit:
         if data != sheet.data:  # a re-run that changes nothing keeps the part's stored bytes
             self.changed[sheet.name] = data
 
-    def _styled_like(self, cells: Sequence[Cell], sheet: SheetXml, like: int, puts: dict[int, dict[int, Put]]) -> None:
+    def _styled_like(self, cells: Sequence[Cell], sheet: SheetXml, like: int, puts: dict[int, dict[int, Put | Cell]]) -> None:
         """Puts for added owner rows: each cell in the style of the cell of row `like` in its column (the
         owner's number or date format); with no such style, or a General one, the cell's own format."""
         above = sheet.styles_of_row(like) if like else {}
@@ -231,7 +231,7 @@ class _Edit:
     def _owner_rows(self, rows: OwnerRows) -> None:
         """Rows appended to an owner's sheet (Line Items): the owner's formats from the row above."""
         sheet = self.sheet(self.entry(rows.title))
-        puts: dict[int, dict[int, Put]] = {}
+        puts: dict[int, dict[int, Put | Cell]] = {}
         self._styled_like(rows.cells, sheet, rows.like, puts)
         data = _with_dimension(sheet.patch(puts, self._render(sheet)), sheet.p, puts)
         if data != sheet.data:
@@ -240,9 +240,9 @@ class _Edit:
     def _owner_cells(self, owner: OwnerCells) -> None:
         """The Recurring sheet's Next Date cells: values only, each cell's style kept."""
         sheet = self.sheet(self.entry(owner.title))
-        puts: dict[int, dict[int, Put]] = {}
+        puts: dict[int, dict[int, Put | Cell]] = {}
         for c in owner.cells:
-            puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
+            puts.setdefault(c.row, {})[c.column] = c  # a layout Cell: the existing cell's style kept
         data = _with_dimension(sheet.patch(puts, self._render(sheet)), sheet.p, puts)
         if data != sheet.data:
             self.changed[sheet.name] = data
@@ -258,9 +258,9 @@ class _Edit:
             self._filter_name(log.title, filter_ref(log.header_row, len(LOG_COLUMNS), log.last_row))
             return
         assert sheet is not None
-        puts: dict[int, dict[int, Put]] = {}
+        puts: dict[int, dict[int, Put | Cell]] = {}
         for c in log.cells:
-            puts.setdefault(c.row, {})[c.column] = Put(c.value, c.number_format)
+            puts.setdefault(c.row, {})[c.column] = c  # a layout Cell: the existing cell's style kept
         if log.new_headers:
             bold = self.styles.bold()
             for c in log.new_headers:
@@ -465,7 +465,7 @@ def _with_widths(data: bytes, p: bytes, widths: Sequence[tuple[int, float]]) -> 
     return data
 
 
-def _with_dimension(data: bytes, p: bytes, puts: dict[int, dict[int, Put]]) -> bytes:
+def _with_dimension(data: bytes, p: bytes, puts: dict[int, dict[int, Put | Cell]]) -> bytes:
     """`<dimension ref>` widened to cover the written cells."""
     if not puts:
         return data
@@ -482,7 +482,12 @@ def _with_dimension(data: bytes, p: bytes, puts: dict[int, dict[int, Put]]) -> b
     ref = f"{column_letter(lo_col)}{lo_row}:{column_letter(hi_col)}{hi_row}".encode()
     if len(refs) == 1 and (lo_col, lo_row, hi_col, hi_row) == (cols[0], rows[0], cols[0], rows[0]):
         ref = m.group(1)
+    if ref == m.group(1):  # no copy of a large sheet to say the same
+        return data
     return data[:m.start(1)] + ref + data[m.end(1):]
+
+
+_TAILS_KEPT = 4096  # the cell forms a _CellWriter remembers; the common ones (blank, 0, Paid) come back at once
 
 
 class _CellWriter:
@@ -508,20 +513,22 @@ class _CellWriter:
             self._refs[column] = b'r="' + column_letter(column).encode()
         return head
 
-    def _tail(self, put: Put, style: int | None) -> bytes | None:
+    def _tail(self, put: Put | Cell, style: int | None) -> bytes | None:
         """The cell's XML after its row number (`"` and the rest), for `put` in a cell of style `style`."""
         value = put.value
         key = (value.__class__, value, put.number_format, style)
         tail = self._tails.get(key, b"")
         if tail == b"":
+            if len(self._tails) >= _TAILS_KEPT:  # amounts and dates that differ row by row: keep the memory small
+                self._tails.clear()
             if put.number_format is not None and value is not None:
                 style = self.writer.styles.with_format(style or 0, put.number_format)
             xml = cell_xml(self._p, "\0", value, style, self.writer.workbook.date1904)
             tail = self._tails[key] = xml.split("\0", 1)[1].encode("utf-8") if xml is not None else None
         return tail
 
-    def __call__(self, row: int, column: int, put: Put, existing: Existing | None) -> bytes | None:
-        style = put.style
+    def __call__(self, row: int, column: int, put: Put | Cell, existing: Existing | None) -> bytes | None:
+        style = put.style if put.__class__ is Put else None  # a Put may fix the style; a layout Cell keeps the cell's
         if existing is not None:
             inner = existing.inner
             if inner is not None and self._formula_tag in inner and self.sheet.has_formula(existing):
@@ -540,7 +547,7 @@ class _CellWriter:
             return None
         return self._head(column) + str(row).encode() + tail
 
-    def unchanged(self, row: Row, puts: Mapping[int, Put]) -> bool:
+    def unchanged(self, row: Row, puts: Mapping[int, Put | Cell]) -> bool:
         """Does `row` already hold exactly the cells `puts` would write (and no cell where a blank goes)? Then
         patching it would write the same bytes again. Each cell is found by its address (every cell of the
         sheet has one) and compared byte for byte. The cells' styles are taken to be those of the same
@@ -559,7 +566,7 @@ class _CellWriter:
                 self._head(column)
                 ref = refs[column]
             at = data.find(ref + number + b'"', start, end)
-            value, style = put.value, put.style
+            value, style = put.value, put.style if put.__class__ is Put else None
             if at < 0:  # no cell there: right when none is written
                 if (value is not None or style is not None) and self._tail(put, style) is not None:
                     return False
