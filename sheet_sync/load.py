@@ -6,7 +6,6 @@ problem allows, and every other row is still read.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Mapping
@@ -305,8 +304,10 @@ def _apply_payments(invoices: list[Invoice], payments: tuple[Payment, ...]) -> l
         paid_date = inv.paid_date
         if paid_date is None and inv.amount is not None and paid >= inv.amount and paid > 0:
             paid_date = last.get(inv.invoice_no)
-        same = paid == inv.amount_paid and paid_date == inv.paid_date  # (the sum the last run wrote)
-        out.append(inv if same else replace(inv, amount_paid=paid, paid_date=paid_date))
+        if paid == inv.amount_paid and paid_date == inv.paid_date:  # (the sum the last run wrote)
+            out.append(inv)
+        else:  # as dataclasses.replace, in half its time (most paid invoices of a big book come here)
+            out.append(Invoice(**{**vars(inv), "amount_paid": paid, "paid_date": paid_date}))
     return out
 
 

@@ -407,6 +407,7 @@ def test_a_rerun_keeps_the_rows_that_hold_their_values_and_patches_the_rest(tmp_
         invoice("K-3", due=AS_OF + timedelta(days=25)),
         invoice("K-4", due=AS_OF + timedelta(days=28)),
         invoice("K-5", due=AS_OF + timedelta(days=29)),
+        invoice("K-6", due=AS_OF + timedelta(days=29)),
     ])
     config = config_for(book)
     api.sync(config, as_of=AS_OF)
@@ -421,14 +422,27 @@ def test_a_rerun_keeps_the_rows_that_hold_their_values_and_patches_the_rest(tmp_
     xml = _set_cell(files[part], f"{col['Currency']}3", b'<c r="%s3" t="inlineStr"><is><t>KRW</t></is></c>' % col["Currency"].encode())
     xml = _set_cell(xml, f"{col['Sync Status']}4", b'<c r="%s4" t="inlineStr"><is><t>typed by hand</t></is></c>' % col["Sync Status"].encode())
     xml = _set_cell(xml, f"{col['Balance']}5", b'<c r="%s5"><f>500+500</f><v>1000</v></c>' % col["Balance"].encode())
+    # stale cells where blanks go: between written cells (a paid invoice's Days Overdue) and after them (Sync Notes)
+    days, notes = col["Days Overdue"].encode(), col["Sync Notes"].encode()
+    row2 = _row_xml(xml, 2)
+    assert b'r="%s2"' % days not in row2 and b'r="%s2"' % notes not in row2
+    at = row2.index(b'<c r="%s2"' % col["Aging Bucket"].encode()) if b'r="%s2"' % col["Aging Bucket"].encode() in row2 \
+        else row2.index(b'<c r="%s2"' % col["Sync Status"].encode())
+    stale = row2[:at] + b'<c r="%s2"><v>99</v></c>' % days + row2[at:]
+    xml = xml.replace(row2, stale)
+    row6 = _row_xml(xml, 6)
+    assert b'r="%s6"' % notes not in row6
+    xml = xml.replace(row6, row6.replace(b"</row>", b'<c r="%s6" t="inlineStr"><is><t>stale</t></is></c></row>' % notes))
     files[part] = xml
     book.write_bytes(_zip(files))
-    kept = {n: _row_xml(xml, n) for n in (2, 6)}
+    kept = {n: _row_xml(xml, n) for n in (7,)}
 
     assert api.sync(config, as_of=AS_OF).writer == "surgical"
     after = members(book)[part]
-    assert {n: _row_xml(after, n) for n in (2, 6)} == kept
+    assert {n: _row_xml(after, n) for n in (7,)} == kept
     ws = openpyxl.load_workbook(book)["Invoices"]
+    assert ws[f"{col['Days Overdue']}2"].value is None and ws[f"{col['Sync Notes']}6"].value is None
+    assert [_row_xml(after, n) for n in (2, 6)] == [_row_xml(synced, n) for n in (2, 6)]  # as the first sync wrote
     balance = ws[f"{col['Balance']}3"]
     assert (balance.value, balance.number_format) == (1000, "#,##0")  # the won has no decimals
     assert ws[f"{col['Sync Status']}4"].value == "Current"

@@ -505,6 +505,8 @@ class _CellWriter:
         self._refs: dict[int, bytes] = {}  # column -> `r="` and its letters, how a cell of that column is found
         self._styles_in: dict[bytes, int | None] = {}  # a cell's attributes -> its style (a sheet has few variants)
         self._seen: dict[int, int | None] = {}  # column -> the style its last existing cell had
+        self._skip = len(sheet.p) + 3  # `<c ` before a cell's address
+        self._row_end = b"</" + sheet.p + b"row>"
 
     def _head(self, column: int) -> bytes:
         head = self._heads.get(column)
@@ -549,16 +551,59 @@ class _CellWriter:
 
     def unchanged(self, row: Row, puts: Mapping[int, Put | Cell]) -> bool:
         """Does `row` already hold exactly the cells `puts` would write (and no cell where a blank goes)? Then
-        patching it would write the same bytes again. Each cell is found by its address (every cell of the
-        sheet has one) and compared byte for byte. The cells' styles are taken to be those of the same
+        patching it would write the same bytes again. The cells' styles are taken to be those of the same
         columns' cells in the rows patched before; the bytes compared prove it (a wrong guess only means the
         row is patched as usual: `with_format` keeps a style that has the format already). Most rows of a
-        daily run are unchanged, so this is written for speed: one find and one comparison a cell."""
+        daily run are unchanged, so this is written for speed: the cells of adjacent columns (the tool columns
+        stand side by side) are compared at once where they can be, else one by one."""
         sheet = self.sheet
         if row.self_closing or not sheet.cells_have_refs:
             return False
-        data, number = sheet.data, str(row.number).encode()
-        start, end, skip = row.tag_end, row.end, len(sheet.p) + 3  # `<c ` before the address
+        return self._runs_unchanged(row, puts) or self._cells_unchanged(row, puts)
+
+    def _runs_unchanged(self, row: Row, puts: Mapping[int, Put | Cell]) -> bool:
+        """Each run of adjacent columns as one stretch of bytes: its written cells one after the other, found by
+        the first one's address; a blank between them must have no cell (it would stand in the stretch), a blank
+        at the run's end neither (the row must end there). False when this cannot tell (then cell by cell)."""
+        data, number, seen, tails = self.sheet.data, str(row.number).encode(), self._seen, self._tails
+        columns = sorted(puts)
+        k, n = 0, len(columns)
+        while k < n:
+            last = k
+            while last + 1 < n and columns[last + 1] == columns[last] + 1:
+                last += 1
+            pieces: list[bytes] = []
+            trailing_blank = False
+            for column in columns[k:last + 1]:
+                put = puts[column]
+                value, style = put.value, put.style if put.__class__ is Put else None
+                if style is None and value is not None and value != "":
+                    style = seen.get(column, -1)
+                    if style == -1:
+                        return False
+                tail = tails.get((value.__class__, value, put.number_format, style), b"")
+                if tail == b"":
+                    tail = self._tail(put, style)
+                if tail is None:
+                    if not pieces:  # a blank first: a cell before the stretch would not be seen
+                        return False
+                    trailing_blank = True
+                    continue
+                trailing_blank = False
+                pieces += [self._heads.get(column) or self._head(column), number, tail]
+            stretch = b"".join(pieces)
+            at = data.find(pieces[0][self._skip:] + number + b'"', row.tag_end, row.end) - self._skip
+            if at < row.tag_end or not data.startswith(stretch, at):
+                return False
+            if trailing_blank and not data.startswith(self._row_end, at + len(stretch)):
+                return False
+            k = last + 1
+        return True
+
+    def _cells_unchanged(self, row: Row, puts: Mapping[int, Put | Cell]) -> bool:
+        """Each cell found by its address and compared byte for byte."""
+        data, number = self.sheet.data, str(row.number).encode()
+        start, end, skip = row.tag_end, row.end, self._skip
         seen, tails, refs = self._seen, self._tails, self._refs
         for column, put in puts.items():
             ref = refs.get(column)
