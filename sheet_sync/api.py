@@ -27,7 +27,7 @@ from sheet_sync.load import load_book, wanted_sheets
 from sheet_sync.mail import make_transport
 from sheet_sync.mail.transport import Transport
 from sheet_sync.model import INVOICE, OPEN, STAGES, Book, LogEntry, Problem, SendState, Status
-from sheet_sync.model import OUTGOING, SheetTable
+from sheet_sync.model import OUTGOING, SheetTable, message_name
 from sheet_sync.policy import Calendar, Decision, make_calendar, message_groups, plan
 from sheet_sync.recurring import plan_recurring, with_added, write_fields
 from sheet_sync.replies import apply_bounces
@@ -149,9 +149,8 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
             outgoing.append(compose_for_client(items, book.clients[client_id], config, as_of, attached=run.pdfs))
         except SheetSyncError as exc:
             for d in items:
-                what = "invoice message" if d.stage == INVOICE else f"{d.stage} reminder"
-                problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {what} could not be "
-                                              f"written: {exc}", d.invoice.invoice_no))
+                problems.append(Problem(None, f"Invoice {d.invoice.invoice_no}: the {message_name(d.stage)} could not "
+                                              f"be written: {exc}", d.invoice.invoice_no))
     if run.split is not None:
         waits = {(d.invoice.invoice_no, d.stage) for _, items in run.split.wait for d in items}
         run.waiting = [o for o in outgoing if o.parts[0] in waits]

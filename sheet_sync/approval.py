@@ -19,7 +19,8 @@ from sheet_sync.aging import AgingReport
 from sheet_sync.compose import Due, Outgoing
 from sheet_sync.load import outgoing_key
 from sheet_sync.model import (
-    CLOSED, INVOICE, NOT_APPROVED, OUTGOING_COLUMNS, THANKS, Book, LogEntry, SendState, SheetTable, Status, Waiting,
+    CLOSED, NOT_APPROVED, OUTGOING_COLUMNS, THANKS, Book, LogEntry, SendState, SheetTable, Status, Waiting,
+    message_name,
 )
 from sheet_sync.policy import Decision
 
@@ -28,11 +29,6 @@ Pair = tuple[str, str]  # (invoice_no, stage)
 FIRST_LINES = 3  # the plain body's first lines shown in Outgoing
 FIRST_LINES_CHARS = 240
 OUTGOING_FORMATS = {"Queued On": "date"}
-
-
-def what(stage: str) -> str:
-    """A stage as a note names its message."""
-    return {INVOICE: "invoice message", THANKS: "thank-you"}.get(stage, f"{stage} reminder")
 
 
 @dataclass
@@ -90,15 +86,15 @@ def split(groups: Sequence[Group], waiting: Sequence[Waiting], decisions: Mappin
             continue
         for no, stage in gone:
             if (no, stage) in coming:
-                out.note(no, f"The {what(stage)} waiting in Outgoing was taken off today (not due today); it is "
-                             "asked again when it is due.")
+                out.note(no, f"The {message_name(stage)} waiting in Outgoing was taken off today (not due today); "
+                             "it is asked again when it is due.")
                 continue
             now = decisions.get(no)
             if now is not None and now.send and (no, now.send) in due:
                 continue  # another stage is due now: the new row says so (replaced())
             reason = _why_not(no, stage, statuses.get(no), now)
             verb = "you approved was not sent" if w.approve == "yes" else "waiting in Outgoing was taken off"
-            out.note(no, f"The {what(stage)} {verb}: {reason}.")
+            out.note(no, f"The {message_name(stage)} {verb}: {reason}.")
     return out
 
 
@@ -123,7 +119,7 @@ def _why_not(invoice_no: str, stage: str, status: str | None, d: Decision | None
         return "it was sent already"
     if d.notes:
         return d.notes[-1].rstrip(".")
-    return f"the {what(stage)} is no longer the one due"
+    return f"the {message_name(stage)} is no longer the one due"
 
 
 def replaced(wait: Sequence[Outgoing], waiting: Sequence[Waiting], out: Split) -> None:
@@ -135,8 +131,8 @@ def replaced(wait: Sequence[Outgoing], waiting: Sequence[Waiting], out: Split) -
     for o in wait:
         for no, stage in o.parts:
             if no in before and before[no] != stage:
-                out.note(no, f"The {what(before[no])} waiting in Outgoing was replaced by the {what(stage)} now due; "
-                             "approve the new row.")
+                out.note(no, f"The {message_name(before[no])} waiting in Outgoing was replaced by the "
+                             f"{message_name(stage)} now due; approve the new row.")
 
 
 def declined_entries(out: Split, at: datetime, transport: str) -> list[LogEntry]:
@@ -208,14 +204,14 @@ def with_notes(decisions: Mapping[str, Decision], out: Split, wait: Sequence[Out
             d = result.get(no)
             if d is not None:
                 result[no] = replace(d, send="", next_stage=stage, next_date=next_day, notes=(
-                    *d.notes, f"The {what(stage)} waits for your approval: set Approve to yes on its row of the "
-                    "Outgoing sheet and it goes on the next run."))
+                    *d.notes, f"The {message_name(stage)} waits for your approval: set Approve to yes on its row of "
+                    "the Outgoing sheet and it goes on the next run."))
     for due, w in out.declined:
         no = due.invoice.invoice_no
         d = result.get(no)
         if d is not None:
             result[no] = replace(d, send="", next_stage="", next_date=None, notes=(
-                *d.notes, f"The {what(due.stage)} was not approved (Outgoing, row {w.row}): it is skipped, and "
+                *d.notes, f"The {message_name(due.stage)} was not approved (Outgoing, row {w.row}): it is skipped, and "
                           "not asked again."))
     for no, notes in out.notes.items():
         d = result.get(no)

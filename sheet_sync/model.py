@@ -125,6 +125,11 @@ LANGUAGES = ("en", "ko", "zh")
 STAGES = ("upcoming", "gentle", "firm", "final")
 THANKS = "thanks"  # once, when an invoice that got a reminder is paid
 INVOICE = "invoice"  # the invoice itself, with its PDF, for a `Ready` row; once
+
+
+def message_name(stage: str) -> str:
+    """A stage as a note names its message: "gentle reminder", "invoice message", "thank-you"."""
+    return {INVOICE: "invoice message", THANKS: "thank-you"}.get(stage, f"{stage} reminder")
 MESSAGES = (*STAGES, INVOICE, THANKS)  # every kind of message a client may get, each with its templates
 
 _SPACES = re.compile(r"[\s_]+")

@@ -18,7 +18,7 @@ from sheet_sync.model import (
     DELIVERED, INVOICE, OWNER_KEPT, READY, STAGES as STAGE_NAMES, THANKS, Book, Client, Invoice, LogEntry, SendState,
     Status,
 )
-from sheet_sync.model import is_declined
+from sheet_sync.model import is_declined, message_name
 from sheet_sync.replies import BOUNCE, bounce_note, is_permanent, latest_replies, reply_note
 
 NO_REMINDER_STATUSES = (Status.PROBLEM, *OWNER_KEPT)
@@ -228,7 +228,7 @@ def _decide(
     # a stage the owner did not approve (Outgoing, `no`) is passed over, never asked again; it counts as no message
     declined = {name for name, r in records.items() if is_declined(r.entry)}
     for r in records.values():
-        what = "invoice message" if r.stage == INVOICE else f"{r.stage} reminder"
+        what = message_name(r.stage)
         if r.state in (SendState.PENDING, SendState.UNCONFIRMED):
             notes.append(
                 f"The {what} of {r.day.isoformat()} may not have been sent (state {r.state}); "
