@@ -115,9 +115,7 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
     """Everything decided before anything is sent. `pdfs`: "make" the invoice PDFs the messages carry, "check"
     only whether they could be made (a dry run, a preview), or "" not at all."""
     stages = stages or _Stages()
-    recovered = log.earlier(book.log)
-    if recovered:
-        book = replace(book, log=book.log + tuple(recovered))
+    book, recovered = _with_journal(book, log)
     # an address that bounced for good (the Reminder Log remembers it) is a Problem: nothing more goes to it
     book = apply_bounces(book, config)
     # A `pending` row in the log was written by a run that stopped before it could record the outcome;
@@ -133,7 +131,7 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
     outgoing: list[Outgoing] = []
     problems: list[Problem] = []
     groups = _due_by_message(book, report, decisions, config)
-    run = _Run(book, report, decisions, calendar, outgoing, list(recovered), problems, stale)
+    run = _Run(book, report, decisions, calendar, outgoing, recovered, problems, stale)
     if approving:  # only the approved messages go; the others are written out for the owner to answer
         from sheet_sync.approval import split
 
@@ -157,6 +155,13 @@ def _prepare(config: Config, as_of: date, book: Book, log: SendLog, stages: _Sta
         outgoing[:] = [o for o in outgoing if o.parts[0] not in waits]
     stages.done("render")
     return run
+
+
+def _with_journal(book: Book, log: SendLog) -> tuple[Book, list[LogEntry]]:
+    """The book with the sends its crash journal holds and its Reminder Log does not yet (a run that stopped
+    before writing them back), and those sends."""
+    recovered = log.earlier(book.log)
+    return (replace(book, log=book.log + tuple(recovered)) if recovered else book), list(recovered)
 
 
 def _make_pdfs(run: _Run, groups: list[tuple[str, list[Due]]], config: Config, as_of: date,
@@ -274,6 +279,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         stages.done("send")
 
     outgoing_sheet = _outgoing_sheet(run, results, as_of, config, dry_run)
+    awaiting = len(outgoing_sheet.rows) if outgoing_sheet is not None else None  # (None: approval is off)
     statuses = tables.final_statuses(run.report, run.decisions)
     problems = tuple(run.book.problems) + tuple(run.compose_problems)
     written, writer = False, ""
@@ -284,8 +290,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
             write_plan = replace(write_plan, **write_fields(recurring, config))
         if outgoing_sheet is not None:
             write_plan = replace(write_plan, outgoing=outgoing_sheet, outgoing_sheet=config.sheet_name(OUTGOING))
-        write_plan = _with_heartbeat(write_plan, config, as_of, results, problems, run.calendar,
-                                     len(outgoing_sheet.rows) if outgoing_sheet is not None else 0)
+        write_plan = _with_heartbeat(write_plan, config, as_of, results, problems, run.calendar, awaiting or 0)
         writer = backend.apply(write_plan).writer
         log.done()
         written = True
@@ -319,7 +324,7 @@ def _sync(config: Config, as_of: date, backend: Backend, dry_run: bool, progress
         pdf_warnings=tuple(pdf_warnings),
         recurring_added=recurring.added,
         recurring_already=recurring.already,
-        awaiting_approval=len(outgoing_sheet.rows) if outgoing_sheet is not None else None,
+        awaiting_approval=awaiting,
         approval_notes=tuple(run.split.dropped) if run.split is not None else (),
     )
     if not dry_run:
@@ -477,7 +482,5 @@ def forecast(config: Config, days: int = 30, as_of: date | None = None) -> Forec
         raise SheetSyncError(f"--days {days} is out of range; give a number of days from 1 to {MAX_DAYS}.")
     as_of = as_of or today(config)
     book, backend = load(config)
-    recovered = backend.send_log(real_mail=False).earlier(book.log)
-    if recovered:
-        book = replace(book, log=book.log + tuple(recovered))
+    book, _ = _with_journal(book, backend.send_log(real_mail=False))
     return simulate(book, config, as_of, days)
