@@ -11,7 +11,7 @@ from sheet_sync.config import Config
 from sheet_sync.late_fee import SHOWN_IN, invoice_fee
 from sheet_sync.mail.message import build_message, make_message_id
 from sheet_sync.model import Client, Invoice
-from sheet_sync.render import render_reminder
+from sheet_sync.render import fee_totals, render_reminder
 
 REDIRECT_PREFIX = "[TEST → {to}] "
 
@@ -117,10 +117,7 @@ def with_late_fees(lines: list[dict[str, Any]], totals: list[dict[str, Any]], in
         no = line["invoice_no"]
         fee = invoice_fee(rules, invoices[no], client, as_of, (sent or {}).get(no)) if shown else Decimal(0)
         line.update(late_fee=fee, now_due=line["balance"] + fee)
-    for total in totals:
-        fee = sum((line["late_fee"] for line in lines if line["currency"] == total["currency"]), Decimal(0))
-        total.update(late_fee=fee, now_due=total["balance"] + fee)
-    return [line for line in lines if line["late_fee"] > 0]
+    return fee_totals(lines, totals)
 
 
 def terms_of(invoice: Invoice) -> int | None:

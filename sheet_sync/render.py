@@ -385,10 +385,19 @@ def sample_context(language: str = "en", stage: str = "gentle") -> dict[str, Any
     return ctx
 
 
+def fee_totals(lines: list[dict[str, Any]], totals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each currency's total the `late_fee` of its statement lines and its `now_due` (balance + fee); return
+    the lines that carry a fee (the context's `late_fees`). Each line has its `late_fee` already."""
+    for total in totals:
+        fee = sum((line["late_fee"] for line in lines if line["currency"] == total["currency"]), Decimal(0))
+        total.update(late_fee=fee, now_due=total["balance"] + fee)
+    return [line for line in lines if line["late_fee"] > 0]
+
+
 def _no_fees(ctx: dict[str, Any]) -> None:
-    for item in (*ctx["statement"], *ctx["totals"]):
-        item.update(late_fee=Decimal(0), now_due=item["balance"])
-    ctx["late_fees"] = []
+    for line in ctx["statement"]:
+        line.update(late_fee=Decimal(0), now_due=line["balance"])
+    ctx["late_fees"] = fee_totals(ctx["statement"], ctx["totals"])
 
 
 def _with_fees(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -400,10 +409,7 @@ def _with_fees(ctx: dict[str, Any]) -> dict[str, Any]:
         if line["stage"] in ("firm", "final"):
             fee = quantize(line["balance"] / 10, line["currency"])
             line.update(late_fee=fee, now_due=line["balance"] + fee)
-    for t in ctx["totals"]:
-        fee = sum((line["late_fee"] for line in ctx["statement"] if line["currency"] == t["currency"]), Decimal(0))
-        t.update(late_fee=fee, now_due=t["balance"] + fee)
-    ctx["late_fees"] = [line for line in ctx["statement"] if line["late_fee"] > 0]
+    ctx["late_fees"] = fee_totals(ctx["statement"], ctx["totals"])
     return ctx
 
 
