@@ -421,11 +421,6 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"sync": cmd_sync, "portfolio": cmd_portfolio, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview, "invoice": cmd_invoice,
-            "doctor": cmd_doctor}
-COMMANDS["schedule"] = cmd_schedule
-
-
 def cmd_forecast(args: argparse.Namespace) -> int:
     from sheet_sync.forecast import to_text
 
@@ -438,7 +433,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS["forecast"] = cmd_forecast
+COMMANDS = {"sync": cmd_sync, "portfolio": cmd_portfolio, "demo": cmd_demo, "check": cmd_check, "preview": cmd_preview,
+            "invoice": cmd_invoice, "forecast": cmd_forecast, "doctor": cmd_doctor, "schedule": cmd_schedule}
+
 
 
 # ---- rendering results -----------------------------------------------------------------------

@@ -544,10 +544,10 @@ class _Doctor:
 
 def _with_summary(wanted: dict, config: Config) -> dict:
     """What the workbook check reads: the sheets a sync reads, and the Aging Summary for its `Last run` line."""
+    from sheet_sync.heartbeat import READ_COLUMNS
     from sheet_sync.model import AGING_SUMMARY
 
-    return {**wanted, AGING_SUMMARY: (config.sheet_name(AGING_SUMMARY),
-                                      {h: h for h in ("Client ID", "Client", "Currency")})}
+    return {**wanted, AGING_SUMMARY: (config.sheet_name(AGING_SUMMARY), {h: h for h in READ_COLUMNS})}
 
 
 def _count(n: int, word: str) -> str:

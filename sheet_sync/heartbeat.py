@@ -18,6 +18,7 @@ from sheet_sync.policy import Calendar
 from sheet_sync.raw import RawSheet
 
 LABEL = "Last run"
+READ_COLUMNS = ("Client ID", "Client", "Currency")  # the summary's headers above the label, the time and the words
 STALE_AFTER = 2  # sending days without a run, before today
 
 
@@ -44,15 +45,16 @@ def last_run(when: datetime, zone: str, sent: int, failed: int, problems: int, s
 def read_last_run(sheet: RawSheet | None, tz: tzinfo) -> tuple[datetime, str] | None:
     """The last run's time (aware, in `tz`) and what it did, from the Aging Summary as read (its `Client ID`
     column holds the label, `Client` the time, `Currency` the words); None when no run wrote one."""
-    if sheet is None or "Client ID" not in sheet.columns:
+    label_at, time_at, words_at = READ_COLUMNS
+    if sheet is None or label_at not in sheet.columns:
         return None
     for _, values in sheet.rows:
-        label = values.get("Client ID")
+        label = values.get(label_at)
         if isinstance(label, str) and normalize_name(label) == normalize_name(LABEL):
-            at = logged_at(values.get("Client"), tz)
+            at = logged_at(values.get(time_at), tz)
             if at.year < 2000:  # not a date-time: someone typed over it
                 return None
-            words = values.get("Currency")
+            words = values.get(words_at)
             return at.astimezone(tz), words if isinstance(words, str) else ""
     return None
 
