@@ -33,20 +33,14 @@ class OutboxTransport:
             label = f"digest-{message['X-Sheet-Sync-Digest']}"
         else:
             label = f"{message.get('X-Sheet-Sync-Invoice', 'message')}-{message.get('X-Sheet-Sync-Stage', '')}"
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_")[:120] or "message"  # file names have a limit
+        name = _file_name(label)
         path = self.folder / f"{name}.eml"
         n = 2
         while path.exists():
             path = self.folder / f"{name}-{n}.eml"
             n += 1
-        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # mail's line ends, as SMTP sends it
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            _write_eml(path, message)
         except OSError as exc:
             raise SendError(f"cannot write {path.name}: {exc.strerror}") from None
         self.written.append(path)
@@ -65,13 +59,9 @@ def write_previews(folder: Path, messages: Sequence[tuple[str, EmailMessage]],
     except OSError:
         return names
     for key, message in messages:
-        name = (re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("_")[:120] or "message") + ".eml"
-        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        name = _file_name(key) + ".eml"
         try:
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, folder / name)
+            _write_eml(folder / name, message)
         except OSError:
             continue
         names[key] = name
@@ -83,3 +73,27 @@ def write_previews(folder: Path, messages: Sequence[tuple[str, EmailMessage]],
             except OSError:
                 pass
     return names
+
+
+def _file_name(label: str) -> str:
+    """`label` as a file name any system takes (file names have a limit)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_")[:120] or "message"
+
+
+def _write_eml(path: Path, message: EmailMessage) -> None:
+    """`message` as an .eml file at `path`, whole or not at all, with mail's line ends (as SMTP sends it).
+
+    Raises:
+        OSError: the file cannot be written (nothing is left behind).
+    """
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        raise
