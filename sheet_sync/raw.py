@@ -6,6 +6,7 @@ matched case- and space-insensitively, through the config's renames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sheet_sync.cells import is_blank
@@ -47,21 +48,20 @@ def _present(value: Any) -> bool:
 
 
 def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, str],
-              cell: Callable[[Any], Any] | None = None) -> RawSheet:
+              cells: Callable[[list[Any]], list[Any]] | None = None) -> RawSheet:
     """Build a RawSheet from a grid of cells (row 0 = sheet row 1, column 0 = column A), rows of equal length
     (or a pandas frame of them).
 
     `wanted` maps canonical headers to the names the owner uses (after config renames).
     The header row is the first row, within the first ten, that names any wanted header.
-    `cell` turns a cell as the reader gave it into its value; it is applied only to the cells used (the
-    header rows, the wanted columns, and each row's last cells while looking for its end), not to every cell.
+    `cells` turns a list of cells as the reader gave them into their values; it is applied only to the cells
+    used (the header rows, the wanted columns, and the last columns while looking for the sheet's width), a
+    column at a time: a sheet of 100,000 rows has over a million of them.
     """
     if hasattr(grid, "to_numpy"):  # a pandas frame (the Google backend hands one)
         grid = grid.to_numpy(dtype=object).tolist()
-    if cell is not None:
-        top = [[cell(v) for v in line] for line in grid[:HEADER_SEARCH_ROWS]]
-    else:
-        top = grid
+    convert = cells or _as_they_are
+    top = [convert(list(line)) for line in grid[:HEADER_SEARCH_ROWS]]
     keys = {normalize_name(owner): canonical for canonical, owner in wanted.items()}
     header_idx = 0
     for i in range(min(HEADER_SEARCH_ROWS, len(grid))):
@@ -75,23 +75,45 @@ def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, st
         if canonical and canonical not in columns:
             columns[canonical] = j + 1
     names = tuple(columns)
-    at = [j - 1 for j in columns.values()]
-    rows = []
-    for number, line in enumerate(grid[header_idx + 1:], start=header_idx + 2):
-        values = [line[j] for j in at] if cell is None else [cell(line[j]) for j in at]
+    body = grid[header_idx + 1:]
+    first = header_idx + 2
+    if names:
+        values = [convert([line[j - 1] for line in body]) for j in columns.values()]
         # Rows where every recognised cell is blank are left out (owners leave gaps).
-        if not names or not all(is_blank(v) for v in values):
-            rows.append((number, dict(zip(names, values))))
+        filled: set[int] = set()
+        for column in values:
+            filled.update(_filled(column))
+        by_row = list(zip(*values))
+        rows = tuple((first + i, dict(zip(names, by_row[i]))) for i in sorted(filled))
+    else:
+        rows = tuple((first + i, {}) for i in range(len(body)))
     headers = tuple("" if is_blank(v) else str(v).strip() for v in header_values)
-    return RawSheet(title, header_idx + 1, columns, tuple(rows), headers, _width(grid, cell or (lambda v: v)))
+    return RawSheet(title, header_idx + 1, columns, rows, headers, _width(grid, convert))
 
 
-def _width(grid: Sequence[Sequence[Any]], convert: Callable[[Any], Any]) -> int:
+def _as_they_are(values: list[Any]) -> list[Any]:
+    return values
+
+
+_PLAIN = frozenset({str, int, float, bool, datetime, date, timedelta, type(None)})
+
+
+def _filled(column: list[Any]) -> list[int]:
+    """The positions of the cells that are not blank (`cells.is_blank`), without a call per cell where the
+    column holds only plain values (text, numbers, dates)."""
+    if set(map(type, column)) <= _PLAIN:
+        return [i for i, v in enumerate(column)
+                if v is not None and v == v and (v.__class__ is not str or v.strip())]
+    return [i for i, v in enumerate(column) if not is_blank(v)]
+
+
+def _width(grid: Sequence[Sequence[Any]], convert: Callable[[list[Any]], list[Any]]) -> int:
     """The right-most column holding anything in any row, looked for from the right, column by column: the
     right-most column nearly always holds its header, so this reads a cell or two, not every row's end."""
     for j in range(max((len(line) for line in grid), default=0) - 1, -1, -1):
-        if any(j < len(line) and _present(convert(line[j])) for line in grid):
-            return j + 1
+        for line in grid:
+            if j < len(line) and _present(convert([line[j]])[0]):
+                return j + 1
     return 0
 
 

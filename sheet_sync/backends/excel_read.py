@@ -3,8 +3,10 @@ reader gives it, without pandas' own cost."""
 from __future__ import annotations
 
 from datetime import date, datetime
+import os
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -53,19 +55,37 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
                              "Excel Workbook (.xlsx)") from None
     titles = [s.name for s in book.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
     wanted = {canonical: find_sheet(titles, owner_name) for canonical, (owner_name, _) in sheets.items()}
+    todo = [(canonical, title) for canonical, title in wanted.items() if title is not None]
     found: dict[str, RawSheet] = {}
-    for canonical, (owner_name, headers) in sheets.items():
-        title = wanted[canonical]
-        if title is None:
-            continue
-        try:
-            grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
-        except Exception as exc:  # calamine's own errors: a damaged sheet part (e.g. larger than the zip says)
-            raise SheetSyncError(f"Cannot read the {title} sheet of {path.name} ({type(exc).__name__}: {exc}); open "
-                                 "the workbook in Excel and save it again.", kind=ErrorKind.WORKBOOK_UNREADABLE,
-                                 fix=f"open {path.name} in Excel and save it again") from None
-        found[canonical] = raw_sheet(title, grid, headers, _cell)
+    # calamine parses a sheet without holding Python's lock: the sheets are parsed side by side (each by a reader of
+    # its own), and each is typed here as soon as it is parsed, while the others still are
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+        grids = [(canonical, title, pool.submit(_parse, path, title, book if i == 0 else None))
+                 for i, (canonical, title) in enumerate(todo)]
+        while grids:
+            canonical, title, grid = grids.pop(0)  # (a sheet's cells are let go once it is typed)
+            try:
+                cells = grid.result().to_python(skip_empty_area=False)
+            except Exception as exc:  # calamine's own errors: a damaged sheet part (e.g. larger than the zip says)
+                raise SheetSyncError(f"Cannot read the {title} sheet of {path.name} ({type(exc).__name__}: {exc}); "
+                                     "open the workbook in Excel and save it again.",
+                                     kind=ErrorKind.WORKBOOK_UNREADABLE,
+                                     fix=f"open {path.name} in Excel and save it again") from None
+            del grid
+            found[canonical] = raw_sheet(title, cells, sheets[canonical][1], _cells)
+            del cells
     return found
+
+
+def _parse(path: Path, title: str, book=None):
+    """One sheet as calamine parses it (its cells still calamine's, compact, until `to_python`), by `book` or by a
+    reader of its own (a reader is not shared between threads)."""
+    from python_calamine import load_workbook
+
+    if book is None:
+        with open(path, "rb") as fh:
+            book = load_workbook(fh)
+    return book.get_sheet_by_name(title)
 
 
 # The texts pandas reads as a missing value (pandas.io.parsers STR_NA_VALUES); such a cell is blank here too.
@@ -73,6 +93,19 @@ NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-Na
                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 NAN = float("nan")
 STORED_NAN = "#NUM!"  # what Excel shows for a number it cannot hold; load then names the cell and says why
+
+
+def _cells(values: list[object]) -> list[object]:
+    """`_cell` of each of a column's cells; a column of only text, or only numbers, without a call per cell."""
+    kinds = set(map(type, values))
+    if kinds <= _TEXT:
+        return [NAN if v in NA_TEXTS else v for v in values]
+    if kinds <= _NUMBER:
+        return [STORED_NAN if v != v else int(v) if v.is_integer() else v for v in values]
+    return [_cell(v) for v in values]
+
+
+_TEXT, _NUMBER = frozenset({str}), frozenset({float})
 
 
 def _cell(value: object) -> object:
