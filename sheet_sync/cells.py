@@ -33,7 +33,8 @@ def ooxml_text(value: object) -> object:
 
 
 def has_control(value: str) -> bool:
-    return bool(_CONTROL.search(value))
+    # (text Python calls printable has no control character: most cells are answered without the search)
+    return not value.isprintable() and _CONTROL.search(value) is not None
 
 
 def visible(value: str) -> str:
@@ -43,12 +44,14 @@ def visible(value: str) -> str:
 
 def paragraphs(value: str) -> str:
     """Text of several lines (a note): line breaks kept, other control characters gone."""
+    if value.isprintable():  # no line break nor other control character: nothing to do
+        return value
     return _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else "", value.replace("\r\n", "\n"))
 
 
 def one_line(value: str) -> str:
     """Text for one line (a name, a subject): line breaks and tabs become spaces, other controls go."""
-    if not _CONTROL.search(value):  # no line break, tab or other control character: only the trim to do
+    if value.isprintable() or not _CONTROL.search(value):  # no line break, tab or other control: only the trim
         return value.strip()
     return re.sub(r"\s*[\r\n\t\v\f]+\s*", " ", _CONTROL.sub(lambda m: m.group() if m.group() in "\r\n\t\v\f" else "",
                                                          value)).strip()
@@ -78,6 +81,8 @@ def is_blank(value: object) -> bool:
 
 def text(value: object) -> str:
     """A cell as trimmed text ('' for blank); whole floats lose their '.0'."""
+    if value.__class__ is str:
+        return value.strip()
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -109,6 +114,8 @@ _MONTH_DAY = re.compile(r"^([A-Za-z]+)\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+
 
 def parse_date(value: object, date_order: str = "DMY") -> tuple[date | None, str]:
     """A date cell: a real date, an Excel serial number, or text in a common form (years 1900 to 2199)."""
+    if value.__class__ is datetime and FIRST_YEAR <= value.year <= LAST_YEAR:
+        return value.date(), ""  # a date cell as read, the common one
     day, error = _parse_date(value, date_order)
     if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
         return None, f"{_show(value)} is not a date sheet-sync can use: write a date between {FIRST_YEAR} and {LAST_YEAR}."

@@ -272,10 +272,16 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
         if key:
             rows_by_no.setdefault(key, []).append(hrow + 1 + i)
 
+    patterns: dict[Any, str] = {}  # a currency cell as read -> its money format (a book has a few currencies)
+
     def pattern(row: int) -> str:
         i = row - hrow - 1
-        code = str(shape.currencies[i] or "").strip().upper() if i < len(shape.currencies) else ""
-        return money_pattern(code or plan.default_currency)
+        cell = shape.currencies[i] if i < len(shape.currencies) else None
+        found = patterns.get(cell)
+        if found is None:
+            code = str(cell or "").strip().upper()
+            found = patterns[cell] = money_pattern(code or plan.default_currency)
+        return found
 
     def blank(row: int) -> bool:
         i = row - hrow - 1
@@ -288,7 +294,10 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
     def put_row(row: int, values: Sequence[Any]) -> None:
         money = pattern(row)
         for col, value in zip(tool_cols, values):
-            cells.append(_cell(row, col, value, money if col in money_cols else None))
+            if value is None or value.__class__ is str and value.isprintable():  # most cells: as they are
+                cells.append(Cell(row, col, value))
+            else:
+                cells.append(_cell(row, col, value, money if col in money_cols else None))
 
     for no, values in plan.invoice_updates.items():
         for row in rows_by_no.get(no, ()):

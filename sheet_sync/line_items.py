@@ -90,10 +90,10 @@ def load_line_items(sheet: RawSheet, invoices: Sequence[Invoice], config: Config
     by_no = {inv.invoice_no: inv for inv in invoices}
     lines: dict[str, list[LineItem]] = defaultdict(list)
     broken: set[str] = set()  # invoices with a line that cannot be read: their lines cannot add up
-    for row, v in sheet.rows:
-        def cell(header: str) -> CellRef:
-            return CellRef(sheet.title, row, sheet.column_of(header))
+    def cell(header: str) -> CellRef:
+        return CellRef(sheet.title, row, sheet.column_of(header))
 
+    for row, v in sheet.rows:
         no = invoice_key(v.get("Invoice No"))
         inv = by_no.get(no)
         if inv is None:

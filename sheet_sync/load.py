@@ -83,11 +83,16 @@ def load_book(raw: RawBook, config: Config) -> Book:
             )
     problems: list[Problem] = []
     clients = _load_clients(_Rows(raw[CLIENTS], problems, CLIENTS, config), config)
-    invoices = _load_invoices(_Rows(raw[INVOICES], problems, INVOICES, config), clients, raw[CLIENTS], config, problems)
+    invoice_rows = _Rows(raw[INVOICES], problems, INVOICES, config)
     payments: tuple[Payment, ...] = ()
-    if PAYMENTS in raw:
-        payments = _load_payments(_Rows(raw[PAYMENTS], problems, PAYMENTS, config), invoices, config)
-        invoices = _apply_payments(invoices, payments)
+    payment_problems: list[Problem] = []  # (said after the invoices' own)
+    if PAYMENTS in raw:  # read first, so that each invoice is made once, with what its payments add up to
+        currency_of = {invoice_key(v.get("Invoice No")): _currency(v, config) for _, v in invoice_rows}
+        currency_of.pop("", None)
+        payments = _load_payments(_Rows(raw[PAYMENTS], payment_problems, PAYMENTS, config), currency_of, config)
+    invoices = _load_invoices(invoice_rows, clients, raw[CLIENTS], config, problems,
+                              _paid(payments) if PAYMENTS in raw else None)
+    problems += payment_problems
     log = _load_log(_Rows(raw[REMINDER_LOG], problems, REMINDER_LOG, config), config.tz) if REMINDER_LOG in raw else ()
     line_items = {}
     if LINE_ITEMS in raw:  # the invoice PDF's lines; lines that do not add up to the Amount make a Problem
@@ -170,9 +175,18 @@ def _rows_of_client(clients_sheet: RawSheet, cid: str) -> list[CellRef]:
     return [CellRef(clients_sheet.title, r, column) for r, v in clients_sheet.rows if invoice_key(v.get("Client ID")) == cid]
 
 
+def _currency(v: Mapping[str, object], config: Config) -> str:
+    """An Invoices row's currency code ("" when the Currency cell is not one; a blank one is the default)."""
+    currency = cells.text(v.get("Currency")).upper() or config.aging.default_currency
+    return currency if currency in _CURRENCIES else ""
+
+
 def _load_invoices(
-    rows: _Rows, clients: Mapping[str, Client], clients_sheet: RawSheet, config: Config, problems: list[Problem]
+    rows: _Rows, clients: Mapping[str, Client], clients_sheet: RawSheet, config: Config, problems: list[Problem],
+    payments: Mapping[str, tuple[Decimal, date | None]] | None = None,
 ) -> list[Invoice]:
+    """The Invoices rows, typed. With a Payments sheet (`payments`: invoice -> the sum of its payments and the
+    last one's date), Amount Paid is that sum, and the last payment dates a full one that has no Paid Date."""
     order = config.workbook.date_order
     counts: Counter[str] = Counter(invoice_key(v.get("Invoice No")) for _, v in rows)
     invoices: list[Invoice] = []
@@ -208,10 +222,9 @@ def _load_invoices(
         elif client.email_problem is not None:
             problems.append(Problem(client.email_problem.cell, client.email_problem.message + " No reminder can be sent.", no))
 
-        currency = cells.text(v.get("Currency")).upper() or config.aging.default_currency
-        if currency not in _CURRENCIES:
+        currency = _currency(v, config)
+        if not currency:
             bad("Currency", f"'{cells.text(v.get('Currency'))}' is not a currency code; write one like USD, KRW or CNY.")
-            currency = ""
         amount, err = parse_money(v.get("Amount"), currency) if currency else (None, "")
         if err:
             bad("Amount", err)
@@ -248,6 +261,11 @@ def _load_invoices(
         status, err = cells.parse_status(v.get("Status"))
         if err:
             bad("Status", err, blocking=False)
+        if payments is not None:
+            total, last = payments.get(no, _UNPAID)
+            paid = paid if paid is not None and paid == total else total  # (the sum the last run wrote, as written)
+            if paid_date is None and amount is not None and total >= amount and total > 0:
+                paid_date = last
         invoices.append(Invoice(
             invoice_no=no,
             client_id=cid,
@@ -268,8 +286,8 @@ def _load_invoices(
     return invoices
 
 
-def _load_payments(rows: _Rows, invoices: list[Invoice], config: Config) -> tuple[Payment, ...]:
-    currency_of = {inv.invoice_no: inv.currency for inv in invoices}
+def _load_payments(rows: _Rows, currency_of: Mapping[str, str], config: Config) -> tuple[Payment, ...]:
+    """The Payments rows, typed (`currency_of`: each invoice's currency, "" for one that is not a code)."""
     payments = []
     for row, v in rows:
         no = invoice_key(v.get("Invoice No"))
@@ -290,25 +308,18 @@ def _load_payments(rows: _Rows, invoices: list[Invoice], config: Config) -> tupl
     return tuple(payments)
 
 
-def _apply_payments(invoices: list[Invoice], payments: tuple[Payment, ...]) -> list[Invoice]:
-    """With a Payments sheet, Amount Paid is the sum of its rows, and the last payment dates a full one."""
+_UNPAID = (Decimal(0), None)
+
+
+def _paid(payments: tuple[Payment, ...]) -> dict[str, tuple[Decimal, date | None]]:
+    """Invoice -> the sum of its payments and the date of the last dated one."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     last: dict[str, date] = {}
     for p in payments:
         totals[p.invoice_no] += p.amount
         if p.date and (p.invoice_no not in last or p.date > last[p.invoice_no]):
             last[p.invoice_no] = p.date
-    out = []
-    for inv in invoices:
-        paid = totals.get(inv.invoice_no, Decimal(0))
-        paid_date = inv.paid_date
-        if paid_date is None and inv.amount is not None and paid >= inv.amount and paid > 0:
-            paid_date = last.get(inv.invoice_no)
-        if paid == inv.amount_paid and paid_date == inv.paid_date:  # (the sum the last run wrote)
-            out.append(inv)
-        else:  # as dataclasses.replace, in half its time (most paid invoices of a big book come here)
-            out.append(Invoice(**{**vars(inv), "amount_paid": paid, "paid_date": paid_date}))
-    return out
+    return {no: (total, last.get(no)) for no, total in totals.items()}
 
 
 def logged_at(value: object, tz: tzinfo) -> datetime:

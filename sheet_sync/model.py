@@ -144,6 +144,8 @@ def normalize_name(name: object) -> str:
 
 def invoice_key(value: object) -> str:
     """The text form of an Invoice No or Client ID cell, so `1001`, `1001.0` and `"1001 "` match."""
+    if value.__class__ is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float):

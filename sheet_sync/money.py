@@ -17,6 +17,7 @@ from sheet_sync.cells import is_blank, quoted
 
 LOCALES = {"en": "en_US", "ko": "ko_KR", "zh": "zh_Hans_CN"}
 MAX_AMOUNT = Decimal(10) ** 15  # a thousand trillion in any currency: beyond it, a typing mistake
+_FAST_LIMIT = 10 ** 14  # a number cell below this (and not NaN) is an amount as it stands, however it rounds
 
 
 def _show(value: object) -> str:
@@ -101,6 +102,10 @@ def parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
     currency than the invoice's is an error, never a silent conversion. An amount of a thousand trillion
     or more is an error too.
     """
+    kind = value.__class__
+    if (kind is float or kind is int) and -_FAST_LIMIT < value < _FAST_LIMIT:  # a number cell, the common one
+        # repr gives the shortest decimal that round-trips: 1250.1 -> "1250.1", not 1250.0999...
+        return Decimal(repr(value) if kind is float else value).quantize(_quantum(currency), ROUND_HALF_UP), ""
     try:
         amount, error = _parse_money(value, currency)
         fits = amount is None or abs(amount) < MAX_AMOUNT

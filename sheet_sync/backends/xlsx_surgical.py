@@ -420,6 +420,17 @@ def _dropdown(sheet: ToolSheet) -> tuple[str, tuple[str, ...]] | None:
     return f"{letter}2:{letter}{max(sheet.filter_rows, 2)}", choices
 
 
+def _adjacent(columns: Sequence[int]) -> list[list[int]]:
+    """Sorted columns in runs of adjacent ones: [8, 16, 17, 18] -> [[8], [16, 17, 18]]."""
+    runs: list[list[int]] = []
+    for column in columns:
+        if runs and runs[-1][-1] == column - 1:
+            runs[-1].append(column)
+        else:
+            runs.append([column])
+    return runs
+
+
 def _source_of(rels_part: str) -> str:
     folder, name = rels_part.rsplit("/_rels/", 1) if "/_rels/" in rels_part else ("", rels_part.split("_rels/", 1)[-1])
     name = name[:-len(".rels")]
@@ -507,6 +518,7 @@ class _CellWriter:
         self._seen: dict[int, int | None] = {}  # column -> the style its last existing cell had
         self._skip = len(sheet.p) + 3  # `<c ` before a cell's address
         self._row_end = b"</" + sheet.p + b"row>"
+        self._runs: dict[tuple[int, ...], list[list[int]]] = {}  # the columns a row's puts name -> their runs
 
     def _head(self, column: int) -> bytes:
         head = self._heads.get(column)
@@ -565,18 +577,18 @@ class _CellWriter:
         """Each run of adjacent columns as one stretch of bytes: its written cells one after the other, found by
         the first one's address; a blank between them must have no cell (it would stand in the stretch), a blank
         at the run's end neither (the row must end there). False when this cannot tell (then cell by cell)."""
-        data, number, seen, tails = self.sheet.data, str(row.number).encode(), self._seen, self._tails
-        columns = sorted(puts)
-        k, n = 0, len(columns)
-        while k < n:
-            last = k
-            while last + 1 < n and columns[last + 1] == columns[last] + 1:
-                last += 1
-            pieces: list[bytes] = []
+        data, number, seen, tails, heads = self.sheet.data, str(row.number).encode(), self._seen, self._tails, self._heads
+        runs = self._runs.get(tuple(puts))
+        if runs is None:
+            runs = self._runs[tuple(puts)] = _adjacent(sorted(puts))
+        for run in runs:
+            # the stretch is number.join([head, tail + head, ..., tail]): each cell's address ends in the row number
+            parts: list[bytes] = []
             trailing_blank = False
-            for column in columns[k:last + 1]:
+            for column in run:
                 put = puts[column]
-                value, style = put.value, put.style if put.__class__ is Put else None
+                value = put.value
+                style = put.style if put.__class__ is Put else None
                 if style is None and value is not None and value != "":
                     style = seen.get(column, -1)
                     if style == -1:
@@ -585,19 +597,23 @@ class _CellWriter:
                 if tail == b"":
                     tail = self._tail(put, style)
                 if tail is None:
-                    if not pieces:  # a blank first: a cell before the stretch would not be seen
+                    if not parts:  # a blank first: a cell before the stretch would not be seen
                         return False
                     trailing_blank = True
                     continue
                 trailing_blank = False
-                pieces += [self._heads.get(column) or self._head(column), number, tail]
-            stretch = b"".join(pieces)
-            at = data.find(pieces[0][self._skip:] + number + b'"', row.tag_end, row.end) - self._skip
-            if at < row.tag_end or not data.startswith(stretch, at):
+                head = heads.get(column) or self._head(column)
+                if parts:
+                    parts[-1] += head
+                else:
+                    parts.append(head)
+                parts.append(tail)
+            first = parts[0]
+            at = data.find(first[self._skip:] + number + b'"', row.tag_end, row.end) - self._skip
+            if at < row.tag_end or not data.startswith(number.join(parts), at):
                 return False
-            if trailing_blank and not data.startswith(self._row_end, at + len(stretch)):
+            if trailing_blank and not data.startswith(self._row_end, at + sum(map(len, parts)) + len(number) * (len(parts) - 1)):
                 return False
-            k = last + 1
         return True
 
     def _cells_unchanged(self, row: Row, puts: Mapping[int, Put | Cell]) -> bool:
