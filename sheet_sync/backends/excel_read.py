@@ -7,6 +7,7 @@ import os
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from queue import Queue
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -58,34 +59,41 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
     todo = [(canonical, title) for canonical, title in wanted.items() if title is not None]
     found: dict[str, RawSheet] = {}
     # calamine parses a sheet without holding Python's lock: the sheets are parsed side by side (each by a reader of
-    # its own), and each is typed here as soon as it is parsed, while the others still are
+    # its own), and each is typed here as soon as it is parsed, whichever comes first, while the others still are
+    parsed: Queue = Queue()
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
-        grids = [(canonical, title, pool.submit(_parse, path, title, book if i == 0 else None))
-                 for i, (canonical, title) in enumerate(todo)]
-        while grids:
-            canonical, title, grid = grids.pop(0)  # (a sheet's cells are let go once it is typed)
+        for i, (canonical, title) in enumerate(todo):
+            pool.submit(_parse, parsed, path, canonical, title, book if i == 0 else None)
+        del book
+        for _ in todo:
+            canonical, title, sheet = parsed.get()
             try:
-                cells = grid.result().to_python(skip_empty_area=False)
+                if isinstance(sheet, BaseException):
+                    raise sheet
+                cells = sheet.to_python(skip_empty_area=False)
             except Exception as exc:  # calamine's own errors: a damaged sheet part (e.g. larger than the zip says)
                 raise SheetSyncError(f"Cannot read the {title} sheet of {path.name} ({type(exc).__name__}: {exc}); "
                                      "open the workbook in Excel and save it again.",
                                      kind=ErrorKind.WORKBOOK_UNREADABLE,
                                      fix=f"open {path.name} in Excel and save it again") from None
-            del grid
+            del sheet  # (a sheet's cells are let go once it is typed)
             found[canonical] = raw_sheet(title, cells, sheets[canonical][1], _cells)
             del cells
-    return found
+    return {canonical: found[canonical] for canonical, _ in todo}
 
 
-def _parse(path: Path, title: str, book=None):
-    """One sheet as calamine parses it (its cells still calamine's, compact, until `to_python`), by `book` or by a
-    reader of its own (a reader is not shared between threads)."""
+def _parse(parsed: Queue, path: Path, canonical: str, title: str, book=None) -> None:
+    """Put one sheet as calamine parses it (its cells still calamine's, compact, until `to_python`), or what calamine
+    raised, into `parsed`; by `book` or by a reader of its own (a reader is not shared between threads)."""
     from python_calamine import load_workbook
 
-    if book is None:
-        with open(path, "rb") as fh:
-            book = load_workbook(fh)
-    return book.get_sheet_by_name(title)
+    try:
+        if book is None:
+            with open(path, "rb") as fh:
+                book = load_workbook(fh)
+        parsed.put((canonical, title, book.get_sheet_by_name(title)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the reading thread, which says it (and never waits in vain)
+        parsed.put((canonical, title, exc))
 
 
 # The texts pandas reads as a missing value (pandas.io.parsers STR_NA_VALUES); such a cell is blank here too.
