@@ -209,10 +209,12 @@ class SheetXml:
                     break
         return last
 
-    def last_value_row(self) -> int:
-        """The last row with a value in any cell (formatting alone does not count); 0 for none."""
+    def last_value_row(self, columns: Sequence[int] | None = None) -> int:
+        """The last row with a value in any cell, or in any of `columns` (formatting alone does not count); 0 for
+        none. Read from the end: a row or two, as a sheet's last rows hold its values."""
         for row in reversed(self.rows):
-            if any(c.inner and (self._v_re.search(c.inner) or self._is_re.search(c.inner)) for c in self.cells(row)):
+            if any(c.inner and (columns is None or c.column in columns)
+                   and (self._v_re.search(c.inner) or self._is_re.search(c.inner)) for c in self.cells(row)):
                 return row.number
         return 0
 

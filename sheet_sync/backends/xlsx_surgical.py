@@ -145,9 +145,9 @@ class _Edit:
             log_sheet = self.sheet(entry)
             hrow, headers = self.header_row(log_sheet, LOG_COLUMNS[0])
             cols = log_columns(headers)
-            found = log_sheet.column_values(cols, hrow + 1, self.strings)
-            last = max([hrow, *(r for c in found.values() for r in c)])
-            id_col = found[cols[LOG_COLUMNS.index("Message ID")]]
+            message_ids = cols[LOG_COLUMNS.index("Message ID")]
+            id_col = log_sheet.column_values([message_ids], hrow + 1, self.strings)[message_ids]
+            last = max(hrow, log_sheet.last_value_row(cols))
             ids = tuple("" if id_col.get(r) is None else str(id_col[r]) for r in range(hrow + 1, last + 1))
             log = LogShape(entry.name, hrow, headers, ids, last)
         if invoices is not None and inv_sheet is not None and plan.invoice_rows_add:  # added rows go below the last
