@@ -294,8 +294,13 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
     def put_row(row: int, values: Sequence[Any]) -> None:
         money = pattern(row)
         for col, value in zip(tool_cols, values):
-            if value is None or value.__class__ is str and value.isprintable():  # most cells: as they are
+            kind = value.__class__
+            if value is None or kind is str and value.isprintable():  # most cells: as they are (as _cell puts them)
                 cells.append(Cell(row, col, value))
+            elif kind is Decimal or kind is int:
+                cells.append(Cell(row, col, value, money if col in money_cols else None))
+            elif kind is date:
+                cells.append(Cell(row, col, value, DATE_PATTERN))
             else:
                 cells.append(_cell(row, col, value, money if col in money_cols else None))
 

@@ -79,10 +79,13 @@ def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, st
     first = header_idx + 2
     if names:
         values = [convert([line[j - 1] for line in body]) for j in columns.values()]
-        # Rows where every recognised cell is blank are left out (owners leave gaps).
-        filled: set[int] = set()
-        for column in values:
-            filled.update(_filled(column))
+        # Rows where every recognised cell is blank are left out (owners leave gaps): the first column says it
+        # for most rows, the others are looked at only in the rows where it is blank
+        filled = set(_filled(values[0]))
+        if len(filled) < len(body):
+            gaps = [i for i in range(len(body)) if i not in filled]
+            for column in values[1:]:
+                filled.update(gaps[k] for k in _filled([column[i] for i in gaps]))
         by_row = list(zip(*values))
         rows = tuple((first + i, dict(zip(names, by_row[i]))) for i in sorted(filled))
     else:

@@ -357,6 +357,23 @@ def _escape_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def number_text(value: int | Decimal | float) -> str | None:
+    """A number as a cell's `<v>` holds it (None for NaN and infinities): a Decimal in its shortest form, as Excel
+    stores a number: 0.00 and 0 (or 1592.10 and 1592.1) are one value, and a cell that holds it already is left
+    alone on a re-run."""
+    if isinstance(value, Decimal):
+        return (format(value.normalize(), "f") if value else "0") if value.is_finite() else None
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else None
+    return str(int(value))
+
+
+def number_frame(p: str, style: int | None) -> tuple[str, str]:
+    """What stands in a number cell's XML between its address's end and the number, and after the number."""
+    s = f' s="{style}"' if style else ""
+    return f'"{s}><{p}v>', f"</{p}v></{p}c>"
+
+
 def cell_xml(p: str, ref: str, value: Any, style: int | None, date1904: bool = False) -> str | None:
     """The `<c>` element holding `value` (None: an empty cell, kept only when it has a style)."""
     s = f' s="{style}"' if style else ""
@@ -365,17 +382,11 @@ def cell_xml(p: str, ref: str, value: Any, style: int | None, date1904: bool = F
     if isinstance(value, bool):
         return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, (int, Decimal, float)):
-        if isinstance(value, Decimal):
-            # the shortest form, as Excel stores a number: 0.00 and 0 (or 1592.10 and 1592.1) are one value, and a
-            # cell that holds it already is left alone on a re-run
-            number = (format(value.normalize(), "f") if value else "0") if value.is_finite() else None
-        elif isinstance(value, float):
-            number = repr(value) if value == value and abs(value) != float("inf") else None
-        else:
-            number = str(value)
+        number = number_text(value)
         if number is None:
             return f'<{p}c r="{ref}"{s}/>' if style else None
-        return f'<{p}c r="{ref}"{s}><{p}v>{number}</{p}v></{p}c>'
+        before, after = number_frame(p, style)
+        return f'<{p}c r="{ref}{before}{number}{after}'
     if isinstance(value, date):
         return f'<{p}c r="{ref}"{s}><{p}v>{serial(value, date1904)}</{p}v></{p}c>'
     if isinstance(value, timedelta):

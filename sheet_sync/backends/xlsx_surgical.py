@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -29,7 +30,7 @@ from sheet_sync.backends.xlsx_package import (
     CHART_CT, DRAWING_CT, REL_TYPE, WORKSHEET_CT, ContentTypes, SheetEntry, Workbook, free_part, read_rels,
     rels_name, rels_xml, shared_strings, with_count_reduced,
 )
-from sheet_sync.backends.xlsx_sheet import Existing, Put, Row, SheetXml, cell_xml
+from sheet_sync.backends.xlsx_sheet import Existing, Put, Row, SheetXml, cell_xml, number_frame, number_text
 from sheet_sync.backends.xlsx_styles import Styles
 from sheet_sync.backends.xlsx_tool_sheets import chart_xml, drawing_xml, filter_ref, sheet_xml
 from sheet_sync.backends.xlsx_zip import (
@@ -519,6 +520,7 @@ class _CellWriter:
         self._skip = len(sheet.p) + 3  # `<c ` before a cell's address
         self._row_end = b"</" + sheet.p + b"row>"
         self._runs: dict[tuple[int, ...], list[list[int]]] = {}  # the columns a row's puts name -> their runs
+        self._frames: dict[tuple, tuple[bytes, bytes]] = {}  # (format, style) -> a number cell's XML around the number
 
     def _head(self, column: int) -> bytes:
         head = self._heads.get(column)
@@ -530,6 +532,13 @@ class _CellWriter:
     def _tail(self, put: Put | Cell, style: int | None) -> bytes | None:
         """The cell's XML after its row number (`"` and the rest), for `put` in a cell of style `style`."""
         value = put.value
+        if value.__class__ is Decimal and value.is_finite():  # amounts differ row by row: made, not remembered
+            frame = self._frames.get((put.number_format, style))
+            if frame is None:
+                xf = style if put.number_format is None else self.writer.styles.with_format(style or 0, put.number_format)
+                before, after = number_frame(self._p, xf)
+                frame = self._frames[(put.number_format, style)] = (before.encode(), after.encode())
+            return frame[0] + number_text(value).encode() + frame[1]
         key = (value.__class__, value, put.number_format, style)
         tail = self._tails.get(key, b"")
         if tail == b"":
