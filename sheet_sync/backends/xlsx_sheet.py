@@ -100,7 +100,8 @@ class SheetXml:
         self.body_end = m.end() if m.group(1) else data.find(b"</" + self.p + b"sheetData>", m.end())
         if self.body_end < 0:
             raise Unsupported(f"{name}: sheetData is not closed")
-        if _NOT_CELLS.search(data, self.body_start, self.body_end):
+        if (data.find(b"<!", self.body_start, self.body_end) >= 0 or data.find(b"<?", self.body_start, self.body_end) >= 0) \
+                and _NOT_CELLS.search(data, self.body_start, self.body_end):
             raise Unsupported(f"{name} has comments or CDATA among its cells")
         self._row_re = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/>|>)")
         self._row_end = b"</" + self.p + b"row>"
@@ -111,8 +112,11 @@ class SheetXml:
         self._is_re = re.compile(rb"<" + p + rb"is(?:\s[^>]*)?>(.*?)</" + p + rb"is>", re.S)
         self._f_re = re.compile(rb"<" + p + rb"f[\s/>]")
         self.rows = list(self._rows())
-        self.cells_have_refs = re.compile(rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)").search(
-            data, self.body_start, self.body_end) is None
+        # every cell has its address: as programs write it (each `<c` starts `<c r="`, counted), else by a search
+        tag = b"<" + self.p + b"c"
+        self.cells_have_refs = data.count(tag, self.body_start, self.body_end) == data.count(
+            tag + b' r="', self.body_start, self.body_end) or re.compile(
+            rb"<" + p + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)").search(data, self.body_start, self.body_end) is None
 
     def _rows(self) -> Iterator[Row]:
         pos, last = self.body_start, 0

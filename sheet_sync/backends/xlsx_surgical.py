@@ -586,42 +586,43 @@ class _CellWriter:
         """Each run of adjacent columns as one stretch of bytes: its written cells one after the other, found by
         the first one's address; a blank between them must have no cell (it would stand in the stretch), a blank
         at the run's end neither (the row must end there). False when this cannot tell (then cell by cell)."""
-        data, number, seen, tails, heads = self.sheet.data, str(row.number).encode(), self._seen, self._tails, self._heads
+        data, number, seen, tails, heads = self.sheet.data, b"%d" % row.number, self._seen, self._tails, self._heads
+        frames = self._frames
         runs = self._runs.get(tuple(puts))
         if runs is None:
             runs = self._runs[tuple(puts)] = _adjacent(sorted(puts))
         for run in runs:
-            # the stretch is number.join([head, tail + head, ..., tail]): each cell's address ends in the row number
+            # the stretch: each cell's head (up to its row number), the row number, its tail
             parts: list[bytes] = []
             trailing_blank = False
             for column in run:
                 put = puts[column]
                 value = put.value
+                kind = value.__class__
                 style = put.style if put.__class__ is Put else None
-                if style is None and value is not None and value != "":
+                if style is None and value is not None and (kind is not str or value):
                     style = seen.get(column, -1)
                     if style == -1:
                         return False
-                tail = tails.get((value.__class__, value, put.number_format, style), b"")
-                if tail == b"":
-                    tail = self._tail(put, style)
-                if tail is None:
-                    if not parts:  # a blank first: a cell before the stretch would not be seen
-                        return False
-                    trailing_blank = True
-                    continue
-                trailing_blank = False
-                head = heads.get(column) or self._head(column)
-                if parts:
-                    parts[-1] += head
+                if kind is Decimal and (frame := frames.get((put.number_format, style))) is not None \
+                        and value.is_finite():  # an amount: made around its number, as _tail makes it
+                    tail = frame[0] + (format(value.normalize(), "f").encode() if value else b"0") + frame[1]
                 else:
-                    parts.append(head)
-                parts.append(tail)
-            first = parts[0]
-            at = data.find(first[self._skip:] + number + b'"', row.tag_end, row.end) - self._skip
-            if at < row.tag_end or not data.startswith(number.join(parts), at):
+                    tail = tails.get((kind, value, put.number_format, style), b"")
+                    if tail == b"":
+                        tail = self._tail(put, style)
+                    if tail is None:
+                        if not parts:  # a blank first: a cell before the stretch would not be seen
+                            return False
+                        trailing_blank = True
+                        continue
+                trailing_blank = False
+                parts += (heads.get(column) or self._head(column), number, tail)
+            at = data.find(parts[0][self._skip:] + number + b'"', row.tag_end, row.end) - self._skip
+            stretch = b"".join(parts)
+            if at < row.tag_end or not data.startswith(stretch, at):
                 return False
-            if trailing_blank and not data.startswith(self._row_end, at + sum(map(len, parts)) + len(number) * (len(parts) - 1)):
+            if trailing_blank and not data.startswith(self._row_end, at + len(stretch)):
                 return False
         return True
 
