@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Mapping
 
 from babel.numbers import list_currencies
@@ -177,7 +178,12 @@ def _rows_of_client(clients_sheet: RawSheet, cid: str) -> list[CellRef]:
 
 def _currency(v: Mapping[str, object], config: Config) -> str:
     """An Invoices row's currency code ("" when the Currency cell is not one; a blank one is the default)."""
-    currency = cells.text(v.get("Currency")).upper() or config.aging.default_currency
+    return _currency_code(v.get("Currency"), config.aging.default_currency)
+
+
+@lru_cache(maxsize=256)  # a book holds a few currencies (a cell is text, a number or blank: hashable)
+def _currency_code(cell: object, default: str) -> str:
+    currency = cells.text(cell).upper() or default
     return currency if currency in _CURRENCIES else ""
 
 

@@ -110,10 +110,14 @@ def _cells(values: list[object]) -> list[object]:
         return [NAN if v in NA_TEXTS else v for v in values]
     if kinds <= _NUMBER:
         return [STORED_NAN if v != v else int(v) if v.is_integer() else v for v in values]
+    if kinds <= _PLAIN:  # numbers or dates among blank ("") and other text: each by its kind, as _cell does
+        return [(NAN if v in NA_TEXTS else v) if (kind := v.__class__) is str
+                else (STORED_NAN if v != v else int(v) if v.is_integer() else v) if kind is float
+                else datetime(v.year, v.month, v.day) for v in values]
     return [_cell(v) for v in values]
 
 
-_TEXT, _NUMBER = frozenset({str}), frozenset({float})
+_TEXT, _NUMBER, _PLAIN = frozenset({str}), frozenset({float}), frozenset({str, float, date})
 
 
 def _cell(value: object) -> object:
