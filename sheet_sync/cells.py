@@ -114,8 +114,11 @@ _MONTH_DAY = re.compile(r"^([A-Za-z]+)\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+
 
 def parse_date(value: object, date_order: str = "DMY") -> tuple[date | None, str]:
     """A date cell: a real date, an Excel serial number, or text in a common form (years 1900 to 2199)."""
-    if value.__class__ is datetime and FIRST_YEAR <= value.year <= LAST_YEAR:
+    kind = value.__class__
+    if kind is datetime and FIRST_YEAR <= value.year <= LAST_YEAR:
         return value.date(), ""  # a date cell as read, the common one
+    if value is None or kind is float and value != value:
+        return None, ""  # an empty cell
     day, error = _parse_date(value, date_order)
     if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
         return None, f"{_show(value)} is not a date sheet-sync can use: write a date between {FIRST_YEAR} and {LAST_YEAR}."
