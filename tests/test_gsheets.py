@@ -550,7 +550,8 @@ def test_a_second_run_on_the_same_sheet_stops_before_sending(tmp_path, emulator)
     assert len(first.sent) == 2
     assert len(second) == 1 and "Another sheet-sync run" in second[0] and "wait for it to finish" in second[0]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2  # the second run sent nothing
-    assert emulator.developer_metadata == []  # the first run's final write cleared its mark
+    # the first run's final write cleared its mark (the tool sheets' look it keeps for the next run stays)
+    assert [m["metadataKey"] for m in emulator.developer_metadata] == ["sheet-sync-tool-sheets-look"]
     assert api.sync(config, as_of=AS_OF, dry_run=True).messages == ()  # and the sheet is free again
 
 
@@ -574,7 +575,7 @@ def test_a_mark_left_by_a_run_that_died_expires(tmp_path, emulator, capsys):
     mark(minutes_ago=45)  # its run died long ago
     assert main(args) == 0
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
-    assert emulator.developer_metadata == []
+    assert [m["metadataKey"] for m in emulator.developer_metadata] == ["sheet-sync-tool-sheets-look"]
 
 
 def test_a_sheet_shared_as_viewer_stops_before_sending(tmp_path, emulator, monkeypatch, capsys):

@@ -159,7 +159,7 @@ def assert_same_sheets(em: Emulator, full: Emulator) -> None:
         assert {k: mine.formats.get(k) for k in numbers} == {k: theirs.formats.get(k) for k in numbers}, title
 
 
-@pytest.mark.parametrize("n", [2_000, 4_000])  # at 1,000 the constant part (widths, chart) is ~9 %
+@pytest.mark.parametrize("n", [1_000, 4_000])
 def test_a_rerun_with_one_percent_changed_sends_a_tenth_of_the_bytes_and_gives_what_a_full_write_gives(tmp_path, n):
     em = Emulator().start()
     try:
@@ -210,10 +210,59 @@ def test_nothing_changed_writes_no_values_and_a_new_day_only_what_the_day_moved(
         assert [r["repeatCell"]["range"]["startRowIndex"] for r in formats] == [last_run]  # its row's formats only
         assert not [r for r in structure if "Dimension" in next(iter(r))
                     and "Properties" not in next(iter(r))]  # no rows moved
-        assert sum(em.request_bytes) < 10_000  # widths, filters, header styles and the chart
+        assert not [r for r in structure if "updateDimensionProperties" in r or "backgroundColor" in str(r)]
+        assert sum(em.request_bytes) < 6_000  # the filters, the chart, the heartbeat's formats
         em.bodies = None
         api.sync(config, as_of=AS_OF + timedelta(days=1))  # days overdue move: those cells, not the others
         assert_same_as_a_full_write(em, tmp_path, AS_OF + timedelta(days=1))
+    finally:
+        em.stop()
+
+
+def test_the_tool_sheets_header_style_and_widths_are_sent_when_they_change(tmp_path):
+    """The Aging sheets' header style and column widths cost about 2 kB a sheet: a run sends the header's style
+    when the header changes and the widths that change (the last run's are kept in the sheet's developer
+    metadata); with that record gone, all of them again."""
+    em = Emulator().start()
+    try:
+        load(em, realistic_sheets(200, AS_OF))
+        config = sheet_config(tmp_path, em, NO_THANKS)
+
+        def structure() -> list[dict]:
+            em.bodies = []
+            api.sync(config, as_of=AS_OF)
+            requests = [r for body in em.bodies if "requests" in body for r in body["requests"]]
+            em.bodies = None
+            return requests
+
+        def widths(requests) -> dict[int, list[tuple[int, int]]]:
+            out: dict[int, list[tuple[int, int]]] = {}
+            for r in requests:
+                if "updateDimensionProperties" in r:
+                    span = r["updateDimensionProperties"]["range"]
+                    out.setdefault(span["sheetId"], []).append((span["startIndex"], span["endIndex"]))
+            return out
+
+        def header_styles(requests) -> int:
+            return sum("backgroundColor" in str(r) for r in requests)
+
+        first = structure()
+        tool_ids = {s.sheet_id for s in em.sheets if s.title in ("Aging", "Aging Summary")}
+        assert header_styles(first) == 3 and set(widths(first)) >= tool_ids  # (the new Reminder Log has one too)
+        assert [m["metadataKey"] for m in em.developer_metadata] == ["sheet-sync-tool-sheets-look"]
+        again = structure()
+        assert header_styles(again) == 0 and widths(again) == {}
+        clients = em.sheet("Clients")
+        name_col = em.values("Clients")[0].index("Name") + 1
+        long_name = "Northwind Traders and Sons International"
+        clients.cells[(2, name_col)] = long_name  # the Client columns widen, the others stay
+        widened = structure()
+        assert header_styles(widened) == 0
+        assert {sheet_id: spans for sheet_id, spans in widths(widened).items()} == {sheet_id: [(1, 2)] for sheet_id in tool_ids}
+        em.developer_metadata.clear()  # the record is gone: everything again
+        redone = structure()
+        assert header_styles(redone) == 2 and set(widths(redone)) == tool_ids
+        assert sum(b - a for spans in widths(redone).values() for a, b in spans) == 24  # 12 columns a sheet
     finally:
         em.stop()
 

@@ -26,6 +26,7 @@ built in sheets_requests.py.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -43,7 +44,8 @@ from sheet_sync.backends.sheets_diff import (
     SKIP, ReadColumns, invoice_diff, read_columns, tool_sheet_diff, value_ranges,
 )
 from sheet_sync.backends.sheets_requests import (
-    blank_value, bold_header, chart_request, column_widths, format_requests, list_validation, quote_sheet_always,
+    blank_value, bold_header, chart_request, column_widths, format_requests, list_validation, pixel_widths,
+    quote_sheet_always,
     rows_request, spread,
 )
 from sheet_sync.config import Config
@@ -79,6 +81,32 @@ def _run_mark(meta: Mapping) -> dict | None:
     return next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == RUN_MARK_KEY), None)
 
 
+# What the last run set of each tool sheet's look: a fingerprint of its header row (styled by `bold_header`) and
+# its column widths in pixels. A re-run sends the header's style only when the header changed, and the widths
+# that changed (Aging and Aging Summary: about 2 kB of requests a sheet, every run, otherwise).
+LOOK_KEY = "sheet-sync-tool-sheets-look"
+
+
+def _looks(meta: Mapping) -> tuple[int | None, dict[str, dict]]:
+    """The metadata id and the {sheet title: look} the last run left (None, {} when none or unreadable)."""
+    found = next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == LOOK_KEY), None)
+    if found is None:
+        return None, {}
+    try:
+        looks = json.loads(found.get("metadataValue") or "{}")
+    except ValueError:
+        looks = {}
+    if not isinstance(looks, dict):
+        looks = {}
+    return found.get("metadataId"), {str(k): v for k, v in looks.items() if isinstance(v, dict)}
+
+
+def _look_of(sheet: ToolSheet) -> dict:
+    """A tool sheet's look: {"header": a fingerprint of its header row, "widths": pixels per column from A}."""
+    header = json.dumps([sheet.columns, [c.value for c in sheet.cells if c.row == 1]], default=str, ensure_ascii=False)
+    return {"header": hashlib.sha256(header.encode("utf-8")).hexdigest()[:16], "widths": pixel_widths(sheet.widths)}
+
+
 class GoogleSheetsBackend(Backend):
     name = "google"
 
@@ -101,6 +129,8 @@ class GoogleSheetsBackend(Backend):
         self._locking = False  # inside run_lock(): a sync that may send
         self._mark_id: int | None = None  # this run's mark on the sheet, while it sends
         self._mark: dict = {}
+        self._looks_then: dict[str, dict] = {}  # the tool sheets' looks as the last run left them, and as this one does
+        self._looks_now: dict[str, dict] = {}
 
     # ---- errors ----------------------------------------------------------------------------
 
@@ -446,8 +476,10 @@ class GoogleSheetsBackend(Backend):
         writes = lay_out(plan, shape)
         requests: list[dict] = []
         data: list[dict] = []
+        look_id, self._looks_then = _looks(self.meta)
+        self._looks_now = dict(self._looks_then)
         if writes.invoices is not None:
-            self._invoices(writes, shape.invoices, plan.default_currency, requests, data)
+            self._invoices(writes, shape.invoices, plan.default_currency, requests, data, plan.tool_columns)
         for sheet in writes.sheets:
             self._tool_sheet(sheet, requests, data)
         if writes.log is not None:
@@ -463,6 +495,8 @@ class GoogleSheetsBackend(Backend):
         if writes.recurring is not None:  # the Recurring sheet's Next Date: values only, the owner's formats kept
             rec_id = self._sheets()[writes.recurring.title]["sheetId"]
             _put(writes.recurring.title, rec_id, writes.recurring.cells, (), requests, data)
+        if self._looks_now != self._looks_then:
+            requests += _look_requests(look_id, self._looks_now)
         # 5. structure and formats (and the run's mark cleared), then 6. every value, RAW.
         requests += self._clear_mark_request()
         if requests:
@@ -475,7 +509,7 @@ class GoogleSheetsBackend(Backend):
                            tuple(c.value for c in inv.new_headers) if inv else (), None, len(self.requests))
 
     def _invoices(self, writes: Writes, shape: InvoicesShape, default_currency: str, requests: list,
-                  data: list) -> None:
+                  data: list, tool_columns: tuple[str, ...] = ()) -> None:
         inv = writes.invoices
         props = self._sheets()[inv.title]
         sheet_id = props["sheetId"]
@@ -487,7 +521,9 @@ class GoogleSheetsBackend(Backend):
         values, formats = inv.cells, inv.cells
         before = self._before
         if before is not None and "Invoices" in self.raw and self.raw["Invoices"].title == inv.title:
-            diff = invoice_diff(inv.cells, shape, before, self._aging_currencies(), default_currency)
+            # the tool's columns hold numbers an earlier run formatted, once one has run here (it left its look)
+            formatted = tool_columns if self._looks_then else ()
+            diff = invoice_diff(inv.cells, shape, before, self._aging_currencies(), default_currency, formatted)
             values, formats = diff.values, diff.formats
         if inv.added:  # recurring invoices, below the last row: the grid grows first (values never grow it)
             last_row = max(c.row for c in inv.added)
@@ -553,11 +589,16 @@ class GoogleSheetsBackend(Backend):
                                                          "gridProperties": grid}}})
             self.meta.setdefault("sheets", []).append({"properties": {"sheetId": sheet_id, "title": sheet.title,
                                                                        "gridProperties": grid}})
-        requests.append(bold_header(sheet_id, sheet.columns))
+        look, then = _look_of(sheet), self._looks_then.get(sheet.title, {}) if diff is not None else {}
+        if then.get("header") != look["header"]:  # (a sheet cleared or added: all of it)
+            requests.append(bold_header(sheet_id, sheet.columns))
+        before = then.get("widths") if isinstance(then.get("widths"), list) else []
+        changed = [c for c, w in enumerate(look["widths"], start=1) if c > len(before) or before[c - 1] != w]
+        requests += column_widths(sheet_id, [sheet.widths[c - 1] for c in changed], first=changed)
+        self._looks_now[sheet.title] = look
         requests.append({"setBasicFilter": {"filter": {"range": {
             "sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": sheet.filter_rows,
             "startColumnIndex": 0, "endColumnIndex": sheet.columns}}}})
-        requests += column_widths(sheet_id, sheet.widths)
         if sheet.dropdown is not None:  # the Outgoing sheet's Approve: rows 2 to the table's last
             requests.append(list_validation(sheet_id, sheet.dropdown[0], 2, max(sheet.filter_rows, 2),
                                             sheet.dropdown[1]))
@@ -584,6 +625,18 @@ class GoogleSheetsBackend(Backend):
             requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS",
                                                  "length": log.last_row - grid_rows + 50}})
         _put(log.title, sheet_id, cells, cells, requests, data)
+
+
+def _look_requests(metadata_id: int | None, looks: Mapping[str, dict]) -> list[dict]:
+    """The tool sheets' looks kept in the spreadsheet's developer metadata, for the next run."""
+    value = json.dumps(looks, ensure_ascii=False, sort_keys=True)
+    if metadata_id is None:
+        return [{"createDeveloperMetadata": {"developerMetadata": {
+            "metadataKey": LOOK_KEY, "metadataValue": value, "location": {"spreadsheet": True},
+            "visibility": "DOCUMENT"}}}]
+    return [{"updateDeveloperMetadata": {
+        "dataFilters": [{"developerMetadataLookup": {"metadataId": metadata_id}}],
+        "developerMetadata": {"metadataValue": value}, "fields": "metadataValue"}}]
 
 
 def _put(title: str, sheet_id: int, values: tuple[Cell, ...], formats: tuple[Cell, ...], requests: list,

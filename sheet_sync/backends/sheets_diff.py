@@ -11,11 +11,12 @@ not whole columns again.
   the owner may sort or insert rows before the write. When the Invoice No column is as it was, rows are
   compared where they stand (blank-numbered rows included); otherwise by Invoice No, and a row whose
   number is blank or stands twice is sent whole. Columns are matched by header.
-- **Number formats** cannot be read back through the values API. The rule: a row none of whose cells
-  changed keeps the formats it has (the tool set them when it wrote those values); a row with a changed
-  cell gets the formats of all its formatted cells again. An Invoices row whose Currency now differs from
-  the one the Aging sheet showed for it counts as changed, so that its Balance takes the new currency's
-  format even when the number stayed the same.
+- **Number formats** cannot be read back through the values API. The rule: a cell whose value is the same
+  keeps its format; a tool column's cell that held a number keeps the format an earlier run set with it,
+  whatever number it gets now (once the sheet has been synced before); any other changed cell gets its format
+  with its value (Amount Paid is the owner's column: its format goes with each new sum). An Invoices row whose
+  Currency now differs from the one the Aging sheet showed for it gets the formats of all its formatted cells
+  again, so that its Balance takes the new currency's format even when the number stayed the same.
 - **The Aging sheets** are rewritten every run, and Aging is sorted oldest first, so one paid invoice moves
   every row below it: rows are matched by Invoice No (Aging) or Client ID (Aging Summary), keeping the
   longest run of rows in the same order; rows no longer there are deleted and new ones inserted
@@ -119,8 +120,13 @@ class Diff:
 
 
 def invoice_diff(cells: Sequence[Cell], shape: InvoicesShape, before: ReadColumns,
-                 currency_then: Mapping[str, str] | None = None, default_currency: str = "") -> Diff:
-    """The Invoices cells that differ from the read, and the formats of the rows they are on."""
+                 currency_then: Mapping[str, str] | None = None, default_currency: str = "",
+                 formatted: Iterable[str] = ()) -> Diff:
+    """The Invoices cells that differ from the read, and the formats to set: of a changed cell, unless it held a
+    number in one of the `formatted` columns (headers: the tool's own columns, which an earlier run wrote and
+    formatted); of every formatted cell of a row that is new, cannot be told, or changed currency."""
+    formatted_columns = {j + 1 for j, h in enumerate(shape.headers) if normalize_name(h) in
+                         {normalize_name(f) for f in formatted}}
     find = row_finder(shape, before)
     keys = [normalize_name(h) for h in shape.headers]
     rows: dict[int, list[Cell]] = {}
@@ -130,15 +136,22 @@ def invoice_diff(cells: Sequence[Cell], shape: InvoicesShape, before: ReadColumn
     formats: list[Cell] = []
     for row, row_cells in rows.items():
         i = find(row)
-        changed = [c for c in row_cells if i is None or not same(_value_at(before, keys, c.column, i), c.value)]
-        if not changed and currency_then and i is not None:
-            changed_currency = _currency_changed(shape, row, currency_then, default_currency)
-        else:
-            changed_currency = False
-        values += changed
-        if changed or changed_currency:
+        if i is None:  # a row that cannot be told: all of it
+            values += row_cells
             formats += [c for c in row_cells if c.number_format]
+            continue
+        changed = [c for c in row_cells if not same(_value_at(before, keys, c.column, i), c.value)]
+        values += changed
+        if currency_then and _currency_changed(shape, row, currency_then, default_currency):
+            formats += [c for c in row_cells if c.number_format]
+        else:  # a number the last run wrote keeps the format it set then (the currency is the same)
+            formats += [c for c in changed if c.number_format and not (
+                c.column in formatted_columns and _is_number(_value_at(before, keys, c.column, i)))]
     return Diff(tuple(values), tuple(formats))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _value_at(before: ReadColumns, keys: list[str], column: int, i: int) -> Any:

@@ -147,12 +147,24 @@ def _kind(pattern: str) -> str:
     return "DATE_TIME" if "hh" in pattern else "DATE" if pattern.startswith("yyyy") else "NUMBER"
 
 
+def pixel_widths(widths) -> list[int]:
+    """Column widths in Excel's character units as pixels (about 7 a character)."""
+    return [int(round(w * 7 + 5)) for w in widths]
+
+
 def column_widths(sheet_id: int, widths, first: list[int] | None = None) -> list[dict]:
-    """Column widths in Excel's character units (about 7 pixels each), from column A or at `first` (1-based)."""
-    columns = first or list(range(1, len(widths) + 1))
+    """Column widths in Excel's character units (about 7 pixels each), from column A or at `first` (1-based);
+    adjacent columns of one width in one request."""
+    columns = first if first is not None else list(range(1, len(widths) + 1))
+    spans: list[list[int]] = []  # [first column, last column, pixels]
+    for c, pixels in zip(columns, pixel_widths(widths)):
+        if spans and spans[-1][1] == c - 1 and spans[-1][2] == pixels:
+            spans[-1][1] = c
+        else:
+            spans.append([c, c, pixels])
     return [{"updateDimensionProperties": {
-        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c - 1, "endIndex": c},
-        "properties": {"pixelSize": int(round(w * 7 + 5))}, "fields": "pixelSize"}} for c, w in zip(columns, widths)]
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": a - 1, "endIndex": b},
+        "properties": {"pixelSize": pixels}, "fields": "pixelSize"}} for a, b, pixels in spans]
 
 
 def _rgb(hex_colour: str) -> dict:
