@@ -90,7 +90,7 @@ def load_line_items(sheet: RawSheet, invoices: Sequence[Invoice], config: Config
     by_no = {inv.invoice_no: inv for inv in invoices}
     lines: dict[str, list[LineItem]] = defaultdict(list)
     broken: set[str] = set()  # invoices with a line that cannot be read: their lines cannot add up
-    def cell(header: str) -> CellRef:
+    def cell(header: str) -> CellRef:  # on the row at hand (made once, not once a line)
         return CellRef(sheet.title, row, sheet.column_of(header))
 
     for row, v in sheet.rows:
