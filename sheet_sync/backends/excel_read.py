@@ -61,7 +61,7 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
     # calamine parses a sheet without holding Python's lock: the sheets are parsed side by side (each by a reader of
     # its own), and each is typed here as soon as it is parsed, whichever comes first, while the others still are
     parsed: Queue = Queue()
-    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), _cpus()))) as pool:
         for i, (canonical, title) in enumerate(todo):
             pool.submit(_parse, parsed, path, canonical, title, book if i == 0 else None)
         del book
@@ -80,6 +80,14 @@ def read_workbook(path: Path, sheets: Mapping[str, tuple[str, Mapping[str, str]]
             found[canonical] = raw_sheet(title, cells, sheets[canonical][1], _cells)
             del cells
     return {canonical: found[canonical] for canonical, _ in todo}
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (a job pinned to one gets one reader at a time)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
 
 
 def _parse(parsed: Queue, path: Path, canonical: str, title: str, book=None) -> None:
