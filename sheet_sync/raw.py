@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sheet_sync.cells import is_blank
@@ -86,8 +87,11 @@ def raw_sheet(title: str, grid: Sequence[Sequence[Any]], wanted: Mapping[str, st
             gaps = [i for i in range(len(body)) if i not in filled]
             for column in values[1:]:
                 filled.update(gaps[k] for k in _filled([column[i] for i in gaps]))
-        by_row = list(zip(*values))
-        rows = tuple((first + i, dict(zip(names, by_row[i]))) for i in sorted(filled))
+        by_row = list(map(dict, map(partial(zip, names), zip(*values))))  # (no Python call per row)
+        if len(filled) == len(body):
+            rows = tuple(zip(range(first, first + len(body)), by_row))
+        else:
+            rows = tuple((first + i, by_row[i]) for i in sorted(filled))
     else:
         rows = tuple((first + i, {}) for i in range(len(body)))
     headers = tuple("" if is_blank(v) else str(v).strip() for v in header_values)
