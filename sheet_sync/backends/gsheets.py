@@ -477,7 +477,7 @@ class GoogleSheetsBackend(Backend):
         requests: list[dict] = []
         data: list[dict] = []
         look_id, self._looks_then = _looks(self.meta)
-        self._looks_now = dict(self._looks_then)
+        self._looks_now = {}  # (the sheets this run writes: a renamed one is forgotten)
         if writes.invoices is not None:
             self._invoices(writes, shape.invoices, plan.default_currency, requests, data, plan.tool_columns)
         for sheet in writes.sheets:
