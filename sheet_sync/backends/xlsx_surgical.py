@@ -606,7 +606,7 @@ class _CellWriter:
                         return False
                 if kind is Decimal and (frame := frames.get((put.number_format, style))) is not None \
                         and value.is_finite():  # an amount: made around its number, as _tail makes it
-                    tail = frame[0] + (format(value.normalize(), "f").encode() if value else b"0") + frame[1]
+                    tail = frame[0] + number_text(value).encode() + frame[1]
                 else:
                     tail = tails.get((kind, value, put.number_format, style), b"")
                     if tail == b"":
