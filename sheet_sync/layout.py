@@ -229,8 +229,13 @@ def _format_of(value: Any, pattern: str | None) -> str | None:
 
 
 def _cell(row: int, column: int, value: Any, pattern: str | None = None) -> Cell:
-    if value is None or value.__class__ is str and not has_control(value):  # most cells: no format, as they are
+    kind = value.__class__
+    if value is None or kind is str and not has_control(value):  # most cells: no format, as they are
         return Cell(row, column, value)
+    if kind is Decimal or kind is int:  # an amount or a count: as _format_of formats it, without its checks
+        return Cell(row, column, value, pattern or None)
+    if kind is date:
+        return Cell(row, column, value, DATE_PATTERN)
     value = plain(value)
     return Cell(row, column, value, _format_of(value, pattern))
 
@@ -294,15 +299,7 @@ def _invoice_writes(plan: WritePlan, shape: InvoicesShape) -> InvoiceWrites:
     def put_row(row: int, values: Sequence[Any]) -> None:
         money = pattern(row)
         for col, value in zip(tool_cols, values):
-            kind = value.__class__
-            if value is None or kind is str and value.isprintable():  # most cells: as they are (as _cell puts them)
-                cells.append(Cell(row, col, value))
-            elif kind is Decimal or kind is int:
-                cells.append(Cell(row, col, value, money if col in money_cols else None))
-            elif kind is date:
-                cells.append(Cell(row, col, value, DATE_PATTERN))
-            else:
-                cells.append(_cell(row, col, value, money if col in money_cols else None))
+            cells.append(_cell(row, col, value, money if col in money_cols else None))
 
     for no, values in plan.invoice_updates.items():
         for row in rows_by_no.get(no, ()):
