@@ -9,7 +9,7 @@ from enum import StrEnum
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from sheet_sync.cells import visible
 
@@ -156,6 +156,17 @@ def invoice_key(value: object) -> str:
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return str(int(value))
     return str(value).strip()
+
+
+def adjacent_spans(columns: Iterable[int]) -> list[tuple[int, int]]:
+    """Columns as (first, end) spans of adjacent ones, `end` past the last: [8, 16, 17, 18] -> [(8, 9), (16, 19)]."""
+    spans: list[list[int]] = []
+    for c in sorted(columns):
+        if spans and spans[-1][1] == c:
+            spans[-1][1] = c + 1
+        else:
+            spans.append([c, c + 1])
+    return [(a, b) for a, b in spans]
 
 
 def column_number(letters: str) -> int:

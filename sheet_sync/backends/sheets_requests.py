@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from sheet_sync.cells import EXCEL_EPOCH, EXCEL_EPOCH_TIME
 from sheet_sync.layout import HEADER_FILL, HEADER_TEXT, Chart
+from sheet_sync.model import adjacent_spans
 
 REPEAT_BYTES = 240  # about the size of one repeatCell request for a run of rows
 ROW_BYTES = 90  # about the size of one row's format spelt out in an updateCells request
@@ -100,7 +101,7 @@ def format_requests(sheet_id: int, columns: Mapping[int, Mapping[int, str]]) -> 
     for cells, cols in groups.items():
         down = dict(cells)
         rows = [r for r, _ in cells]
-        for first, end in _spans(cols):
+        for first, end in adjacent_spans(cols):
             k = 0
             while k < len(rows):
                 m = k + 1
@@ -130,17 +131,6 @@ def _stretch(sheet_id: int, stretch: list[int], down: Mapping[int, str], first: 
         return [number_format(sheet_id, a, b, first, end, p, _kind(p)) for a, b, p in plain]
     return [number_format(sheet_id, stretch[0], stretch[-1] + 1, first, end, common, _kind(common))] + \
         [number_format(sheet_id, a, b, first, end, p, _kind(p)) for a, b, p in others]
-
-
-def _spans(cols: list[int]) -> list[tuple[int, int]]:
-    """Sorted columns as (first, end) spans of adjacent ones."""
-    spans: list[list[int]] = []
-    for c in sorted(cols):
-        if spans and spans[-1][1] == c:
-            spans[-1][1] = c + 1
-        else:
-            spans.append([c, c + 1])
-    return [(a, b) for a, b in spans]
 
 
 def _kind(pattern: str) -> str:

@@ -41,7 +41,7 @@ from sheet_sync.layout import (
     AppendShape, Cell, InvoicesShape, InvoiceWrites, LogShape, LogWrites, OwnerCells, OwnerRows, RecurringShape, Shape,
     ToolSheet, header_row, lay_out, log_columns,
 )
-from sheet_sync.model import LOG_COLUMNS, WritePlan, column_letter, column_number, normalize_name
+from sheet_sync.model import LOG_COLUMNS, WritePlan, adjacent_spans, column_letter, column_number, normalize_name
 from sheet_sync.raw import find_sheet
 
 WRITER = "surgical"
@@ -421,17 +421,6 @@ def _dropdown(sheet: ToolSheet) -> tuple[str, tuple[str, ...]] | None:
     return f"{letter}2:{letter}{max(sheet.filter_rows, 2)}", choices
 
 
-def _adjacent(columns: Sequence[int]) -> list[list[int]]:
-    """Sorted columns in runs of adjacent ones: [8, 16, 17, 18] -> [[8], [16, 17, 18]]."""
-    runs: list[list[int]] = []
-    for column in columns:
-        if runs and runs[-1][-1] == column - 1:
-            runs[-1].append(column)
-        else:
-            runs.append([column])
-    return runs
-
-
 def _source_of(rels_part: str) -> str:
     folder, name = rels_part.rsplit("/_rels/", 1) if "/_rels/" in rels_part else ("", rels_part.split("_rels/", 1)[-1])
     name = name[:-len(".rels")]
@@ -587,10 +576,9 @@ class _CellWriter:
         the first one's address; a blank between them must have no cell (it would stand in the stretch), a blank
         at the run's end neither (the row must end there). False when this cannot tell (then cell by cell)."""
         data, number, seen, tails, heads = self.sheet.data, b"%d" % row.number, self._seen, self._tails, self._heads
-        frames = self._frames
         runs = self._runs.get(tuple(puts))
         if runs is None:
-            runs = self._runs[tuple(puts)] = _adjacent(sorted(puts))
+            runs = self._runs[tuple(puts)] = [list(range(a, b)) for a, b in adjacent_spans(puts)]
         for run in runs:
             # the stretch: each cell's head (up to its row number), the row number, its tail
             parts: list[bytes] = []
@@ -604,18 +592,15 @@ class _CellWriter:
                     style = seen.get(column, -1)
                     if style == -1:
                         return False
-                if kind is Decimal and (frame := frames.get((put.number_format, style))) is not None \
-                        and value.is_finite():  # an amount: made around its number, as _tail makes it
-                    tail = frame[0] + number_text(value).encode() + frame[1]
-                else:
-                    tail = tails.get((kind, value, put.number_format, style), b"")
-                    if tail == b"":
-                        tail = self._tail(put, style)
-                    if tail is None:
-                        if not parts:  # a blank first: a cell before the stretch would not be seen
-                            return False
-                        trailing_blank = True
-                        continue
+                # (an amount is not remembered: _tail makes it around its number)
+                tail = tails.get((kind, value, put.number_format, style), b"") if kind is not Decimal else b""
+                if tail == b"":
+                    tail = self._tail(put, style)
+                if tail is None:
+                    if not parts:  # a blank first: a cell before the stretch would not be seen
+                        return False
+                    trailing_blank = True
+                    continue
                 trailing_blank = False
                 parts += (heads.get(column) or self._head(column), number, tail)
             at = data.find(parts[0][self._skip:] + number + b'"', row.tag_end, row.end) - self._skip
