@@ -112,20 +112,16 @@ STORED_NAN = "#NUM!"  # what Excel shows for a number it cannot hold; load then 
 
 
 def _cells(values: list[object]) -> list[object]:
-    """`_cell` of each of a column's cells; a column of only text, or only numbers, without a call per cell."""
-    kinds = set(map(type, values))
-    if kinds <= _TEXT:
-        return [NAN if v in NA_TEXTS else v for v in values]
-    if kinds <= _NUMBER:
-        return [STORED_NAN if v != v else int(v) if v.is_integer() else v for v in values]
-    if kinds <= _PLAIN:  # numbers or dates among blank ("") and other text: each by its kind, as _cell does
+    """`_cell` of each of a column's cells; a column of text, numbers and dates (nearly every column) without a
+    call per cell."""
+    if set(map(type, values)) <= _PLAIN:  # each by its kind, as _cell does
         return [(NAN if v in NA_TEXTS else v) if (kind := v.__class__) is str
                 else (STORED_NAN if v != v else int(v) if v.is_integer() else v) if kind is float
                 else datetime(v.year, v.month, v.day) for v in values]
     return [_cell(v) for v in values]
 
 
-_TEXT, _NUMBER, _PLAIN = frozenset({str}), frozenset({float}), frozenset({str, float, date})
+_PLAIN = frozenset({str, float, date})  # what calamine gives for text (and blanks), numbers and dates
 
 
 def _cell(value: object) -> object:
