@@ -105,7 +105,7 @@ def parse_money(value: object, currency: str) -> tuple[Decimal | None, str]:
     kind = value.__class__
     if (kind is float or kind is int) and -_FAST_LIMIT < value < _FAST_LIMIT:  # a number cell, the common one
         # repr gives the shortest decimal that round-trips: 1250.1 -> "1250.1", not 1250.0999...
-        return Decimal(repr(value) if kind is float else value).quantize(_quantum(currency), ROUND_HALF_UP), ""
+        return quantize(Decimal(repr(value) if kind is float else value), currency), ""
     try:
         amount, error = _parse_money(value, currency)
         fits = amount is None or abs(amount) < MAX_AMOUNT
