@@ -77,8 +77,30 @@ def _process_alive(pid: Any) -> bool:
     return True
 
 
+def _metadata(meta: Mapping, key: str) -> dict | None:
+    """The spreadsheet's developer metadata entry of `key` (the first, if several)."""
+    return next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == key), None)
+
+
+def _create_metadata(key: str, value: str, metadata_id: int | None = None) -> dict:
+    """A request that adds spreadsheet-level developer metadata (hidden; its id given, or chosen by Google)."""
+    meta = {"metadataKey": key, "metadataValue": value, "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}
+    return {"createDeveloperMetadata": {"developerMetadata": meta if metadata_id is None
+                                        else {"metadataId": metadata_id, **meta}}}
+
+
+def _update_metadata(metadata_id: int, value: str) -> dict:
+    return {"updateDeveloperMetadata": {
+        "dataFilters": [{"developerMetadataLookup": {"metadataId": metadata_id}}],
+        "developerMetadata": {"metadataValue": value}, "fields": "metadataValue"}}
+
+
+def _delete_metadata(metadata_id: int) -> dict:
+    return {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {"metadataId": metadata_id}}}}
+
+
 def _run_mark(meta: Mapping) -> dict | None:
-    return next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == RUN_MARK_KEY), None)
+    return _metadata(meta, RUN_MARK_KEY)
 
 
 # What the last run set of each tool sheet's look: a fingerprint of its header row (styled by `bold_header`) and
@@ -89,7 +111,7 @@ LOOK_KEY = "sheet-sync-tool-sheets-look"
 
 def _looks(meta: Mapping) -> tuple[int | None, dict[str, dict]]:
     """The metadata id and the {sheet title: look} the last run left (None, {} when none or unreadable)."""
-    found = next((m for m in meta.get("developerMetadata", []) if m.get("metadataKey") == LOOK_KEY), None)
+    found = _metadata(meta, LOOK_KEY)
     if found is None:
         return None, {}
     try:
@@ -223,12 +245,8 @@ class GoogleSheetsBackend(Backend):
         if not self.meta:
             self.meta = self._call("opening the sheet", self.http.fetch_sheet_metadata, self.key)
         probe = random.randint(10_000_000, 2_000_000_000)
-        lookup = {"dataFilter": {"developerMetadataLookup": {"metadataId": probe}}}
         self._call("checking that the sheet can be written", self.http.batch_update, self.key, {"requests": [
-            {"createDeveloperMetadata": {"developerMetadata": {
-                "metadataId": probe, "metadataKey": "sheet-sync-doctor", "metadataValue": "write check",
-                "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}},
-            {"deleteDeveloperMetadata": lookup}]})
+            _create_metadata("sheet-sync-doctor", "write check", probe), _delete_metadata(probe)]})
         title = (self.meta.get("properties") or {}).get("title") or self.key
         return f"the Google Sheet '{title}' opens for {self.identity}, who may edit it"
 
@@ -277,26 +295,21 @@ class GoogleSheetsBackend(Backend):
             requests = []
             old = _run_mark(self.meta)
             if old is not None:  # a dead run's mark
-                requests.append({"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {
-                    "metadataId": old["metadataId"]}}}})
+                requests.append(_delete_metadata(old["metadataId"]))
             self._mark_id = random.randint(10_000_000, 2_000_000_000)
             self._mark = {"host": socket.gethostname(), "pid": os.getpid(), "started": now, "refreshed": now}
-            requests.append({"createDeveloperMetadata": {"developerMetadata": {
-                "metadataId": self._mark_id, "metadataKey": RUN_MARK_KEY, "metadataValue": json.dumps(self._mark),
-                "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}})
+            requests.append(_create_metadata(RUN_MARK_KEY, json.dumps(self._mark), self._mark_id))
             return requests
         if self._mark_id is None:
             return []
         self._mark["refreshed"] = now
-        return [{"updateDeveloperMetadata": {
-            "dataFilters": [{"developerMetadataLookup": {"metadataId": self._mark_id}}],
-            "developerMetadata": {"metadataValue": json.dumps(self._mark)}, "fields": "metadataValue"}}]
+        return [_update_metadata(self._mark_id, json.dumps(self._mark))]
 
     def _clear_mark_request(self) -> list[dict]:
         if self._mark_id is None:
             return []
         mark_id, self._mark_id = self._mark_id, None
-        return [{"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {"metadataId": mark_id}}}}]
+        return [_delete_metadata(mark_id)]
 
     # ---- before sending: the journal in the sheet --------------------------------------------
 
@@ -630,13 +643,7 @@ class GoogleSheetsBackend(Backend):
 def _look_requests(metadata_id: int | None, looks: Mapping[str, dict]) -> list[dict]:
     """The tool sheets' looks kept in the spreadsheet's developer metadata, for the next run."""
     value = json.dumps(looks, ensure_ascii=False, sort_keys=True)
-    if metadata_id is None:
-        return [{"createDeveloperMetadata": {"developerMetadata": {
-            "metadataKey": LOOK_KEY, "metadataValue": value, "location": {"spreadsheet": True},
-            "visibility": "DOCUMENT"}}}]
-    return [{"updateDeveloperMetadata": {
-        "dataFilters": [{"developerMetadataLookup": {"metadataId": metadata_id}}],
-        "developerMetadata": {"metadataValue": value}, "fields": "metadataValue"}}]
+    return [_create_metadata(LOOK_KEY, value) if metadata_id is None else _update_metadata(metadata_id, value)]
 
 
 def _put(title: str, sheet_id: int, values: tuple[Cell, ...], formats: tuple[Cell, ...], requests: list,
